@@ -1,0 +1,263 @@
+//! The catalogue of diagnostic codes.
+//!
+//! Codes are stable: tools and CI annotations key on them, so a code is never
+//! reused for another meaning. `sagac explain S0xx` prints the explanation.
+
+macro_rules! codes {
+    ($($variant:ident = $code:literal, $title:literal, $explanation:literal;)*) => {
+        /// A stable diagnostic code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $(
+                #[doc = $title]
+                $variant,
+            )*
+        }
+
+        impl Code {
+            /// Every code, in order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            /// The code as printed, e.g. `S020`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+
+            /// A short title.
+            pub fn title(self) -> &'static str {
+                match self { $(Code::$variant => $title,)* }
+            }
+
+            /// The long explanation, with an example and the fix.
+            pub fn explanation(self) -> &'static str {
+                match self { $(Code::$variant => $explanation,)* }
+            }
+
+            /// Looks a code up by its printed form (case-insensitive).
+            pub fn parse(code: &str) -> Option<Code> {
+                Code::ALL.iter().copied().find(|c| c.as_str().eq_ignore_ascii_case(code))
+            }
+        }
+    };
+}
+
+codes! {
+    YamlSyntax = "S001", "YAML syntax error",
+"The file is not well-formed YAML. The parser stopped at the position shown.
+
+Common causes are a tab used for indentation, an unclosed quote or bracket, or
+a key and value on a line with inconsistent indentation. Fix the YAML at the
+position shown; nothing else in the file can be checked until it parses.";
+    EmptyDocument = "S002", "empty spec",
+"The file contains no YAML document, or only `null`.
+
+A saga spec is a mapping that starts with `sagac: 1`. Run `sagac init` to get a
+starter spec.";
+    MultipleDocuments = "S003", "more than one YAML document",
+"A spec file holds exactly one saga. The file contains a second YAML document
+(separated by `---`).
+
+Put each saga in its own file.";
+    DuplicateKey = "S004", "duplicate key",
+"The same key appears twice in one mapping. YAML parsers disagree about which
+value wins, so sagac refuses the file instead of guessing.
+
+Remove or rename one of the two keys.";
+    AliasLimit = "S005", "alias expansion limit exceeded",
+"Expanding the YAML aliases (`*name`) in this file would produce more nodes
+than sagac accepts (a \"billion laughs\" document). Anchors and aliases are
+meant for sharing small policies such as retry settings.
+
+Reduce the nesting of aliases.";
+    TooDeep = "S006", "nesting too deep",
+"The document nests mappings or sequences deeper than sagac accepts. No saga
+spec needs this depth; such input is usually generated or hostile.";
+    TooLarge = "S007", "file too large",
+"The file exceeds the size limit for a spec. A spec with thousands of steps is
+still far below the limit; split the input or check that the right file was
+given.";
+    NotText = "S008", "not UTF-8 text",
+"The file is not UTF-8 text (it contains invalid UTF-8 or NUL bytes, as binary
+files do). Save the spec as UTF-8.";
+    UnsupportedYaml = "S009", "unsupported YAML feature",
+"The spec uses a YAML feature sagac does not accept: a custom tag, a complex
+(non-scalar) mapping key, or a merge key whose value is not a mapping.
+
+Use plain scalars as keys and standard tags only.";
+    UnknownKey = "S010", "unknown key",
+"The mapping contains a key the spec language does not define at this place.
+It is usually a typo; the help line suggests the nearest valid key. The JSON
+Schema (`spec/saga.schema.json`) lists every key, and editors using it complete
+them.";
+    MissingKey = "S011", "missing required key",
+"A key the spec language requires at this place is missing. Add it; the help
+line says what it holds.";
+    WrongType = "S012", "wrong type",
+"The value has the wrong type for this key, for example a list where a mapping
+is expected or a string where a number is expected.";
+    InvalidValue = "S013", "invalid value",
+"The value has the right type but is not one of the accepted values, or does
+not match the expected format (for example a duration must look like `30s`,
+`5m`, `2h` or `7d`).";
+    UnsupportedVersion = "S015", "unsupported spec version",
+"`sagac:` names the version of the spec language the file is written in. This
+compiler understands version 1.";
+    UnknownService = "S020", "unknown service",
+"A step or compensation names a service that is not defined under `services:`.
+Define the service, or fix the name (the help line suggests the nearest).";
+    UnknownEntity = "S021", "unknown entity",
+"A step, event, view or the root names an entity that is not defined under
+`entities:`.";
+    UnknownEvent = "S022", "unknown event",
+"A step, compensation or outcome emits an event that is not defined under
+`events:`.";
+    UnknownIndex = "S023", "unknown index",
+"An entity or the API names an index that is not defined on the table (or on the
+view). Entities may only fill index keys of indexes the table declares.";
+    UnknownView = "S024", "unknown view",
+"The API names a view that is not defined under `views:`.";
+    UnknownKeyField = "S025", "unknown field in key template",
+"A key template such as `TRIP#{trip_id}` refers to a field that the entity (or
+view) does not have. Key values are built from the entity's fields, so every
+placeholder must name one of them.";
+    UnknownField = "S026", "unknown field",
+"A list of fields (in an event, a view, or the root) names a field the entity
+does not have.";
+    DuplicateName = "S030", "duplicate name",
+"Two steps, compensations or parallel groups share a name. Names become Step
+Functions state names, which must be unique in a state machine.";
+    DuplicateAction = "S031", "duplicate action",
+"Two steps or compensations of the same service use the same action name. Each
+action becomes one method of the service's trait, so names must be unique per
+service.";
+    DuplicateTable = "S032", "duplicate table name",
+"Two tables (the saga table and a view table, or two view tables) share a name.";
+    StepOrder = "S040", "step kinds out of order",
+"A saga's steps must be ordered: compensatable steps first, then at most one
+pivot step, then retriable steps (Garcia-Molina; microservices.io). A step
+after the pivot cannot be undone by compensation, so it must be retriable; a
+compensatable step after the pivot would never be compensated.";
+    MultiplePivots = "S041", "more than one pivot",
+"A saga has at most one pivot step: the go/no-go point after which the saga
+can only move forward.";
+    MissingCompensation = "S042", "compensatable step without compensation",
+"A compensatable step must say how it is undone: add a `compensation:` with the
+action that reverses it. If the step cannot be undone, make it the pivot; if it
+cannot fail for business reasons, make it retriable.";
+    UselessCompensation = "S043", "compensation on a step that is never compensated",
+"Pivot and retriable steps are never compensated (nothing after them can fail
+for business reasons), so a compensation there would never run. Remove it, or
+make the step compensatable.";
+    RetriableWithErrors = "S044", "retriable step with business errors",
+"A retriable step may not fail for business reasons; it is retried until it
+succeeds. Remove its `errors:` or make it compensatable or the pivot.";
+    InvalidParallel = "S045", "invalid parallel group",
+"A parallel group needs at least two branches, and every branch must be a
+compensatable step: the group runs before the pivot, and when one branch fails
+the completed branches are compensated.";
+    ExpressNotIdempotent = "S047", "Express workflow with a non-idempotent step",
+"Express workflows run at least once, so every step may run more than once.
+Every step and compensation of an Express saga must be idempotent. Use
+`workflow: standard`, or make the step idempotent and remove
+`idempotent: false`.";
+    NoSteps = "S048", "saga without steps",
+"A saga needs at least one step: add an entry under `steps:` naming the service
+and the action that runs it.";
+    InvalidRoot = "S049", "invalid root",
+"The root entity must be defined, must have the id and status fields the root
+names, and its status values must be distinct.";
+    KeyTemplateSyntax = "S050", "invalid key template",
+"A key template is literal text with `{field}` placeholders, for example
+`TRIP#{trip_id}`. Braces must be balanced and placeholders non-empty, and two
+placeholders must be separated by literal text so the key can be parsed back.";
+    KeyCollision = "S051", "key templates collide",
+"Two entities have key templates that can produce the same primary key, so one
+entity's item could overwrite the other's. Give each entity a distinct literal
+prefix in its sort key (e.g. `FLIGHT#{flight_id}` and `HOTEL#{hotel_id}`).";
+    OptionalKeyField = "S052", "optional field in a key",
+"A key template refers to an optional field. Keys must always be present, so
+every field a key uses must be required.";
+    InvalidDuration = "S060", "invalid duration",
+"Durations are a number followed by a unit: `ms`, `s`, `m`, `h` or `d`, for
+example `500ms`, `30s`, `5m`, `7d`.";
+    DurationRange = "S061", "duration out of range",
+"The duration is outside the range AWS accepts here. Lambda functions run at
+most 15 minutes; Standard workflows at most one year, Express workflows five
+minutes; retry intervals and delays are whole seconds of at least one.";
+    RetryRange = "S062", "retry policy out of range",
+"A retry policy's numbers are outside what Step Functions accepts: `attempts`
+from 0 to 99999999, `backoff` from 1.0 to 10.0, `interval` at least 1s,
+`max_delay` at least the interval.";
+    CanaryRange = "S063", "traffic shifting out of range",
+"A canary or linear deployment shifts between 1 and 99 percent of traffic at a
+time, with an interval of whole minutes between 1 and 2880.";
+    MemoryRange = "S064", "Lambda memory out of range",
+"Lambda memory is between 128 and 10240 MB.";
+    ConcurrencyRange = "S065", "limit out of range",
+"Reserved concurrency, API throttling rate and burst, and alarm thresholds and
+periods must be within what AWS accepts (reserved concurrency 0 to 1000 by
+default quota; throttling rate and burst positive).";
+    LogRetention = "S067", "log retention not accepted by CloudWatch",
+"CloudWatch Logs accepts only certain retention periods (1, 3, 5, 7, 14, 30, 60,
+90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 and
+3653 days).";
+    TimeoutExceedsSaga = "S068", "timeout longer than the saga",
+"A step's timeout is longer than the whole saga's timeout, so it could never
+run to its limit.";
+    InvalidStateName = "S070", "invalid state name",
+"Step, compensation and group names become Step Functions state names: at most
+80 characters, and no whitespace, brackets, wildcards, quotes or control
+characters. sagac also requires PascalCase so the generated Rust names read
+well.";
+    InvalidServiceName = "S071", "invalid service name",
+"Service names become Lambda function names, IAM role names, Rust module names
+and CloudFormation logical ids: lowercase letters, digits and hyphens, starting
+with a letter, at most 40 characters (the generated function name adds the
+saga name and environment and must stay within Lambda's 64).";
+    InvalidTableName = "S072", "invalid table name",
+"DynamoDB table names are 3 to 255 characters of letters, digits, `_`, `-` and
+`.`.";
+    InvalidMetricName = "S073", "invalid name for an event or metric",
+"Event names are PascalCase identifiers (they become Rust types and EventBridge
+detail types). Datadog metric names start with a letter and contain letters,
+digits, `_` and `.`, at most 200 characters.";
+    InvalidSagaName = "S074", "invalid saga name",
+"The saga name is PascalCase, at most 64 characters; it names the state
+machine and, in kebab case, the output directory.";
+    InvalidRegion = "S075", "invalid region",
+"The region must look like an AWS region name, for example `ap-northeast-1`.";
+    InvalidIdentifier = "S076", "invalid identifier",
+"Actions and fields are snake_case (they become Rust functions and fields);
+entities and views are PascalCase (they become Rust types). Rust keywords are
+not allowed.";
+    TooManyAlarms = "S080", "more than 10 alarms per deployment group",
+"A CodeDeploy deployment group watches at most 10 CloudWatch alarms. sagac adds
+one alarm per entry of `deployment.alarms` to each function's group.";
+    UnknownSite = "S081", "unknown Datadog site",
+"The Datadog site must be one of `datadoghq.com`, `us3.datadoghq.com`,
+`us5.datadoghq.com`, `datadoghq.eu`, `ap1.datadoghq.com`, `ap2.datadoghq.com`,
+`ddog-gov.com`.";
+    AuthorizerConfig = "S082", "authoriser configuration",
+"`auth: cognito` needs `authorizer.user_pool_arn`; `auth: jwt` is not available
+for REST APIs and is refused; `auth: none` must be chosen explicitly and is
+never a default.";
+    ViewKeyField = "S083", "view key uses a field outside the view",
+"A view's key templates may only use fields the view projects (its `fields:`).";
+    ConflictingStrategies = "S084", "conflicting deployment strategies",
+"Choose one of `canary`, `linear` or `all_at_once` for the deployment.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_parse_back() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate {}", code.as_str());
+            assert_eq!(Code::parse(code.as_str()), Some(*code));
+            assert!(code.explanation().len() > 40);
+        }
+    }
+}
