@@ -1,1 +1,134 @@
-fn main() {}
+//! `sagac`: the command-line front end of the saga compiler.
+//!
+//! This binary is thin on purpose: it reads files, calls `sagac-core`, writes
+//! what the core returns and maps outcomes to exit codes (0 success, 1 the
+//! spec or the check failed, 2 usage or I/O error).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use sagac_core::codes::Code;
+use sagac_core::diagnostic;
+
+#[derive(Parser)]
+#[command(name = "sagac", version, about = "Compile declarative saga specs to Step Functions, CloudFormation and Rust")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate specs and report every problem.
+    Check {
+        /// Spec files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format of diagnostics.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Print the long explanation of a diagnostic code.
+    Explain {
+        /// A code such as S020.
+        code: String,
+    },
+    /// Print the JSON Schema of the spec language.
+    Schema,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+/// Exit code when a spec is invalid or a check failed.
+const FAILED: u8 = 1;
+/// Exit code for usage and I/O errors.
+const USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { USAGE } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Check { files, format } => check(&files, format),
+        Command::Explain { code } => explain(&code),
+        Command::Schema => {
+            let schema = sagac_core::ast::schema();
+            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn read(path: &PathBuf) -> Result<Vec<u8>, ExitCode> {
+    std::fs::read(path).map_err(|error| {
+        eprintln!("error: cannot read `{}`: {error}", path.display());
+        ExitCode::from(USAGE)
+    })
+}
+
+fn check(files: &[PathBuf], format: Format) -> ExitCode {
+    let mut failed = false;
+    let mut json = Vec::new();
+    let colour = std::io::stderr().is_terminal();
+    for path in files {
+        let bytes = match read(path) {
+            Ok(bytes) => bytes,
+            Err(code) => return code,
+        };
+        let name = path.display().to_string();
+        match sagac_core::compile_bytes(&name, &bytes) {
+            Ok(saga) => {
+                if matches!(format, Format::Human) {
+                    eprintln!(
+                        "{name}: ok ({} steps, {} services, {} entities)",
+                        saga.steps().count(),
+                        saga.services.len(),
+                        saga.entities.len()
+                    );
+                }
+            }
+            Err((file, diagnostics)) => {
+                failed = true;
+                match format {
+                    Format::Human => {
+                        eprint!("{}", diagnostic::render_with(&file, &diagnostics, colour));
+                        eprintln!(
+                            "error: {name}: {} problem{} found",
+                            diagnostics.len(),
+                            if diagnostics.len() == 1 { "" } else { "s" }
+                        );
+                    }
+                    Format::Json => json.extend(diagnostic::to_json(&file, &diagnostics)),
+                }
+            }
+        }
+    }
+    if matches!(format, Format::Json) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+    }
+    if failed { ExitCode::from(FAILED) } else { ExitCode::SUCCESS }
+}
+
+fn explain(code: &str) -> ExitCode {
+    match Code::parse(code) {
+        Some(code) => {
+            println!("{}: {}\n\n{}", code.as_str(), code.title(), code.explanation());
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!("error: unknown code `{code}`; codes are S001 to S084, see `sagac explain S020`");
+            ExitCode::from(USAGE)
+        }
+    }
+}

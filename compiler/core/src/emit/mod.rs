@@ -1,0 +1,25 @@
+//! Emitters: each turns the IR into output files. Emitters read only the IR,
+//! build documents as typed values (serde_json / ordered maps) and serialise
+//! them, so output is deterministic by construction: same spec, same bytes.
+
+pub mod asl;
+
+use crate::ir::Saga;
+
+/// One output file, with a path relative to the saga's output directory
+/// (`generated/<saga-kebab>/` by default). Paths use `/` on every platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    /// Relative path, e.g. `statemachine.asl.json` or `events/flight/reserve_flight.json`.
+    pub path: String,
+    /// The full contents.
+    pub contents: String,
+}
+
+/// Every output of a build, sorted by path.
+pub fn build(saga: &Saga) -> Vec<OutputFile> {
+    let mut files = Vec::new();
+    files.extend(asl::emit(saga));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}

@@ -1,0 +1,1584 @@
+//! Semantic validation: the decoded spec is checked as a whole and lowered
+//! into the [`ir`](crate::ir).
+//!
+//! Every check reports into one list and carries on, so the author sees every
+//! problem at once. Positions come from the spanned YAML tree: each check
+//! names the path of what it looks at, and the path is resolved to a span
+//! only when a diagnostic is actually raised.
+
+use std::collections::BTreeMap;
+
+use crate::ast;
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::ir;
+use crate::source::Span;
+use crate::yaml::{Node, Segment, lookup};
+
+/// State names the ASL emitter adds itself; steps may not use them.
+pub const RESERVED_STATES: &[&str] = &[
+    "RecordStarted",
+    "RecordSucceeded",
+    "RecordFailed",
+    "RecordCompensationFailed",
+    "Succeeded",
+    "RolledBack",
+    "CompensationFailed",
+];
+
+/// The Datadog sites.
+pub const DATADOG_SITES: &[&str] = &[
+    "datadoghq.com",
+    "us3.datadoghq.com",
+    "us5.datadoghq.com",
+    "datadoghq.eu",
+    "ap1.datadoghq.com",
+    "ap2.datadoghq.com",
+    "ddog-gov.com",
+];
+
+/// Retention periods CloudWatch Logs accepts, in days.
+pub const LOG_RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+const RUST_KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
+];
+
+/// A path into the spec, built with [`p!`].
+type Path = Vec<Segment>;
+
+impl From<&str> for Segment {
+    fn from(key: &str) -> Self {
+        Segment::Key(key.to_owned())
+    }
+}
+
+impl From<&String> for Segment {
+    fn from(key: &String) -> Self {
+        Segment::Key(key.clone())
+    }
+}
+
+impl From<usize> for Segment {
+    fn from(index: usize) -> Self {
+        Segment::Index(index)
+    }
+}
+
+macro_rules! p {
+    ($($seg:expr),* $(,)?) => { vec![$(Segment::from($seg)),*] };
+}
+
+fn join(base: &Path, more: Path) -> Path {
+    let mut path = base.clone();
+    path.extend(more);
+    path
+}
+
+/// Validates `spec` (decoded from `root`) and lowers it into the IR.
+pub fn validate(spec: &ast::Spec, root: &Node) -> Result<ir::Saga, Vec<Diagnostic>> {
+    let mut checker = Checker {
+        root,
+        diagnostics: Vec::new(),
+    };
+    let saga = checker.saga(spec);
+    if checker.diagnostics.is_empty() {
+        Ok(saga)
+    } else {
+        Err(checker.diagnostics)
+    }
+}
+
+struct Checker<'a> {
+    root: &'a Node,
+    diagnostics: Vec<Diagnostic>,
+}
+
+fn is_pascal(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_alphanumeric())
+}
+
+fn is_snake(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !name.ends_with('_')
+        && !name.contains("__")
+        && !RUST_KEYWORDS.contains(&name)
+}
+
+fn is_upper_snake(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Splits PascalCase into lowercase words joined by `sep`.
+pub fn split_pascal(name: &str, sep: char) -> String {
+    let mut out = String::new();
+    let chars: Vec<char> = name.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        let boundary = i > 0
+            && c.is_ascii_uppercase()
+            && (chars[i - 1].is_ascii_lowercase()
+                || chars[i - 1].is_ascii_digit()
+                || chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase()));
+        if boundary {
+            out.push(sep);
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// `flight-booking` → `FlightBooking`.
+pub fn to_pascal(name: &str) -> String {
+    name.split(['-', '_'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            match chars.next() {
+                Some(c) => c.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// Parses a key template such as `TRIP#{trip_id}`.
+pub fn parse_key_template(text: &str) -> Result<ir::KeyTemplate, String> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    if text.is_empty() {
+        return Err("a key template cannot be empty".into());
+    }
+    while !rest.is_empty() {
+        match rest.find(['{', '}']) {
+            None => {
+                parts.push(ir::KeyPart::Literal(rest.to_owned()));
+                break;
+            }
+            Some(at) if rest.as_bytes()[at] == b'}' => {
+                return Err("`}` without a matching `{`".into());
+            }
+            Some(at) => {
+                if at > 0 {
+                    parts.push(ir::KeyPart::Literal(rest[..at].to_owned()));
+                }
+                let after = &rest[at + 1..];
+                let close = after.find('}').ok_or("`{` is never closed")?;
+                let name = &after[..close];
+                if name.is_empty() {
+                    return Err("empty placeholder `{}`".into());
+                }
+                if name.contains('{') {
+                    return Err("placeholders cannot nest".into());
+                }
+                if matches!(parts.last(), Some(ir::KeyPart::Field(_))) {
+                    return Err(
+                        "two placeholders in a row; separate them with literal text such as `#`"
+                            .into(),
+                    );
+                }
+                parts.push(ir::KeyPart::Field(name.to_owned()));
+                rest = &after[close + 1..];
+            }
+        }
+    }
+    Ok(ir::KeyTemplate { parts })
+}
+
+/// Whether two key templates can produce the same key.
+fn may_overlap(a: &ir::KeyTemplate, b: &ir::KeyTemplate) -> bool {
+    let text = |t: &ir::KeyTemplate| t.to_string();
+    match (a.is_constant(), b.is_constant()) {
+        (true, true) => text(a) == text(b),
+        (true, false) => text(a).starts_with(b.prefix()),
+        (false, true) => text(b).starts_with(a.prefix()),
+        (false, false) => a.prefix().starts_with(b.prefix()) || b.prefix().starts_with(a.prefix()),
+    }
+}
+
+impl Checker<'_> {
+    fn span(&self, path: &[Segment]) -> Span {
+        lookup(self.root, path).0.span
+    }
+
+    fn key_span(&self, path: &[Segment]) -> Span {
+        let (node, key, exists) = lookup(self.root, path);
+        match (exists, key) {
+            (true, Some(key)) => key,
+            _ => node.span,
+        }
+    }
+
+    fn error(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn unknown(&mut self, code: Code, path: &[Segment], what: &str, name: &str, known: &[&str]) {
+        let diagnostic = Diagnostic::new(code, self.span(path), format!("unknown {what} `{name}`"))
+            .label(format!("no {what} named `{name}`"))
+            .maybe_help(did_you_mean(name, what, known.iter().copied()));
+        self.error(diagnostic);
+    }
+
+    fn duration(&mut self, value: &ast::Duration, path: &[Segment]) -> Option<u64> {
+        match value.millis() {
+            Some(ms) => Some(ms),
+            None => {
+                let diagnostic = Diagnostic::new(
+                    Code::InvalidDuration,
+                    self.span(path),
+                    format!("`{}` is not a valid duration", value.0),
+                )
+                .label("expected a duration such as `30s`, `5m` or `7d`");
+                self.error(diagnostic);
+                None
+            }
+        }
+    }
+
+    /// A duration in whole seconds within `min..=max` seconds.
+    fn seconds(
+        &mut self,
+        value: Option<&ast::Duration>,
+        default: u64,
+        path: &[Segment],
+        what: &str,
+        (min, max): (u64, u64),
+    ) -> u64 {
+        let Some(value) = value else { return default };
+        let Some(ms) = self.duration(value, path) else {
+            return default;
+        };
+        if ms % 1000 != 0 || ms / 1000 < min || ms / 1000 > max {
+            let diagnostic = Diagnostic::new(
+                Code::DurationRange,
+                self.span(path),
+                format!(
+                    "{what} must be whole seconds between {} and {}, found `{}`",
+                    human(min),
+                    human(max),
+                    value.0
+                ),
+            )
+            .label("out of range");
+            self.error(diagnostic);
+            return default;
+        }
+        ms / 1000
+    }
+
+    fn name(&mut self, name: &str, path: &[Segment], code: Code, ok: bool, expected: &str) {
+        if !ok {
+            let diagnostic = Diagnostic::new(code, self.span(path), format!("`{name}` is not a valid {expected}"))
+                .label(format!("expected {expected}"));
+            self.error(diagnostic);
+        }
+    }
+
+    fn identifier(&mut self, name: &str, path: &[Segment], pascal: bool) {
+        let ok = if pascal { is_pascal(name) && !RUST_KEYWORDS.contains(&name) } else { is_snake(name) };
+        if !ok {
+            let (expected, suggestion) = if pascal {
+                ("a PascalCase name", to_pascal(name))
+            } else {
+                ("a snake_case name", split_pascal(name, '_').replace('-', "_"))
+            };
+            let suggestion = if RUST_KEYWORDS.contains(&name) {
+                format!("`{name}` is a Rust keyword; choose another name")
+            } else {
+                format!("write it as `{suggestion}`")
+            };
+            let diagnostic = Diagnostic::new(
+                Code::InvalidIdentifier,
+                self.span(path),
+                format!("`{name}` is not {expected}"),
+            )
+            .label(format!("expected {expected}"))
+            .help(suggestion);
+            self.error(diagnostic);
+        }
+    }
+
+    fn saga(&mut self, spec: &ast::Spec) -> ir::Saga {
+        if spec.sagac != 1 {
+            let diagnostic = Diagnostic::new(
+                Code::UnsupportedVersion,
+                self.span(&p!["sagac"]),
+                format!("spec language version {} is not supported", spec.sagac),
+            )
+            .label("expected `1`")
+            .help("this compiler reads `sagac: 1`");
+            self.error(diagnostic);
+        }
+        let name_ok = is_pascal(&spec.name) && spec.name.len() <= 64;
+        self.name(&spec.name, &p!["name"], Code::InvalidSagaName, name_ok, "saga name (PascalCase, at most 64 characters)");
+
+        let workflow = match spec.workflow {
+            ast::Workflow::Standard => ir::Workflow::Standard,
+            ast::Workflow::Express => ir::Workflow::Express,
+        };
+        let (default_timeout, max_timeout) = match workflow {
+            ir::Workflow::Standard => (3600, 365 * 86400),
+            ir::Workflow::Express => (300, 300),
+        };
+        let timeout_seconds = self.seconds(spec.timeout.as_ref(), default_timeout, &p!["timeout"], "the saga timeout", (1, max_timeout));
+
+        let table = self.table(&spec.table);
+        let entities = self.entities(spec, &table);
+        let root = self.root(spec, &entities);
+        let entities = entities
+            .into_iter()
+            .map(|mut e| {
+                e.is_root = e.name == root.entity;
+                e
+            })
+            .collect::<Vec<_>>();
+        let outbox = self.outbox(spec, &entities);
+        let events = self.events(spec, &entities);
+        let request = self.fields(&spec.request, &p!["request"]);
+        if !spec.request.contains_key(&spec.root.id) {
+            let diagnostic = Diagnostic::new(
+                Code::UnknownField,
+                self.span(&p!["root", "id"]),
+                format!("the saga id `{}` is not a field of the request", spec.root.id),
+            )
+            .label("not in `request:`")
+            .help("the start request must carry the saga id; add it to `request:`");
+            self.error(diagnostic);
+        }
+        let mut services = self.services(spec);
+        let stages = self.stages(spec, workflow, timeout_seconds, &mut services, &entities, &events);
+        let views = self.views(spec, &entities);
+        let api = spec.api.as_ref().map(|api| self.api(api, &views));
+        let deployment = self.deployment(&spec.deployment);
+        let observability = self.observability(&spec.observability);
+
+        ir::Saga {
+            kebab: split_pascal(&spec.name, '-'),
+            snake: split_pascal(&spec.name, '_'),
+            name: spec.name.clone(),
+            description: spec.description.clone(),
+            workflow,
+            timeout_seconds,
+            root,
+            table,
+            entities,
+            outbox,
+            events,
+            services,
+            request,
+            stages,
+            views,
+            api,
+            deployment,
+            observability,
+        }
+    }
+
+    fn table(&mut self, table: &ast::Table) -> ir::Table {
+        let valid_table = |n: &str| {
+            (3..=255).contains(&n.len())
+                && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        };
+        self.name(&table.name, &p!["table", "name"], Code::InvalidTableName, valid_table(&table.name), "DynamoDB table name");
+        let mut indexes = Vec::new();
+        for (name, keys) in &table.indexes {
+            self.name(name, &p!["table", "indexes", name], Code::InvalidTableName, valid_table(name), "DynamoDB index name");
+            indexes.push(ir::Index {
+                name: name.clone(),
+                pk: keys.pk.clone(),
+                sk: keys.sk.clone(),
+            });
+        }
+        ir::Table {
+            name: table.name.clone(),
+            pk: table.pk.clone(),
+            sk: table.sk.clone(),
+            indexes,
+            ttl: table.ttl.clone(),
+            stream: match table.stream {
+                ast::StreamView::NewAndOldImages => ir::StreamView::NewAndOldImages,
+                ast::StreamView::NewImage => ir::StreamView::NewImage,
+            },
+        }
+    }
+
+    fn fields(&mut self, fields: &indexmap::IndexMap<String, ast::Field>, base: &Path) -> Vec<ir::Field> {
+        let mut out = Vec::new();
+        for (name, field) in fields {
+            let path = join(base, p![name]);
+            self.identifier(name, &path, false);
+            let (ty, detail) = match field {
+                ast::Field::Short(ty) => (ty, None),
+                ast::Field::Detailed(detail) => (&detail.ty, Some(detail)),
+            };
+            let optional = ty.0.ends_with('?') || detail.is_some_and(|d| d.optional);
+            let ty = match ty.0.trim_end_matches('?') {
+                "int" => ir::FieldType::Int,
+                "decimal" => ir::FieldType::Decimal,
+                "bool" => ir::FieldType::Bool,
+                "date" => ir::FieldType::Date,
+                "timestamp" => ir::FieldType::Timestamp,
+                _ => ir::FieldType::String,
+            };
+            let mut field = ir::Field {
+                name: name.clone(),
+                ty,
+                optional,
+                pattern: None,
+                min: None,
+                max: None,
+                one_of: Vec::new(),
+                description: None,
+            };
+            if let Some(detail) = detail {
+                let numeric = matches!(ty, ir::FieldType::Int | ir::FieldType::Decimal);
+                let textual = ty == ir::FieldType::String;
+                let misuse = |key: &str, ok: bool, expected: &str, this: &mut Self| {
+                    if !ok {
+                        let diagnostic = Diagnostic::new(
+                            Code::InvalidValue,
+                            this.key_span(&join(&path, p![key])),
+                            format!("`{key}` does not apply to a field of type `{}`", ty.name()),
+                        )
+                        .label(format!("only for {expected} fields"));
+                        this.error(diagnostic);
+                    }
+                };
+                misuse("pattern", detail.pattern.is_none() || textual, "string", self);
+                misuse("enum", detail.one_of.is_none() || textual, "string", self);
+                misuse("min", detail.min.is_none() || numeric, "int and decimal", self);
+                misuse("max", detail.max.is_none() || numeric, "int and decimal", self);
+                if let (Some(min), Some(max)) = (detail.min, detail.max) {
+                    if min > max {
+                        let diagnostic = Diagnostic::new(
+                            Code::InvalidValue,
+                            self.span(&join(&path, p!["max"])),
+                            format!("`max` ({max}) is smaller than `min` ({min})"),
+                        )
+                        .label("smaller than min");
+                        self.error(diagnostic);
+                    }
+                }
+                field.pattern = detail.pattern.clone();
+                field.min = detail.min;
+                field.max = detail.max;
+                field.one_of = detail.one_of.clone().unwrap_or_default();
+                field.description = detail.description.clone();
+            }
+            out.push(field);
+        }
+        out
+    }
+
+    fn key_template(
+        &mut self,
+        text: &str,
+        path: &[Segment],
+        fields: &[ir::Field],
+        owner: &str,
+        code: Code,
+    ) -> Option<ir::KeyTemplate> {
+        match parse_key_template(text) {
+            Err(why) => {
+                let diagnostic = Diagnostic::new(Code::KeyTemplateSyntax, self.span(path), format!("invalid key template `{text}`: {why}"))
+                    .label(why)
+                    .help("a key template is literal text with `{field}` placeholders, e.g. `TRIP#{trip_id}`");
+                self.error(diagnostic);
+                None
+            }
+            Ok(template) => {
+                let mut ok = true;
+                for name in template.fields() {
+                    match fields.iter().find(|f| f.name == name) {
+                        None => {
+                            ok = false;
+                            let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+                            let diagnostic = Diagnostic::new(
+                                code,
+                                self.span(path),
+                                format!("key template `{text}` uses `{name}`, which is not a field of {owner}"),
+                            )
+                            .label(format!("`{{{name}}}` is not a field of {owner}"))
+                            .maybe_help(did_you_mean(name, "field", names.iter().copied()));
+                            self.error(diagnostic);
+                        }
+                        Some(field) if field.optional => {
+                            ok = false;
+                            let diagnostic = Diagnostic::new(
+                                Code::OptionalKeyField,
+                                self.span(path),
+                                format!("key template `{text}` uses the optional field `{name}`"),
+                            )
+                            .label("keys must always be present")
+                            .help(format!("make `{name}` required in {owner}"));
+                            self.error(diagnostic);
+                        }
+                        Some(_) => {}
+                    }
+                }
+                ok.then_some(template)
+            }
+        }
+    }
+
+    fn entities(&mut self, spec: &ast::Spec, table: &ir::Table) -> Vec<ir::Entity> {
+        let mut out: Vec<ir::Entity> = Vec::new();
+        let index_names: Vec<&str> = table.indexes.iter().map(|i| i.name.as_str()).collect();
+        for (name, entity) in &spec.entities {
+            let base = p!["entities", name];
+            self.identifier(name, &base, true);
+            let fields = self.fields(&entity.fields, &join(&base, p!["fields"]));
+            let owner = format!("entity `{name}`");
+            let pk = self.key_template(&entity.pk, &join(&base, p!["pk"]), &fields, &owner, Code::UnknownKeyField);
+            let sk = self.key_template(&entity.sk, &join(&base, p!["sk"]), &fields, &owner, Code::UnknownKeyField);
+            let mut indexes = Vec::new();
+            for (index, keys) in &entity.indexes {
+                let ipath = join(&base, p!["indexes", index]);
+                let Some(table_index) = table.indexes.iter().find(|i| &i.name == index) else {
+                    let diagnostic = Diagnostic::new(Code::UnknownIndex, self.key_span(&ipath), format!("unknown index `{index}`"))
+                        .label(format!("table `{}` has no index `{index}`", table.name))
+                        .maybe_help(did_you_mean(index, "index", index_names.iter().copied()));
+                    self.error(diagnostic);
+                    continue;
+                };
+                if table_index.sk.is_some() != keys.sk.is_some() {
+                    let diagnostic = Diagnostic::new(
+                        Code::MissingKey,
+                        self.key_span(&ipath),
+                        if table_index.sk.is_some() {
+                            format!("index `{index}` has a sort key, but no `sk` template is given")
+                        } else {
+                            format!("index `{index}` has no sort key, but an `sk` template is given")
+                        },
+                    )
+                    .label("index keys do not match the table's index");
+                    self.error(diagnostic);
+                }
+                let ipk = self.key_template(&keys.pk, &join(&ipath, p!["pk"]), &fields, &owner, Code::UnknownKeyField);
+                let isk = keys
+                    .sk
+                    .as_ref()
+                    .map(|sk| self.key_template(sk, &join(&ipath, p!["sk"]), &fields, &owner, Code::UnknownKeyField));
+                if let (Some(pk), Some(sk)) = (ipk, isk.unwrap_or(Some(ir::KeyTemplate { parts: vec![] }))) {
+                    indexes.push(ir::IndexKeys {
+                        index: index.clone(),
+                        pk,
+                        sk: keys.sk.as_ref().map(|_| sk),
+                    });
+                }
+            }
+            if let (Some(pk), Some(sk)) = (pk, sk) {
+                for other in &out {
+                    if may_overlap(&pk, &other.pk) && may_overlap(&sk, &other.sk) {
+                        let first = self.span(&p!["entities", &other.name, "sk"]);
+                        let diagnostic = Diagnostic::new(
+                            Code::KeyCollision,
+                            self.span(&join(&base, p!["sk"])),
+                            format!("the keys of `{name}` can collide with the keys of `{}`", other.name),
+                        )
+                        .label(format!("`{pk}` / `{sk}` can equal a key of `{}`", other.name))
+                        .note(first, format!("`{}` is keyed here", other.name))
+                        .help("give each entity's sort key its own literal prefix, e.g. `FLIGHT#{flight_id}`");
+                        self.error(diagnostic);
+                    }
+                }
+                out.push(ir::Entity {
+                    name: name.clone(),
+                    is_root: false,
+                    pk,
+                    sk,
+                    indexes,
+                    fields,
+                });
+            } else {
+                // Keep the entity for reference checks even though its keys
+                // are broken; the diagnostic is already recorded.
+                let empty = ir::KeyTemplate { parts: vec![] };
+                out.push(ir::Entity {
+                    name: name.clone(),
+                    is_root: false,
+                    pk: empty.clone(),
+                    sk: empty,
+                    indexes,
+                    fields,
+                });
+            }
+        }
+        out
+    }
+
+    fn entity_ref<'e>(&mut self, name: &str, path: &[Segment], entities: &'e [ir::Entity]) -> Option<&'e ir::Entity> {
+        let found = entities.iter().find(|e| e.name == name);
+        if found.is_none() {
+            let known: Vec<&str> = entities.iter().map(|e| e.name.as_str()).collect();
+            self.unknown(Code::UnknownEntity, path, "entity", name, &known);
+        }
+        found
+    }
+
+    fn field_ref(&mut self, name: &str, path: &[Segment], entity: &ir::Entity) -> bool {
+        if entity.field(name).is_some() {
+            return true;
+        }
+        let known: Vec<&str> = entity.fields.iter().map(|f| f.name.as_str()).collect();
+        let diagnostic = Diagnostic::new(
+            Code::UnknownField,
+            self.span(path),
+            format!("`{name}` is not a field of entity `{}`", entity.name),
+        )
+        .label(format!("no field `{name}` in `{}`", entity.name))
+        .maybe_help(did_you_mean(name, "field", known.iter().copied()));
+        self.error(diagnostic);
+        false
+    }
+
+    fn event_ref(&mut self, name: &str, path: &[Segment], spec: &ast::Spec) {
+        if !spec.events.contains_key(name) {
+            let known: Vec<&str> = spec.events.keys().map(String::as_str).collect();
+            self.unknown(Code::UnknownEvent, path, "event", name, &known);
+        }
+    }
+
+    fn root(&mut self, spec: &ast::Spec, entities: &[ir::Entity]) -> ir::Root {
+        let root = &spec.root;
+        if let Some(entity) = self.entity_ref(&root.entity, &p!["root", "entity"], entities) {
+            self.field_ref(&root.id, &p!["root", "id"], entity);
+            self.field_ref(&root.status, &p!["root", "status"], entity);
+        }
+        let outcomes = [
+            ("initial", None, &root.initial),
+            ("on_success", Some(&root.on_success), &root.on_success.status),
+            ("on_failure", Some(&root.on_failure), &root.on_failure.status),
+            ("on_compensation_failure", Some(&root.on_compensation_failure), &root.on_compensation_failure.status),
+        ];
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for (key, outcome, status) in outcomes {
+            let path = if outcome.is_some() { p!["root", key, "status"] } else { p!["root", key] };
+            if !is_upper_snake(status) {
+                let diagnostic = Diagnostic::new(Code::InvalidValue, self.span(&path), format!("status `{status}` is not UPPER_SNAKE_CASE"))
+                    .label("expected e.g. `CONFIRMED`");
+                self.error(diagnostic);
+            }
+            if let Some(first) = seen.insert(status, key) {
+                let first_path = if first == "initial" { p!["root", first] } else { p!["root", first, "status"] };
+                let diagnostic = Diagnostic::new(Code::InvalidRoot, self.span(&path), format!("status `{status}` is used twice"))
+                    .label("already used")
+                    .note(self.span(&first_path), "first used here")
+                    .help("the initial and terminal statuses must be distinct, or the outcome of a saga cannot be told from its status");
+                self.error(diagnostic);
+            }
+            if let Some(outcome) = outcome {
+                self.event_ref(&outcome.event, &p!["root", key, "event"], spec);
+            }
+        }
+        let outcome = |o: &ast::Outcome| ir::Outcome {
+            status: o.status.clone(),
+            event: o.event.clone(),
+        };
+        ir::Root {
+            entity: root.entity.clone(),
+            id_field: root.id.clone(),
+            status_field: root.status.clone(),
+            initial: root.initial.clone(),
+            success: outcome(&root.on_success),
+            failure: outcome(&root.on_failure),
+            compensation_failure: outcome(&root.on_compensation_failure),
+        }
+    }
+
+    fn outbox(&mut self, spec: &ast::Spec, entities: &[ir::Entity]) -> ir::Outbox {
+        let outbox = &spec.outbox;
+        let event_id = [ir::Field {
+            name: "event_id".into(),
+            ty: ir::FieldType::String,
+            optional: false,
+            pattern: None,
+            min: None,
+            max: None,
+            one_of: vec![],
+            description: None,
+        }];
+        let sk = self
+            .key_template(&outbox.sk, &p!["outbox", "sk"], &event_id, "the outbox (only `event_id`)", Code::UnknownKeyField)
+            .unwrap_or(ir::KeyTemplate { parts: vec![] });
+        if !sk.parts.is_empty() {
+            if !sk.fields().any(|f| f == "event_id") {
+                let diagnostic = Diagnostic::new(Code::KeyTemplateSyntax, self.span(&p!["outbox", "sk"]), "the outbox sort key must contain `{event_id}`")
+                    .label("every event needs its own item")
+                    .help("use `OUTBOX#{event_id}`");
+                self.error(diagnostic);
+            }
+            for entity in entities {
+                if may_overlap(&sk, &entity.sk) && !entity.sk.parts.is_empty() {
+                    let diagnostic = Diagnostic::new(
+                        Code::KeyCollision,
+                        self.span(&p!["outbox", "sk"]),
+                        format!("outbox items can collide with the keys of `{}`", entity.name),
+                    )
+                    .label(format!("`{sk}` can equal `{}`", entity.sk))
+                    .note(self.span(&p!["entities", &entity.name, "sk"]), "entity keyed here");
+                    self.error(diagnostic);
+                }
+            }
+        }
+        let ttl_seconds = self.seconds(outbox.ttl.as_ref(), 7 * 86400, &p!["outbox", "ttl"], "the outbox TTL", (3600, 365 * 86400));
+        let bus_ok = !outbox.bus.is_empty()
+            && outbox.bus.len() <= 256
+            && outbox.bus != "default"
+            && outbox.bus.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        self.name(&outbox.bus, &p!["outbox", "bus"], Code::InvalidValue, bus_ok, "EventBridge bus name (letters, digits, `.`, `-`, `_`; not `default`)");
+        let source_ok = !outbox.source.is_empty() && outbox.source.len() <= 256 && !outbox.source.starts_with("aws.");
+        self.name(&outbox.source, &p!["outbox", "source"], Code::InvalidValue, source_ok, "EventBridge source (not starting with `aws.`)");
+        ir::Outbox {
+            sk,
+            ttl_seconds,
+            bus: outbox.bus.clone(),
+            source: outbox.source.clone(),
+        }
+    }
+
+    fn events(&mut self, spec: &ast::Spec, entities: &[ir::Entity]) -> Vec<ir::Event> {
+        let mut out = Vec::new();
+        for (name, event) in &spec.events {
+            let base = p!["events", name];
+            let ok = is_pascal(name) && name.len() <= 128;
+            self.name(name, &base, Code::InvalidMetricName, ok, "event name (PascalCase)");
+            let mut fields = Vec::new();
+            if let Some(entity) = self.entity_ref(&event.entity, &join(&base, p!["entity"]), entities) {
+                match &event.fields {
+                    None => fields = entity.fields.iter().map(|f| f.name.clone()).collect(),
+                    Some(list) => {
+                        for (i, field) in list.iter().enumerate() {
+                            if self.field_ref(field, &join(&base, p!["fields", i]), entity) {
+                                fields.push(field.clone());
+                            }
+                        }
+                    }
+                }
+            }
+            out.push(ir::Event {
+                name: name.clone(),
+                entity: event.entity.clone(),
+                fields,
+                alert: event.alert,
+                description: event.description.clone(),
+            });
+        }
+        out
+    }
+
+    fn services(&mut self, spec: &ast::Spec) -> Vec<ir::Service> {
+        let mut out = Vec::new();
+        let saga_len = split_pascal(&spec.name, '-').len();
+        for (name, service) in &spec.services {
+            let base = p!["services", name];
+            let ok = name.len() <= 40
+                && name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !name.ends_with('-');
+            self.name(name, &base, Code::InvalidServiceName, ok, "service name (lowercase letters, digits and `-`, at most 40)");
+            if ok && saga_len + name.len() + 2 + 10 > 64 {
+                let diagnostic = Diagnostic::new(
+                    Code::InvalidServiceName,
+                    self.key_span(&base),
+                    format!("the function name `{}-{name}-<env>` would exceed Lambda's 64 characters", split_pascal(&spec.name, '-')),
+                )
+                .label("too long together with the saga name")
+                .help("shorten the service or the saga name");
+                self.error(diagnostic);
+            }
+            let memory = service.memory.unwrap_or(256);
+            if !(128..=10240).contains(&memory) {
+                let diagnostic = Diagnostic::new(Code::MemoryRange, self.span(&join(&base, p!["memory"])), format!("memory must be between 128 and 10240 MB, found {memory}"))
+                    .label("out of range");
+                self.error(diagnostic);
+            }
+            let timeout_seconds = self.seconds(service.timeout.as_ref(), 10, &join(&base, p!["timeout"]), "a Lambda timeout", (1, 900));
+            if let Some(rc) = service.reserved_concurrency {
+                if rc > 1000 {
+                    let diagnostic = Diagnostic::new(
+                        Code::ConcurrencyRange,
+                        self.span(&join(&base, p!["reserved_concurrency"])),
+                        format!("reserved concurrency {rc} exceeds the default account limit of 1000"),
+                    )
+                    .label("out of range");
+                    self.error(diagnostic);
+                }
+            }
+            for key in service.environment.keys() {
+                let ok = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                    && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !key.starts_with("AWS_")
+                    && !key.starts_with("DD_");
+                self.name(key, &join(&base, p!["environment", key]), Code::InvalidValue, ok, "environment variable (letters, digits, `_`; not `AWS_` or `DD_`, which are reserved)");
+            }
+            out.push(ir::Service {
+                name: name.clone(),
+                pascal: to_pascal(name),
+                description: service.description.clone(),
+                memory_mb: memory,
+                timeout_seconds,
+                reserved_concurrency: service.reserved_concurrency,
+                layers: service.layers.clone(),
+                environment: service.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                actions: Vec::new(),
+            });
+        }
+        out
+    }
+
+    fn retry(&mut self, retry: Option<&ast::Retry>, path: &[Segment], fallback: ir::Retry) -> ir::Retry {
+        let Some(retry) = retry else { return fallback };
+        for (i, error) in retry.errors.iter().enumerate() {
+            self.error_name(error, &join(&path.to_vec(), p!["errors", i]));
+        }
+        if retry.attempts > 99_999_999 {
+            let diagnostic = Diagnostic::new(Code::RetryRange, self.span(&join(&path.to_vec(), p!["attempts"])), format!("`attempts` must be at most 99999999, found {}", retry.attempts))
+                .label("out of range");
+            self.error(diagnostic);
+        }
+        let interval_path = join(&path.to_vec(), p!["interval"]);
+        let interval = self.seconds(Some(&retry.interval), 1, &interval_path, "a retry interval", (1, 99_999_999));
+        let backoff = retry.backoff.unwrap_or(2.0);
+        if !(1.0..=10.0).contains(&backoff) {
+            let diagnostic = Diagnostic::new(Code::RetryRange, self.span(&join(&path.to_vec(), p!["backoff"])), format!("`backoff` must be between 1.0 and 10.0, found {backoff}"))
+                .label("out of range");
+            self.error(diagnostic);
+        }
+        let max_path = join(&path.to_vec(), p!["max_delay"]);
+        let max_delay = retry
+            .max_delay
+            .as_ref()
+            .map(|d| self.seconds(Some(d), interval, &max_path, "a maximum retry delay", (1, 31_622_400)));
+        if let Some(max) = max_delay {
+            if max < interval {
+                let diagnostic = Diagnostic::new(Code::RetryRange, self.span(&max_path), format!("`max_delay` ({max}s) is shorter than `interval` ({interval}s)"))
+                    .label("shorter than the first wait");
+                self.error(diagnostic);
+            }
+        }
+        ir::Retry {
+            errors: retry.errors.clone(),
+            max_attempts: retry.attempts,
+            interval_seconds: interval,
+            backoff_rate: backoff,
+            max_delay_seconds: max_delay,
+            jitter: retry.jitter == ast::Jitter::Full,
+        }
+    }
+
+    fn error_name(&mut self, name: &str, path: &[Segment]) {
+        let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+            && !name.starts_with("States.")
+            && !name.starts_with("Lambda.")
+            && name != "Saga.InvalidPayload";
+        self.name(name, path, Code::InvalidValue, ok, "error name (letters, digits, `_`, `.`; `States.` and `Lambda.` are reserved by AWS)");
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &mut self,
+        spec: &ast::Spec,
+        step: &ast::Step,
+        base: &Path,
+        services: &mut [ir::Service],
+        entities: &[ir::Entity],
+        saga_timeout: u64,
+        names: &mut BTreeMap<String, Path>,
+        actions: &mut BTreeMap<(String, String), Path>,
+    ) -> ir::Step {
+        self.state_name(&step.name, &join(base, p!["name"]), names);
+        let service_path = join(base, p!["service"]);
+        let service_index = services.iter().position(|s| s.name == step.service);
+        if service_index.is_none() {
+            let known: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+            self.unknown(Code::UnknownService, &service_path, "service", &step.service, &known);
+        }
+        let service_timeout = service_index.map_or(10, |i| services[i].timeout_seconds);
+        self.action(&step.service, &step.action, &join(base, p!["action"]), actions);
+        if let Some(writes) = &step.writes {
+            self.entity_ref(writes, &join(base, p!["writes"]), entities);
+        }
+        if let Some(emits) = &step.emits {
+            self.event_ref(emits, &join(base, p!["emits"]), spec);
+        }
+        for (i, error) in step.errors.iter().enumerate() {
+            self.error_name(error, &join(base, p!["errors", i]));
+        }
+        let builtin = ir::Retry {
+            errors: vec![],
+            max_attempts: 3,
+            interval_seconds: 1,
+            backoff_rate: 2.0,
+            max_delay_seconds: None,
+            jitter: true,
+        };
+        let default_retry = self.retry(spec.defaults.retry.as_ref(), &p!["defaults", "retry"], builtin.clone());
+        let retry = self.retry(step.retry.as_ref(), &join(base, p!["retry"]), default_retry);
+        let default_timeout = self.seconds(spec.defaults.timeout.as_ref(), service_timeout + 2, &p!["defaults", "timeout"], "a task timeout", (1, 31_622_400));
+        let timeout_path = join(base, p!["timeout"]);
+        let timeout_seconds = self.seconds(step.timeout.as_ref(), default_timeout, &timeout_path, "a task timeout", (1, 31_622_400));
+        if timeout_seconds > saga_timeout {
+            let diagnostic = Diagnostic::new(
+                Code::TimeoutExceedsSaga,
+                self.span(if step.timeout.is_some() { &timeout_path } else { base }),
+                format!("the task timeout of `{}` ({timeout_seconds}s) is longer than the saga timeout ({saga_timeout}s)", step.name),
+            )
+            .label("longer than the whole saga");
+            self.error(diagnostic);
+        }
+        let kind = match step.kind {
+            ast::StepKind::Compensatable => ir::StepKind::Compensatable,
+            ast::StepKind::Pivot => ir::StepKind::Pivot,
+            ast::StepKind::Retriable => ir::StepKind::Retriable,
+        };
+        match (kind, &step.compensation) {
+            (ir::StepKind::Compensatable, None) => {
+                let diagnostic = Diagnostic::new(Code::MissingCompensation, self.span(&join(base, p!["name"])), format!("compensatable step `{}` has no compensation", step.name))
+                    .label("nothing says how to undo this step")
+                    .help("add `compensation: { action: ... }`, or mark the step `kind: pivot` or `kind: retriable`");
+                self.error(diagnostic);
+            }
+            (ir::StepKind::Pivot | ir::StepKind::Retriable, Some(_)) => {
+                let diagnostic = Diagnostic::new(
+                    Code::UselessCompensation,
+                    self.key_span(&join(base, p!["compensation"])),
+                    format!("{} step `{}` is never compensated", if kind == ir::StepKind::Pivot { "pivot" } else { "retriable" }, step.name),
+                )
+                .label("this compensation would never run")
+                .help("remove the compensation, or make the step compensatable");
+                self.error(diagnostic);
+            }
+            _ => {}
+        }
+        if kind == ir::StepKind::Retriable && !step.errors.is_empty() {
+            let diagnostic = Diagnostic::new(Code::RetriableWithErrors, self.key_span(&join(base, p!["errors"])), format!("retriable step `{}` declares business errors", step.name))
+                .label("a retriable step may not fail for business reasons")
+                .help("remove `errors:`, or make the step compensatable or the pivot");
+            self.error(diagnostic);
+        }
+        let compensation = step.compensation.as_ref().map(|comp| {
+            let cbase = join(base, p!["compensation"]);
+            let name = comp.name.clone().unwrap_or_else(|| format!("Compensate{}", step.name));
+            if comp.name.is_some() {
+                self.state_name(&name, &join(&cbase, p!["name"]), names);
+            } else {
+                self.state_name(&name, &cbase, names);
+            }
+            self.action(&step.service, &comp.action, &join(&cbase, p!["action"]), actions);
+            if let Some(emits) = &comp.emits {
+                self.event_ref(emits, &join(&cbase, p!["emits"]), spec);
+            }
+            let builtin = ir::Retry {
+                errors: vec![],
+                max_attempts: 5,
+                interval_seconds: 2,
+                backoff_rate: 2.0,
+                max_delay_seconds: Some(60),
+                jitter: true,
+            };
+            let default = self.retry(spec.defaults.compensation_retry.as_ref(), &p!["defaults", "compensation_retry"], builtin);
+            let retry = self.retry(comp.retry.as_ref(), &join(&cbase, p!["retry"]), default);
+            let timeout_seconds = self.seconds(comp.timeout.as_ref(), timeout_seconds, &join(&cbase, p!["timeout"]), "a task timeout", (1, 31_622_400));
+            ir::Compensation {
+                name,
+                action: comp.action.clone(),
+                emits: comp.emits.clone(),
+                retry,
+                timeout_seconds,
+                idempotent: comp.idempotent,
+            }
+        });
+        let ir_step = ir::Step {
+            name: step.name.clone(),
+            service: step.service.clone(),
+            action: step.action.clone(),
+            kind,
+            writes: step.writes.clone(),
+            emits: step.emits.clone(),
+            errors: step.errors.clone(),
+            retry,
+            timeout_seconds,
+            idempotent: step.idempotent,
+            compensation,
+        };
+        if let Some(i) = service_index {
+            services[i].actions.push(ir::Action {
+                name: ir_step.action.clone(),
+                state: ir_step.name.clone(),
+                compensation: false,
+                step: ir_step.name.clone(),
+                result: ir_step.writes.clone(),
+                emits: ir_step.emits.clone(),
+                errors: ir_step.errors.clone(),
+            });
+            if let Some(comp) = &ir_step.compensation {
+                services[i].actions.push(ir::Action {
+                    name: comp.action.clone(),
+                    state: comp.name.clone(),
+                    compensation: true,
+                    step: ir_step.name.clone(),
+                    result: ir_step.writes.clone(),
+                    emits: comp.emits.clone(),
+                    errors: vec![],
+                });
+            }
+        }
+        ir_step
+    }
+
+    fn state_name(&mut self, name: &str, path: &[Segment], names: &mut BTreeMap<String, Path>) {
+        let ok = is_pascal(name) && name.len() <= 80;
+        if !ok {
+            let diagnostic = Diagnostic::new(Code::InvalidStateName, self.span(path), format!("`{name}` is not a valid state name"))
+                .label("expected PascalCase, at most 80 characters")
+                .help(format!("write it as `{}`", to_pascal(&name.replace(' ', "_")).chars().take(80).collect::<String>()));
+            self.error(diagnostic);
+        }
+        if RESERVED_STATES.contains(&name) {
+            let diagnostic = Diagnostic::new(Code::DuplicateName, self.span(path), format!("`{name}` is a state name sagac uses itself"))
+                .label("reserved state name")
+                .help(format!("reserved names are {}", RESERVED_STATES.join(", ")));
+            self.error(diagnostic);
+        }
+        if let Some(first) = names.get(name) {
+            let first = self.span(first);
+            let diagnostic = Diagnostic::new(Code::DuplicateName, self.span(path), format!("the state name `{name}` is used twice"))
+                .label("used again here")
+                .note(first, "first used here")
+                .help("state names must be unique within a state machine");
+            self.error(diagnostic);
+        } else {
+            names.insert(name.to_owned(), path.to_vec());
+        }
+    }
+
+    fn action(&mut self, service: &str, action: &str, path: &[Segment], actions: &mut BTreeMap<(String, String), Path>) {
+        self.identifier(action, path, false);
+        let key = (service.to_owned(), action.to_owned());
+        if let Some(first) = actions.get(&key) {
+            let first = self.span(first);
+            let diagnostic = Diagnostic::new(Code::DuplicateAction, self.span(path), format!("service `{service}` has the action `{action}` twice"))
+                .label("used again here")
+                .note(first, "first used here")
+                .help("each action becomes one trait method; give it a distinct name");
+            self.error(diagnostic);
+        } else {
+            actions.insert(key, path.to_vec());
+        }
+    }
+
+    fn stages(
+        &mut self,
+        spec: &ast::Spec,
+        workflow: ir::Workflow,
+        saga_timeout: u64,
+        services: &mut [ir::Service],
+        entities: &[ir::Entity],
+        _events: &[ir::Event],
+    ) -> Vec<ir::Stage> {
+        if spec.steps.is_empty() {
+            let diagnostic = Diagnostic::new(Code::NoSteps, self.span(&p!["steps"]), "the saga has no steps")
+                .label("empty")
+                .help("add at least one step with a `name`, a `service` and an `action`");
+            self.error(diagnostic);
+        }
+        let mut names = BTreeMap::new();
+        let mut actions = BTreeMap::new();
+        let mut stages = Vec::new();
+        // Phase 0: compensatable steps; 1: after the pivot; 2: retriable steps.
+        let mut phase = 0;
+        let mut pivot: Option<Path> = None;
+        for (i, entry) in spec.steps.iter().enumerate() {
+            match entry {
+                ast::StepEntry::Step(step) => {
+                    let base = p!["steps", i];
+                    let ir_step = self.step(spec, step, &base, services, entities, saga_timeout, &mut names, &mut actions);
+                    let kind_path = join(&base, p!["kind"]);
+                    match ir_step.kind {
+                        ir::StepKind::Compensatable if phase > 0 => {
+                            let diagnostic = Diagnostic::new(Code::StepOrder, self.span(&join(&base, p!["name"])), format!("compensatable step `{}` comes after the pivot or a retriable step", step.name))
+                                .label("would never be compensated")
+                                .maybe_help(Some("order steps as: compensatable steps, at most one pivot, then retriable steps".into()));
+                            let diagnostic = match &pivot {
+                                Some(p) => diagnostic.note(self.span(p), "the pivot"),
+                                None => diagnostic,
+                            };
+                            self.error(diagnostic);
+                        }
+                        ir::StepKind::Pivot => {
+                            if let Some(first) = &pivot {
+                                let first = self.span(first);
+                                let diagnostic = Diagnostic::new(Code::MultiplePivots, self.span(&kind_path), format!("`{}` is a second pivot", step.name))
+                                    .label("second pivot")
+                                    .note(first, "the first pivot")
+                                    .help("a saga has at most one pivot; make the later step retriable");
+                                self.error(diagnostic);
+                            } else if phase == 2 {
+                                let diagnostic = Diagnostic::new(Code::StepOrder, self.span(&kind_path), format!("pivot `{}` comes after a retriable step", step.name))
+                                    .label("pivot after a retriable step")
+                                    .help("order steps as: compensatable steps, at most one pivot, then retriable steps");
+                                self.error(diagnostic);
+                            }
+                            pivot.get_or_insert(kind_path);
+                            phase = phase.max(1);
+                        }
+                        ir::StepKind::Retriable => phase = 2,
+                        ir::StepKind::Compensatable => {}
+                    }
+                    stages.push(ir::Stage::Step(ir_step));
+                }
+                ast::StepEntry::Parallel(entry) => {
+                    let group = &entry.parallel;
+                    let base = p!["steps", i, "parallel"];
+                    self.state_name(&group.name, &join(&base, p!["name"]), &mut names);
+                    if group.branches.len() < 2 {
+                        let diagnostic = Diagnostic::new(Code::InvalidParallel, self.span(&join(&base, p!["branches"])), format!("parallel group `{}` has {} branch(es)", group.name, group.branches.len()))
+                            .label("needs at least two branches")
+                            .help("a single step does not need a parallel group");
+                        self.error(diagnostic);
+                    }
+                    if phase > 0 {
+                        let diagnostic = Diagnostic::new(Code::StepOrder, self.span(&join(&base, p!["name"])), format!("parallel group `{}` comes after the pivot or a retriable step", group.name))
+                            .label("its branches would never be compensated")
+                            .help("parallel groups hold compensatable steps and must come before the pivot");
+                        self.error(diagnostic);
+                    }
+                    let mut branches = Vec::new();
+                    for (b, step) in group.branches.iter().enumerate() {
+                        let bbase = join(&base, p!["branches", b]);
+                        let ir_step = self.step(spec, step, &bbase, services, entities, saga_timeout, &mut names, &mut actions);
+                        if ir_step.kind != ir::StepKind::Compensatable {
+                            let diagnostic = Diagnostic::new(Code::InvalidParallel, self.span(&join(&bbase, p!["kind"])), format!("branch `{}` of parallel group `{}` is not compensatable", step.name, group.name))
+                                .label("branches must be compensatable")
+                                .help("when one branch fails, the completed branches are compensated; pivots and retriable steps belong after the group");
+                            self.error(diagnostic);
+                        }
+                        branches.push(ir_step);
+                    }
+                    stages.push(ir::Stage::Parallel(ir::Parallel {
+                        name: group.name.clone(),
+                        branches,
+                    }));
+                }
+            }
+        }
+        if workflow == ir::Workflow::Express {
+            for (i, entry) in spec.steps.iter().enumerate() {
+                let steps: Vec<(&ast::Step, Path)> = match entry {
+                    ast::StepEntry::Step(step) => vec![(step, p!["steps", i])],
+                    ast::StepEntry::Parallel(group) => group
+                        .parallel
+                        .branches
+                        .iter()
+                        .enumerate()
+                        .map(|(b, s)| (s, p!["steps", i, "parallel", "branches", b]))
+                        .collect(),
+                };
+                for (step, base) in steps {
+                    let mut offenders = Vec::new();
+                    if !step.idempotent {
+                        offenders.push((step.name.clone(), join(&base, p!["idempotent"])));
+                    }
+                    if let Some(comp) = step.compensation.as_ref().filter(|c| !c.idempotent) {
+                        let name = comp.name.clone().unwrap_or_else(|| format!("Compensate{}", step.name));
+                        offenders.push((name, join(&base, p!["compensation", "idempotent"])));
+                    }
+                    for (name, path) in offenders {
+                        let diagnostic = Diagnostic::new(Code::ExpressNotIdempotent, self.span(&path), format!("`{name}` is not idempotent, but Express workflows run steps at least once"))
+                            .label("not idempotent")
+                            .note(self.span(&p!["workflow"]), "Express workflow chosen here")
+                            .help("use `workflow: standard`, or make the step idempotent");
+                        self.error(diagnostic);
+                    }
+                }
+            }
+        }
+        stages
+    }
+
+    fn views(&mut self, spec: &ast::Spec, entities: &[ir::Entity]) -> Vec<ir::View> {
+        let mut out = Vec::new();
+        let mut tables: BTreeMap<&str, Path> = BTreeMap::new();
+        tables.insert(spec.table.name.as_str(), p!["table", "name"]);
+        for (name, view) in &spec.views {
+            let base = p!["views", name];
+            self.identifier(name, &base, true);
+            let table_path = join(&base, p!["table"]);
+            let valid_table = (3..=255).contains(&view.table.len())
+                && view.table.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            self.name(&view.table, &table_path, Code::InvalidTableName, valid_table, "DynamoDB table name");
+            if let Some(first) = tables.get(view.table.as_str()) {
+                let first = self.span(first);
+                let diagnostic = Diagnostic::new(Code::DuplicateTable, self.span(&table_path), format!("table name `{}` is used twice", view.table))
+                    .label("used again here")
+                    .note(first, "first used here");
+                self.error(diagnostic);
+            } else {
+                tables.insert(view.table.as_str(), table_path.clone());
+            }
+            let mut fields = Vec::new();
+            if let Some(entity) = self.entity_ref(&view.source, &join(&base, p!["source"]), entities) {
+                for (i, field) in view.fields.iter().enumerate() {
+                    if self.field_ref(field, &join(&base, p!["fields", i]), entity) {
+                        fields.extend(entity.field(field).cloned());
+                    }
+                }
+            }
+            let owner = format!("view `{name}` (its `fields:`)");
+            let pk = self.key_template(&view.pk, &join(&base, p!["pk"]), &fields, &owner, Code::ViewKeyField);
+            let sk = view
+                .sk
+                .as_ref()
+                .and_then(|sk| self.key_template(sk, &join(&base, p!["sk"]), &fields, &owner, Code::ViewKeyField));
+            let mut indexes = Vec::new();
+            for (index, keys) in &view.indexes {
+                let ipath = join(&base, p!["indexes", index]);
+                let ok = (3..=255).contains(&index.len()) && index.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+                self.name(index, &ipath, Code::InvalidTableName, ok, "DynamoDB index name");
+                let ipk = self.key_template(&keys.pk, &join(&ipath, p!["pk"]), &fields, &owner, Code::ViewKeyField);
+                let isk = keys.sk.as_ref().and_then(|sk| self.key_template(sk, &join(&ipath, p!["sk"]), &fields, &owner, Code::ViewKeyField));
+                if let Some(pk) = ipk {
+                    indexes.push(ir::IndexKeys { index: index.clone(), pk, sk: isk });
+                }
+            }
+            out.push(ir::View {
+                name: name.clone(),
+                table: view.table.clone(),
+                source: view.source.clone(),
+                pk: pk.unwrap_or(ir::KeyTemplate { parts: vec![] }),
+                sk,
+                fields,
+                indexes,
+            });
+        }
+        out
+    }
+
+    fn api(&mut self, api: &ast::Api, views: &[ir::View]) -> ir::Api {
+        let auth = match api.auth {
+            ast::Auth::Iam => ir::Auth::Iam,
+            ast::Auth::None => ir::Auth::None,
+            ast::Auth::Cognito => match api.authorizer.as_ref().and_then(|a| a.user_pool_arn.clone()) {
+                Some(arn) if arn.starts_with("arn:aws") && arn.contains(":cognito-idp:") => ir::Auth::Cognito { user_pool_arn: arn },
+                _ => {
+                    let diagnostic = Diagnostic::new(Code::AuthorizerConfig, self.span(&p!["api", "auth"]), "`auth: cognito` needs `authorizer.user_pool_arn`")
+                        .label("no user pool given")
+                        .help("add `authorizer: { user_pool_arn: arn:aws:cognito-idp:REGION:ACCOUNT:userpool/ID }`");
+                    self.error(diagnostic);
+                    ir::Auth::Iam
+                }
+            },
+            ast::Auth::Jwt => {
+                let diagnostic = Diagnostic::new(Code::AuthorizerConfig, self.span(&p!["api", "auth"]), "JWT authorisers exist only for HTTP APIs; sagac generates a REST API")
+                    .label("not available for REST APIs")
+                    .help("use `auth: cognito` with a user pool, or `auth: iam`");
+                self.error(diagnostic);
+                ir::Auth::Iam
+            }
+        };
+        let (rate, burst) = api.throttle.as_ref().map_or((50.0, 100), |t| (t.rate, t.burst));
+        if !(rate > 0.0 && rate <= 10_000.0) || burst == 0 || burst > 5_000 {
+            let diagnostic = Diagnostic::new(Code::ConcurrencyRange, self.span(&p!["api", "throttle"]), format!("throttling rate {rate} / burst {burst} is out of range"))
+                .label("rate must be in (0, 10000], burst in [1, 5000]");
+            self.error(diagnostic);
+        }
+        let path_ok = |p: &str| p.starts_with('/') && p.len() > 1 && !p.ends_with('/') && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '{' | '}' | '.'));
+        if !path_ok(&api.start.path) {
+            let diagnostic = Diagnostic::new(Code::InvalidValue, self.span(&p!["api", "start", "path"]), format!("`{}` is not a valid resource path", api.start.path))
+                .label("expected e.g. `/trips`");
+            self.error(diagnostic);
+        }
+        let status = api.status.as_ref().and_then(|status| {
+            let parameter = status
+                .path
+                .rsplit('/')
+                .next()
+                .and_then(|last| last.strip_prefix('{'))
+                .and_then(|last| last.strip_suffix('}'))
+                .map(str::to_owned);
+            let parameter = match parameter {
+                Some(p) if path_ok(&status.path) => p,
+                _ => {
+                    let diagnostic = Diagnostic::new(Code::InvalidValue, self.span(&p!["api", "status", "path"]), format!("`{}` must end with the id as a path parameter", status.path))
+                        .label("expected e.g. `/trips/{trip_id}`");
+                    self.error(diagnostic);
+                    return None;
+                }
+            };
+            let Some(view) = views.iter().find(|v| v.name == status.view) else {
+                let known: Vec<&str> = views.iter().map(|v| v.name.as_str()).collect();
+                self.unknown(Code::UnknownView, &p!["api", "status", "view"], "view", &status.view, &known);
+                return None;
+            };
+            if let Some(index) = &status.index {
+                if !view.indexes.iter().any(|i| &i.index == index) {
+                    let known: Vec<&str> = view.indexes.iter().map(|i| i.index.as_str()).collect();
+                    self.unknown(Code::UnknownIndex, &p!["api", "status", "index"], "index", index, &known);
+                    return None;
+                }
+            }
+            if !view.fields.iter().any(|f| f.name == parameter) {
+                let diagnostic = Diagnostic::new(Code::UnknownField, self.span(&p!["api", "status", "path"]), format!("path parameter `{parameter}` is not a field of view `{}`", view.name))
+                    .label("not a view field");
+                self.error(diagnostic);
+                return None;
+            }
+            Some(ir::StatusRoute {
+                path: status.path.clone(),
+                parameter,
+                view: view.name.clone(),
+                index: status.index.clone(),
+            })
+        });
+        let name_ok = !api.name.is_empty() && api.name.len() <= 128;
+        self.name(&api.name, &p!["api", "name"], Code::InvalidValue, name_ok, "API name");
+        ir::Api {
+            name: api.name.clone(),
+            auth,
+            throttle_rate: rate,
+            throttle_burst: burst,
+            start_path: api.start.path.clone(),
+            status,
+        }
+    }
+
+    fn shift(&mut self, shift: &ast::TrafficShift, path: &Path) -> (u32, u32) {
+        if !(1..=99).contains(&shift.percent) {
+            let diagnostic = Diagnostic::new(Code::CanaryRange, self.span(&join(path, p!["percent"])), format!("traffic percentage must be between 1 and 99, found {}", shift.percent))
+                .label("out of range");
+            self.error(diagnostic);
+        }
+        let ipath = join(path, p!["interval"]);
+        let minutes = match self.duration(&shift.interval, &ipath) {
+            Some(ms) if ms % 60_000 == 0 && (1..=2880).contains(&(ms / 60_000)) => (ms / 60_000) as u32,
+            Some(_) => {
+                let diagnostic = Diagnostic::new(Code::CanaryRange, self.span(&ipath), format!("the interval must be whole minutes between 1m and 2880m, found `{}`", shift.interval.0))
+                    .label("out of range");
+                self.error(diagnostic);
+                5
+            }
+            None => 5,
+        };
+        (shift.percent, minutes)
+    }
+
+    fn deployment(&mut self, deployment: &ast::Deployment) -> ir::Deployment {
+        let region = &deployment.region;
+        let parts: Vec<&str> = region.split('-').collect();
+        let region_ok = (3..=4).contains(&parts.len())
+            && parts[0].len() == 2
+            && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+            && parts.last().is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        self.name(region, &p!["deployment", "region"], Code::InvalidRegion, region_ok, "AWS region (e.g. `ap-northeast-1`)");
+        let chosen: Vec<&str> = [
+            deployment.canary.as_ref().map(|_| "canary"),
+            deployment.linear.as_ref().map(|_| "linear"),
+            deployment.all_at_once.then_some("all_at_once"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if chosen.len() > 1 {
+            let diagnostic = Diagnostic::new(Code::ConflictingStrategies, self.key_span(&p!["deployment", chosen[1]]), format!("both `{}` and `{}` are chosen", chosen[0], chosen[1]))
+                .label("second strategy")
+                .note(self.key_span(&p!["deployment", chosen[0]]), "first strategy")
+                .help("choose one deployment strategy");
+            self.error(diagnostic);
+        }
+        let traffic = if let Some(canary) = &deployment.canary {
+            let (percent, minutes) = self.shift(canary, &p!["deployment", "canary"]);
+            ir::Traffic::Canary { percent, minutes }
+        } else if let Some(linear) = &deployment.linear {
+            let (percent, minutes) = self.shift(linear, &p!["deployment", "linear"]);
+            ir::Traffic::Linear { percent, minutes }
+        } else if deployment.all_at_once {
+            ir::Traffic::AllAtOnce
+        } else {
+            ir::Traffic::Canary { percent: 10, minutes: 5 }
+        };
+        if deployment.alarms.len() > 10 {
+            let diagnostic = Diagnostic::new(Code::TooManyAlarms, self.span(&p!["deployment", "alarms", 10usize]), format!("{} alarms are listed; a deployment group watches at most 10", deployment.alarms.len()))
+                .label("the 11th alarm")
+                .help("keep the ten alarms that best show a bad release (errors, throttles, duration)");
+            self.error(diagnostic);
+        }
+        let mut alarms = Vec::new();
+        for (i, alarm) in deployment.alarms.iter().enumerate() {
+            let base = p!["deployment", "alarms", i];
+            let period = self.seconds(alarm.period.as_ref(), 60, &join(&base, p!["period"]), "an alarm period", (10, 86_400));
+            if ![10, 20, 30].contains(&period) && period % 60 != 0 {
+                let diagnostic = Diagnostic::new(Code::ConcurrencyRange, self.span(&join(&base, p!["period"])), format!("an alarm period must be 10s, 20s, 30s or whole minutes, found {period}s"))
+                    .label("not accepted by CloudWatch");
+                self.error(diagnostic);
+            }
+            let evaluation_periods = alarm.evaluation_periods.unwrap_or(1);
+            if evaluation_periods == 0 || (evaluation_periods as u64) * period > 86_400 {
+                let diagnostic = Diagnostic::new(Code::ConcurrencyRange, self.span(&join(&base, p!["evaluation_periods"])), "evaluation periods must be at least 1 and cover at most one day")
+                    .label("out of range");
+                self.error(diagnostic);
+            }
+            if alarm.threshold < 0.0 {
+                let diagnostic = Diagnostic::new(Code::ConcurrencyRange, self.span(&join(&base, p!["threshold"])), "an alarm threshold cannot be negative")
+                    .label("negative");
+                self.error(diagnostic);
+            }
+            let (metric, statistic) = match alarm.metric {
+                ast::LambdaMetric::Errors => ("Errors", "Sum"),
+                ast::LambdaMetric::Throttles => ("Throttles", "Sum"),
+                ast::LambdaMetric::Duration => ("Duration", "Maximum"),
+                ast::LambdaMetric::ConcurrentExecutions => ("ConcurrentExecutions", "Maximum"),
+            };
+            alarms.push(ir::Alarm {
+                metric: metric.into(),
+                statistic: statistic.into(),
+                threshold: alarm.threshold,
+                period_seconds: period,
+                evaluation_periods,
+            });
+        }
+        let alias = deployment.alias.clone().unwrap_or_else(|| "live".into());
+        let alias_ok = alias.len() <= 128
+            && alias.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && alias.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+            && alias != "LATEST";
+        self.name(&alias, &p!["deployment", "alias"], Code::InvalidValue, alias_ok, "alias name");
+        let pipeline = deployment.pipeline.as_ref().map(|pipeline| {
+            let ok = pipeline.repository.split('/').count() == 2 && pipeline.repository.split('/').all(|p| !p.is_empty() && !p.contains(char::is_whitespace));
+            self.name(&pipeline.repository, &p!["deployment", "pipeline", "repository"], Code::InvalidValue, ok, "repository (`owner/name`)");
+            ir::Pipeline {
+                repository: pipeline.repository.clone(),
+                branch: pipeline.branch.clone(),
+            }
+        });
+        ir::Deployment {
+            region: region.clone(),
+            architecture: match deployment.architecture {
+                ast::Architecture::Arm64 => ir::Architecture::Arm64,
+                ast::Architecture::X86_64 => ir::Architecture::X86_64,
+            },
+            alias,
+            traffic,
+            alarms,
+            before_traffic_hook: deployment.hooks.before_traffic,
+            after_traffic_hook: deployment.hooks.after_traffic,
+            pipeline,
+        }
+    }
+
+    fn observability(&mut self, observability: &ast::Observability) -> ir::Observability {
+        let datadog = observability.datadog.as_ref().map(|dd| {
+            if !DATADOG_SITES.contains(&dd.site.as_str()) {
+                let diagnostic = Diagnostic::new(Code::UnknownSite, self.span(&p!["observability", "datadog", "site"]), format!("unknown Datadog site `{}`", dd.site))
+                    .label("not a Datadog site")
+                    .maybe_help(did_you_mean(&dd.site, "site", DATADOG_SITES.iter().copied()));
+                self.error(diagnostic);
+            }
+            let secret_ok = !dd.api_key_secret.is_empty() && dd.api_key_secret.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c));
+            self.name(&dd.api_key_secret, &p!["observability", "datadog", "api_key_secret"], Code::InvalidValue, secret_ok, "Secrets Manager secret name");
+            if dd.extension_version == 0 {
+                let diagnostic = Diagnostic::new(Code::InvalidValue, self.span(&p!["observability", "datadog", "extension_version"]), "the Datadog extension version starts at 1")
+                    .label("no such layer version");
+                self.error(diagnostic);
+            }
+            ir::Datadog {
+                site: dd.site.clone(),
+                api_key_secret: dd.api_key_secret.clone(),
+                extension_version: dd.extension_version,
+            }
+        });
+        let metric_ok = |m: &str| {
+            m.len() <= 200
+                && m.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && m.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+        };
+        if let Some(metrics) = &observability.metrics {
+            for (key, name) in [("completed", &metrics.completed), ("compensation", &metrics.compensation)] {
+                self.name(name, &p!["observability", "metrics", key], Code::InvalidMetricName, metric_ok(name), "Datadog metric name");
+            }
+        }
+        let retention_path = p!["observability", "log_retention"];
+        let days = match &observability.log_retention {
+            None => 30,
+            Some(d) => match self.duration(d, &retention_path) {
+                Some(ms) if ms % 86_400_000 == 0 && LOG_RETENTION_DAYS.contains(&((ms / 86_400_000) as u32)) => (ms / 86_400_000) as u32,
+                Some(_) => {
+                    let diagnostic = Diagnostic::new(Code::LogRetention, self.span(&retention_path), format!("CloudWatch Logs does not accept a retention of `{}`", d.0))
+                        .label("not an accepted retention")
+                        .help("use one of 1d, 3d, 5d, 7d, 14d, 30d, 60d, 90d, 120d, 150d, 180d, 365d, 400d, 545d, 731d, 1096d, 1827d, 2192d, 2557d, 2922d, 3288d, 3653d");
+                    self.error(diagnostic);
+                    30
+                }
+                None => 30,
+            },
+        };
+        let namespaces = observability.metric_stream.as_ref().map(|s| s.namespaces.clone()).unwrap_or_default();
+        for (i, namespace) in namespaces.iter().enumerate() {
+            let ok = namespace.len() <= 255 && !namespace.is_empty() && !namespace.starts_with(':') && namespace.chars().all(|c| c.is_ascii_graphic());
+            self.name(namespace, &p!["observability", "metric_stream", "namespaces", i], Code::InvalidValue, ok, "CloudWatch namespace");
+        }
+        ir::Observability {
+            datadog,
+            completed_metric: observability.metrics.as_ref().map(|m| m.completed.clone()),
+            compensation_metric: observability.metrics.as_ref().map(|m| m.compensation.clone()),
+            metric_stream_namespaces: namespaces,
+            log_retention_days: days,
+            tracing: observability.tracing.unwrap_or(true),
+        }
+    }
+}
+
+fn human(seconds: u64) -> String {
+    match seconds {
+        s if s >= 86_400 && s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s >= 3_600 && s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s >= 60 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_templates_parse_and_refuse_bad_syntax() {
+        let t = parse_key_template("TRIP#{trip_id}").unwrap();
+        assert_eq!(t.prefix(), "TRIP#");
+        assert_eq!(t.fields().collect::<Vec<_>>(), ["trip_id"]);
+        assert!(parse_key_template("A{x}{y}").is_err());
+        assert!(parse_key_template("A{x").is_err());
+        assert!(parse_key_template("A}").is_err());
+        assert!(parse_key_template("A{}").is_err());
+    }
+
+    #[test]
+    fn overlap_detection() {
+        let t = |s: &str| parse_key_template(s).unwrap();
+        assert!(!may_overlap(&t("METADATA"), &t("FLIGHT#{id}")));
+        assert!(may_overlap(&t("FLIGHT#{a}"), &t("FLIGHT#{b}")));
+        assert!(may_overlap(&t("{a}"), &t("HOTEL#{b}")));
+        assert!(may_overlap(&t("FLIGHT#1"), &t("FLIGHT#{b}")));
+        assert!(!may_overlap(&t("FLIGHT#{a}"), &t("HOTEL#{b}")));
+    }
+
+    #[test]
+    fn case_conversions() {
+        assert_eq!(split_pascal("TripBooking", '-'), "trip-booking");
+        assert_eq!(split_pascal("HTTPServer", '_'), "http_server");
+        assert_eq!(to_pascal("flight-booking"), "FlightBooking");
+    }
+}
