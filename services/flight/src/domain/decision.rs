@@ -1,0 +1,188 @@
+//! The rules that decide a reservation or a cancellation, given what the
+//! store holds.
+//!
+//! Both functions are pure: they take the state a use case read and return
+//! either the answer to give without writing anything, or the one commit to
+//! write. Everything the service decides is therefore testable without a
+//! store.
+
+use super::{
+    EventId, FlightCommit, FlightError, FlightEvent, FlightId, FlightInventory, FlightReservation,
+    InventoryUpdate, ReservationStatus, SeatRequest,
+};
+
+/// What the rules decided about a [`SeatRequest`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReserveDecision {
+    /// The trip already holds exactly this reservation: a repeated request is
+    /// answered with it and writes nothing.
+    AlreadyReserved(FlightReservation),
+    /// The seats can be held: write this commit, then answer with its
+    /// reservation.
+    Reserve(Box<FlightCommit>),
+}
+
+/// What the rules decided about cancelling a trip's reservation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CancelDecision {
+    /// The trip never held a reservation. There is nothing to undo, which is
+    /// a success: the saga compensates steps whose outcome it does not know.
+    NothingToUndo,
+    /// The reservation was cancelled before; a repeated cancellation writes
+    /// nothing.
+    AlreadyCancelled(FlightReservation),
+    /// Cancel the reservation and release its seats: write this commit.
+    Cancel(Box<FlightCommit>),
+}
+
+/// Decides whether `request` can hold seats.
+///
+/// `existing` is the trip's stored reservation. `inventory` is the stored
+/// inventory of the requested flight and date; it is only consulted when
+/// `existing` is `None`, so a use case may skip loading it otherwise.
+///
+/// The checks run in this order: the request itself, then what the trip
+/// already holds (so that a repeated request gets its first answer), then
+/// the flight and its seats.
+pub fn decide_reservation(
+    request: &SeatRequest,
+    existing: Option<FlightReservation>,
+    inventory: Option<FlightInventory>,
+    event_id: EventId,
+) -> Result<ReserveDecision, FlightError> {
+    check_request(request)?;
+    if let Some(reservation) = existing {
+        return match reservation.status {
+            ReservationStatus::Cancelled => Err(FlightError::AlreadyCompensated {
+                trip_id: reservation.trip_id,
+            }),
+            ReservationStatus::Reserved if reservation.fulfils(request) => {
+                Ok(ReserveDecision::AlreadyReserved(reservation))
+            }
+            ReservationStatus::Reserved => Err(FlightError::InvalidCommand {
+                field: "trip_id",
+                problem: format!(
+                    "trip {} already holds {} seats on {} departing {}; a repeated request must repeat the original one",
+                    reservation.trip_id,
+                    reservation.seats,
+                    reservation.flight_number,
+                    reservation.depart_on
+                ),
+            }),
+        };
+    }
+    let flight_not_found = || FlightError::FlightNotFound {
+        flight_number: request.flight_number.to_string(),
+        depart_on: request.depart_on,
+    };
+    let mut inventory = inventory
+        .filter(|inventory| {
+            inventory.flight_number() == &request.flight_number
+                && inventory.depart_on() == request.depart_on
+                && inventory.route() == &request.route
+        })
+        .ok_or_else(flight_not_found)?;
+    let expected_version = inventory.version();
+    inventory.hold(&request.trip_id, request.seats)?;
+    let price =
+        inventory
+            .fare()
+            .times(request.seats)
+            .ok_or_else(|| FlightError::InvalidCommand {
+                field: "seats",
+                problem: format!(
+                    "{} seats at {} each is more than a price can hold",
+                    request.seats,
+                    inventory.fare()
+                ),
+            })?;
+    let reservation = FlightReservation {
+        trip_id: request.trip_id.clone(),
+        flight_id: FlightId::for_trip(&request.trip_id),
+        flight_number: request.flight_number.clone(),
+        depart_on: request.depart_on,
+        return_on: request.return_on,
+        seats: request.seats,
+        price,
+        status: ReservationStatus::Reserved,
+    };
+    Ok(ReserveDecision::Reserve(Box::new(FlightCommit {
+        event: FlightEvent::FlightReserved {
+            event_id,
+            reservation: reservation.clone(),
+        },
+        reservation,
+        expected_status: None,
+        inventory: Some(InventoryUpdate {
+            inventory: inventory.into_next_version(),
+            expected_version,
+        }),
+    })))
+}
+
+fn check_request(request: &SeatRequest) -> Result<(), FlightError> {
+    if !(1..=SeatRequest::MAX_SEATS).contains(&request.seats) {
+        return Err(FlightError::InvalidCommand {
+            field: "seats",
+            problem: format!(
+                "a trip holds 1 to {} seats, not {}",
+                SeatRequest::MAX_SEATS,
+                request.seats
+            ),
+        });
+    }
+    if request.return_on < request.depart_on {
+        return Err(FlightError::InvalidCommand {
+            field: "return_on",
+            problem: format!(
+                "the return on {} is before the departure on {}",
+                request.return_on, request.depart_on
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Decides how to cancel the trip's reservation `existing`.
+///
+/// `inventory` is the stored inventory of the reserved flight and date, if
+/// it still exists; a flight withdrawn from sale has no seats to release,
+/// and the reservation is cancelled all the same.
+pub fn decide_cancellation(
+    existing: Option<FlightReservation>,
+    inventory: Option<FlightInventory>,
+    event_id: EventId,
+) -> CancelDecision {
+    let Some(mut reservation) = existing else {
+        return CancelDecision::NothingToUndo;
+    };
+    if reservation.status == ReservationStatus::Cancelled {
+        return CancelDecision::AlreadyCancelled(reservation);
+    }
+    reservation.status = ReservationStatus::Cancelled;
+    let inventory = inventory
+        .filter(|inventory| {
+            inventory.flight_number() == &reservation.flight_number
+                && inventory.depart_on() == reservation.depart_on
+        })
+        .and_then(|mut inventory| {
+            let expected_version = inventory.version();
+            // An inventory that holds nothing for the trip stays as it is, so
+            // the commit does not contend with other trips for nothing.
+            (inventory.release(&reservation.trip_id) > 0).then(|| InventoryUpdate {
+                inventory: inventory.into_next_version(),
+                expected_version,
+            })
+        });
+    CancelDecision::Cancel(Box::new(FlightCommit {
+        event: FlightEvent::FlightCancelled {
+            event_id,
+            trip_id: reservation.trip_id.clone(),
+            flight_id: reservation.flight_id.clone(),
+            status: reservation.status,
+        },
+        reservation,
+        expected_status: Some(ReservationStatus::Reserved),
+        inventory,
+    }))
+}

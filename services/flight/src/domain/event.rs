@@ -1,0 +1,53 @@
+//! The events the flight service emits through the outbox.
+
+use super::{EventId, FlightId, FlightReservation, ReservationStatus, TripId};
+
+/// An event of the flight service, as the spec declares it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FlightEvent {
+    /// Seats were held for a trip; carries the whole reservation.
+    FlightReserved {
+        /// The event's id, unique per step invocation.
+        event_id: EventId,
+        /// The reservation made.
+        reservation: FlightReservation,
+    },
+    /// A trip's reservation was cancelled; carries the fields the spec lists
+    /// for it.
+    FlightCancelled {
+        /// The event's id, unique per step invocation.
+        event_id: EventId,
+        /// The trip.
+        trip_id: TripId,
+        /// The cancelled reservation.
+        flight_id: FlightId,
+        /// Its new status, `CANCELLED`.
+        status: ReservationStatus,
+    },
+}
+
+impl FlightEvent {
+    /// The event's name, as the spec's `events` section spells it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FlightEvent::FlightReserved { .. } => "FlightReserved",
+            FlightEvent::FlightCancelled { .. } => "FlightCancelled",
+        }
+    }
+
+    /// The event's id, the key of its outbox item.
+    pub fn event_id(&self) -> &EventId {
+        match self {
+            FlightEvent::FlightReserved { event_id, .. }
+            | FlightEvent::FlightCancelled { event_id, .. } => event_id,
+        }
+    }
+
+    /// The trip the event belongs to, whose partition holds its outbox item.
+    pub fn trip_id(&self) -> &TripId {
+        match self {
+            FlightEvent::FlightReserved { reservation, .. } => &reservation.trip_id,
+            FlightEvent::FlightCancelled { trip_id, .. } => trip_id,
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The boundary to storage: what the use cases read, and the one commit each
+//! of them writes.
+
+use std::error::Error;
+use std::fmt;
+use std::future::Future;
+
+use super::{
+    Date, FailureKind, FlightEvent, FlightInventory, FlightNumber, FlightReservation,
+    ReservationStatus, TripId,
+};
+
+/// Storage of flight reservations and seat inventory.
+///
+/// A use case reads what it needs, lets the rules decide, and writes the
+/// outcome with a single [`commit`](FlightRepository::commit): the state
+/// changes and the event that announces them, all or nothing. The store
+/// checks the commit's preconditions, so concurrent invocations cannot both
+/// win; the loser gets [`RepositoryError::Conflict`] and its retry reads the
+/// winner's result.
+///
+/// The methods are asynchronous because every real store is remote. They
+/// return `Send` futures so that a multi-threaded Lambda runtime can drive
+/// them.
+pub trait FlightRepository: Send + Sync {
+    /// The reservation of a trip, if it ever held one. Its key is
+    /// `TRIP#{trip_id}` / `FLIGHT#{FlightId::for_trip(trip_id)}`.
+    fn load_reservation(
+        &self,
+        trip_id: &TripId,
+    ) -> impl Future<Output = Result<Option<FlightReservation>, RepositoryError>> + Send;
+
+    /// The seat inventory of a flight on a departure date, if the flight is
+    /// sold that day.
+    fn load_inventory(
+        &self,
+        flight_number: &FlightNumber,
+        depart_on: Date,
+    ) -> impl Future<Output = Result<Option<FlightInventory>, RepositoryError>> + Send;
+
+    /// Writes everything in `commit` atomically, or nothing.
+    ///
+    /// Fails with [`RepositoryError::Conflict`] when a precondition no longer
+    /// holds: the reservation's status is not
+    /// [`expected_status`](FlightCommit::expected_status) (or it exists when
+    /// `None` was expected), the inventory's stored version is not
+    /// [`expected_version`](InventoryUpdate::expected_version), or the event
+    /// id is already in the outbox.
+    fn commit(
+        &self,
+        commit: FlightCommit,
+    ) -> impl Future<Output = Result<(), RepositoryError>> + Send;
+}
+
+/// Everything one use case writes: one transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlightCommit {
+    /// The reservation as it is after the change.
+    pub reservation: FlightReservation,
+    /// The status the stored reservation must still have, or `None` if no
+    /// reservation may be stored for the trip yet.
+    pub expected_status: Option<ReservationStatus>,
+    /// The seat inventory after the change, if seats were held or released.
+    pub inventory: Option<InventoryUpdate>,
+    /// The event announcing the change, written to the outbox in the same
+    /// transaction.
+    pub event: FlightEvent,
+}
+
+/// A seat inventory to store in place of the version it was decided on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InventoryUpdate {
+    /// The inventory after the change. Its [`version`](FlightInventory::version)
+    /// is already the new one, `expected_version + 1`.
+    pub inventory: FlightInventory,
+    /// The version the stored inventory must still have: the one the rules
+    /// read. Anything else means another trip changed the seats meanwhile.
+    pub expected_version: u64,
+}
+
+/// Why the store failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RepositoryError {
+    /// A commit's precondition did not hold: another invocation changed the
+    /// same items after they were read. Retrying reads the new state.
+    Conflict {
+        /// Which precondition failed.
+        detail: String,
+    },
+    /// The store could not be reached or turned the request away for now
+    /// (throttling, timeouts, a network error).
+    Unavailable {
+        /// What the store or the client reported.
+        detail: String,
+    },
+    /// A stored item cannot be read back as a domain value, so retrying
+    /// cannot help.
+    Corrupt {
+        /// Which item and what is wrong with it.
+        detail: String,
+    },
+}
+
+impl RepositoryError {
+    /// The error name the state machine sees: `TransientError` for what a
+    /// retry can fix, which is the name the spec's retry policies list.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RepositoryError::Conflict { .. } | RepositoryError::Unavailable { .. } => {
+                "TransientError"
+            }
+            RepositoryError::Corrupt { .. } => "CorruptRecord",
+        }
+    }
+
+    /// How the saga should react.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            RepositoryError::Conflict { .. } | RepositoryError::Unavailable { .. } => {
+                FailureKind::Transient
+            }
+            RepositoryError::Corrupt { .. } => FailureKind::Rejected,
+        }
+    }
+}
+
+impl fmt::Display for RepositoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RepositoryError::Conflict { detail } => write!(f, "concurrent change: {detail}"),
+            RepositoryError::Unavailable { detail } => write!(f, "unavailable: {detail}"),
+            RepositoryError::Corrupt { detail } => write!(f, "corrupt record: {detail}"),
+        }
+    }
+}
+
+impl Error for RepositoryError {}

@@ -1,0 +1,354 @@
+//! Identifiers and codes: small values that are valid by construction.
+
+use std::error::Error;
+use std::fmt;
+
+/// A value that does not have the form the domain needs, such as a trip id
+/// with a `#` in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidValue {
+    expected: &'static str,
+    found: String,
+}
+
+impl InvalidValue {
+    /// The longest excerpt of the offending input that is kept. Inputs come
+    /// from outside and end up in logs, so an arbitrarily long one is cut.
+    const MAX_FOUND_CHARS: usize = 80;
+
+    /// Reports that `found` is not `expected`.
+    pub fn new(expected: &'static str, found: impl AsRef<str>) -> InvalidValue {
+        let found = found.as_ref().chars().take(Self::MAX_FOUND_CHARS).collect();
+        InvalidValue { expected, found }
+    }
+
+    /// What a valid value looks like.
+    pub fn expected(&self) -> &'static str {
+        self.expected
+    }
+
+    /// The offending input, cut to its first 80 characters.
+    pub fn found(&self) -> &str {
+        &self.found
+    }
+}
+
+impl fmt::Display for InvalidValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "expected {}, found {:?}", self.expected, self.found)
+    }
+}
+
+impl Error for InvalidValue {}
+
+/// Whether `value` is 1 to 64 ASCII letters, digits, `-` or `_`.
+///
+/// Identifiers are embedded in DynamoDB keys such as `TRIP#{trip_id}`, so they
+/// must not contain the `#` separator, and keeping them to this set also keeps
+/// them safe in logs and event payloads.
+fn is_identifier(value: &str) -> bool {
+    (1..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+}
+
+/// The trip's identifier. The trip is the saga's root entity, so this is also
+/// the saga id and the Step Functions execution name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TripId(String);
+
+impl TripId {
+    /// Accepts 1 to 64 ASCII letters, digits, `-` or `_`.
+    pub fn new(value: impl Into<String>) -> Result<TripId, InvalidValue> {
+        let value = value.into();
+        if is_identifier(&value) {
+            Ok(TripId(value))
+        } else {
+            Err(InvalidValue::new(
+                "a trip id of 1 to 64 ASCII letters, digits, '-' or '_'",
+                value,
+            ))
+        }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TripId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The identifier of a flight reservation, the `{flight_id}` of its sort key
+/// `FLIGHT#{flight_id}`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FlightId(String);
+
+impl FlightId {
+    /// The id of the one reservation a trip can hold.
+    ///
+    /// It is derived from the trip rather than drawn at random so that a
+    /// retried reservation and its cancellation address the same item, and
+    /// the store's conditional write is what decides which came first.
+    pub fn for_trip(trip_id: &TripId) -> FlightId {
+        FlightId(format!("FR-{trip_id}"))
+    }
+
+    /// Accepts a stored id: 1 to 64 ASCII letters, digits, `-` or `_`.
+    pub fn new(value: impl Into<String>) -> Result<FlightId, InvalidValue> {
+        let value = value.into();
+        if is_identifier(&value) {
+            Ok(FlightId(value))
+        } else {
+            Err(InvalidValue::new(
+                "a flight reservation id of 1 to 64 ASCII letters, digits, '-' or '_'",
+                value,
+            ))
+        }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for FlightId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A flight number as IATA writes it: a two-character airline designator,
+/// one to four digits and an optional operational suffix letter (`NH203`,
+/// `U21234`, `LH7A`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FlightNumber(String);
+
+impl FlightNumber {
+    /// Accepts an IATA flight number in upper case.
+    pub fn new(value: impl Into<String>) -> Result<FlightNumber, InvalidValue> {
+        let value = value.into();
+        if Self::is_valid(value.as_bytes()) {
+            Ok(FlightNumber(value))
+        } else {
+            Err(InvalidValue::new(
+                "an IATA flight number such as NH203: airline designator, 1 to 4 digits, optional suffix letter",
+                value,
+            ))
+        }
+    }
+
+    fn is_valid(bytes: &[u8]) -> bool {
+        let Some((airline, rest)) = bytes.split_at_checked(2) else {
+            return false;
+        };
+        // Designators mix letters and digits (`U2`, `3K`) but are never two
+        // digits, which is also what keeps `123456` from reading as one.
+        let airline_valid = airline
+            .iter()
+            .all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit())
+            && airline.iter().any(u8::is_ascii_uppercase);
+        let digits = match rest.split_last() {
+            Some((suffix, digits)) if suffix.is_ascii_uppercase() => digits,
+            _ => rest,
+        };
+        airline_valid && (1..=4).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit)
+    }
+
+    /// The flight number as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for FlightNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A three-letter IATA airport code such as `HND`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AirportCode(String);
+
+impl AirportCode {
+    /// Accepts three upper-case ASCII letters.
+    pub fn new(value: impl Into<String>) -> Result<AirportCode, InvalidValue> {
+        let value = value.into();
+        if value.len() == 3 && value.bytes().all(|byte| byte.is_ascii_uppercase()) {
+            Ok(AirportCode(value))
+        } else {
+            Err(InvalidValue::new(
+                "a three-letter IATA airport code such as HND",
+                value,
+            ))
+        }
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AirportCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where a flight goes: from one airport to a different one.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Route {
+    origin: AirportCode,
+    destination: AirportCode,
+}
+
+impl Route {
+    /// The route from `origin` to `destination`, which must differ.
+    pub fn new(origin: AirportCode, destination: AirportCode) -> Result<Route, InvalidValue> {
+        if origin == destination {
+            return Err(InvalidValue::new(
+                "a destination other than the origin",
+                destination.as_str(),
+            ));
+        }
+        Ok(Route {
+            origin,
+            destination,
+        })
+    }
+
+    /// The departure airport.
+    pub fn origin(&self) -> &AirportCode {
+        &self.origin
+    }
+
+    /// The arrival airport.
+    pub fn destination(&self) -> &AirportCode {
+        &self.destination
+    }
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.origin, self.destination)
+    }
+}
+
+/// The key the saga gives one step invocation (execution and step), so that a
+/// retried or duplicated invocation can be recognised.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// The longest key accepted: an execution name and a state name are 80
+    /// characters each at most, so this leaves room for any separator.
+    pub const MAX_LEN: usize = 256;
+
+    /// Accepts 1 to 256 bytes of text without control characters.
+    pub fn new(value: impl Into<String>) -> Result<IdempotencyKey, InvalidValue> {
+        let value = value.into();
+        if (1..=Self::MAX_LEN).contains(&value.len()) && !value.chars().any(char::is_control) {
+            Ok(IdempotencyKey(value))
+        } else {
+            Err(InvalidValue::new(
+                "an idempotency key of 1 to 256 bytes without control characters",
+                value,
+            ))
+        }
+    }
+
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The identifier of an outbox event, the `{event_id}` of `OUTBOX#{event_id}`
+/// and the key consumers de-duplicate on.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventId(String);
+
+impl EventId {
+    /// The id of the event a step invocation emits.
+    ///
+    /// A step invocation emits at most one event, so its idempotency key is
+    /// already unique; reusing it makes a duplicated invocation produce the
+    /// same outbox item, which the store's conditional write then rejects.
+    pub fn for_step(key: &IdempotencyKey) -> EventId {
+        EventId(key.0.clone())
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trip_ids_exclude_the_key_separator() {
+        assert!(TripId::new("trip-2024_0001").is_ok());
+        assert!(TripId::new("trip#1").is_err());
+        assert!(TripId::new("").is_err());
+        assert!(TripId::new("x".repeat(65)).is_err());
+        assert!(TripId::new("x".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn flight_numbers_follow_iata() {
+        for valid in ["NH203", "JL5", "U21234", "3K521", "LH7A"] {
+            assert!(FlightNumber::new(valid).is_ok(), "{valid}");
+        }
+        for invalid in [
+            "", "N", "NH", "nh203", "12345", "NH12345", "NH 203", "NH203AB", "ÑH203",
+        ] {
+            assert!(FlightNumber::new(invalid).is_err(), "{invalid}");
+        }
+    }
+
+    #[test]
+    fn a_route_goes_somewhere_else() {
+        let hnd = AirportCode::new("HND").unwrap();
+        let cdg = AirportCode::new("CDG").unwrap();
+        assert!(Route::new(hnd.clone(), cdg).is_ok());
+        assert!(Route::new(hnd.clone(), hnd).is_err());
+        assert!(AirportCode::new("hnd").is_err());
+        assert!(AirportCode::new("HNDX").is_err());
+    }
+
+    #[test]
+    fn idempotency_keys_reject_control_characters() {
+        assert!(IdempotencyKey::new("trip-1/ReserveFlight").is_ok());
+        assert!(IdempotencyKey::new("trip-1\nReserveFlight").is_err());
+        assert!(IdempotencyKey::new("").is_err());
+    }
+
+    #[test]
+    fn invalid_values_keep_a_short_excerpt() {
+        let error = TripId::new("#".repeat(1000)).unwrap_err();
+        assert_eq!(error.found().chars().count(), 80);
+    }
+}
