@@ -5,12 +5,12 @@
 //! same races a real store would decide. It is not a production store:
 //! nothing is persisted, and the whole repository sits behind one lock.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::domain::{
     Date, FlightCommit, FlightEvent, FlightInventory, FlightNumber, FlightRepository,
-    FlightReservation, RepositoryError, TripId,
+    FlightReservation, IdempotencyKey, RepositoryError, TripId,
 };
 
 /// Flight reservations, seat inventories and the outbox, in memory.
@@ -24,6 +24,7 @@ struct State {
     reservations: BTreeMap<TripId, FlightReservation>,
     inventories: BTreeMap<(FlightNumber, Date), FlightInventory>,
     outbox: Vec<FlightEvent>,
+    applied: BTreeSet<IdempotencyKey>,
     failures: VecDeque<RepositoryError>,
 }
 
@@ -140,14 +141,12 @@ impl FlightRepository for InMemoryFlightRepository {
                 });
             }
         }
-        let event_id = commit.event.event_id();
-        if state
-            .outbox
-            .iter()
-            .any(|event| event.event_id() == event_id)
-        {
+        if state.applied.contains(&commit.idempotency_key) {
             return Err(RepositoryError::Conflict {
-                detail: format!("event {event_id} is already in the outbox"),
+                detail: format!(
+                    "a commit with idempotency key {} was applied before",
+                    commit.idempotency_key
+                ),
             });
         }
         // Every precondition holds: apply the whole commit.
@@ -162,6 +161,7 @@ impl FlightRepository for InMemoryFlightRepository {
             .reservations
             .insert(commit.reservation.trip_id.clone(), commit.reservation);
         state.outbox.push(commit.event);
+        state.applied.insert(commit.idempotency_key);
         Ok(())
     }
 }

@@ -12,7 +12,7 @@
 //! reporting a malformed one as [`FlightError::InvalidCommand`].
 
 use crate::domain::{
-    AirportCode, CancelDecision, Date, EventId, FlightError, FlightNumber, FlightRepository,
+    AirportCode, CancelDecision, Date, FlightError, FlightNumber, FlightRepository,
     FlightReservation, IdempotencyKey, InvalidValue, ReservationStatus, ReserveDecision, Route,
     SeatRequest, TripId, decide_cancellation, decide_reservation,
 };
@@ -38,7 +38,7 @@ pub struct ReserveFlight {
     pub return_on: String,
     /// How many seats, 1 to 9.
     pub seats: i64,
-    /// The step invocation's idempotency key; it becomes the event id.
+    /// The step invocation's idempotency key, `{execution}#{state}`.
     pub idempotency_key: String,
 }
 
@@ -48,8 +48,7 @@ pub struct ReserveFlight {
 pub struct CancelFlight {
     /// The trip, which is also the saga id.
     pub trip_id: String,
-    /// The compensation invocation's idempotency key; it becomes the event
-    /// id.
+    /// The compensation invocation's idempotency key, `{execution}#{state}`.
     pub idempotency_key: String,
 }
 
@@ -87,7 +86,7 @@ pub async fn reserve_flight<R: FlightRepository>(
     repository: &R,
     command: ReserveFlight,
 ) -> Result<FlightReservation, FlightError> {
-    let event_id = event_id(command.idempotency_key.clone())?;
+    let idempotency_key = idempotency_key(command.idempotency_key.clone())?;
     let request = seat_request(command)?;
     let existing = repository.load_reservation(&request.trip_id).await?;
     // A trip that already holds a reservation is answered from it, so the
@@ -100,7 +99,7 @@ pub async fn reserve_flight<R: FlightRepository>(
         }
         Some(_) => None,
     };
-    match decide_reservation(&request, existing, inventory, event_id)? {
+    match decide_reservation(&request, existing, inventory, idempotency_key)? {
         ReserveDecision::AlreadyReserved(reservation) => Ok(reservation),
         ReserveDecision::Reserve(commit) => {
             let reservation = commit.reservation.clone();
@@ -121,7 +120,7 @@ pub async fn cancel_flight<R: FlightRepository>(
     repository: &R,
     command: CancelFlight,
 ) -> Result<FlightCancellation, FlightError> {
-    let event_id = event_id(command.idempotency_key)?;
+    let idempotency_key = idempotency_key(command.idempotency_key)?;
     // No reservation can be stored under a malformed trip id, so there is
     // nothing to undo for one.
     let Ok(trip_id) = TripId::new(command.trip_id) else {
@@ -136,7 +135,7 @@ pub async fn cancel_flight<R: FlightRepository>(
         }
         _ => None,
     };
-    match decide_cancellation(existing, inventory, event_id) {
+    match decide_cancellation(existing, inventory, idempotency_key) {
         CancelDecision::NothingToUndo => Ok(FlightCancellation::NothingToUndo),
         CancelDecision::AlreadyCancelled(reservation) => {
             Ok(FlightCancellation::AlreadyCancelled(reservation))
@@ -149,9 +148,8 @@ pub async fn cancel_flight<R: FlightRepository>(
     }
 }
 
-fn event_id(idempotency_key: String) -> Result<EventId, FlightError> {
-    let key = IdempotencyKey::new(idempotency_key).map_err(invalid("idempotency_key"))?;
-    Ok(EventId::for_step(&key))
+fn idempotency_key(key: String) -> Result<IdempotencyKey, FlightError> {
+    IdempotencyKey::new(key).map_err(invalid("idempotency_key"))
 }
 
 /// Turns the command into the domain's request.

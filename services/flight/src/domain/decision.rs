@@ -7,8 +7,8 @@
 //! store.
 
 use super::{
-    EventId, FlightCommit, FlightError, FlightEvent, FlightId, FlightInventory, FlightReservation,
-    InventoryUpdate, ReservationStatus, SeatRequest,
+    FlightCommit, FlightError, FlightEvent, FlightId, FlightInventory, FlightReservation,
+    IdempotencyKey, InventoryUpdate, ReservationStatus, SeatRequest,
 };
 
 /// What the rules decided about a [`SeatRequest`].
@@ -48,7 +48,7 @@ pub fn decide_reservation(
     request: &SeatRequest,
     existing: Option<FlightReservation>,
     inventory: Option<FlightInventory>,
-    event_id: EventId,
+    idempotency_key: IdempotencyKey,
 ) -> Result<ReserveDecision, FlightError> {
     check_request(request)?;
     if let Some(reservation) = existing {
@@ -108,7 +108,6 @@ pub fn decide_reservation(
     };
     Ok(ReserveDecision::Reserve(Box::new(FlightCommit {
         event: FlightEvent::FlightReserved {
-            event_id,
             reservation: reservation.clone(),
         },
         reservation,
@@ -117,6 +116,7 @@ pub fn decide_reservation(
             inventory: inventory.into_next_version(),
             expected_version,
         }),
+        idempotency_key,
     })))
 }
 
@@ -151,7 +151,7 @@ fn check_request(request: &SeatRequest) -> Result<(), FlightError> {
 pub fn decide_cancellation(
     existing: Option<FlightReservation>,
     inventory: Option<FlightInventory>,
-    event_id: EventId,
+    idempotency_key: IdempotencyKey,
 ) -> CancelDecision {
     let Some(mut reservation) = existing else {
         return CancelDecision::NothingToUndo;
@@ -176,7 +176,6 @@ pub fn decide_cancellation(
         });
     CancelDecision::Cancel(Box::new(FlightCommit {
         event: FlightEvent::FlightCancelled {
-            event_id,
             trip_id: reservation.trip_id.clone(),
             flight_id: reservation.flight_id.clone(),
             status: reservation.status,
@@ -184,5 +183,98 @@ pub fn decide_cancellation(
         reservation,
         expected_status: Some(ReservationStatus::Reserved),
         inventory,
+        idempotency_key,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AirportCode, FlightNumber, Route, TripId};
+
+    fn request(seats: u32) -> SeatRequest {
+        SeatRequest {
+            trip_id: TripId::new("trip-0001").unwrap(),
+            flight_number: FlightNumber::new("NH203").unwrap(),
+            route: Route::new(
+                AirportCode::new("HND").unwrap(),
+                AirportCode::new("CDG").unwrap(),
+            )
+            .unwrap(),
+            depart_on: "2025-04-01".parse().unwrap(),
+            return_on: "2025-04-10".parse().unwrap(),
+            seats,
+        }
+    }
+
+    fn inventory(version: u64) -> FlightInventory {
+        let request = request(1);
+        FlightInventory::restore(
+            request.flight_number,
+            request.depart_on,
+            request.route,
+            5,
+            "99.90".parse().unwrap(),
+            Default::default(),
+            version,
+        )
+    }
+
+    fn key(text: &str) -> IdempotencyKey {
+        IdempotencyKey::new(text).unwrap()
+    }
+
+    #[test]
+    fn a_reservation_commits_against_the_version_it_read() {
+        let decision = decide_reservation(
+            &request(2),
+            None,
+            Some(inventory(41)),
+            key("trip-0001#ReserveFlight"),
+        )
+        .unwrap();
+        let ReserveDecision::Reserve(commit) = decision else {
+            panic!("expected a commit, got {decision:?}");
+        };
+        let update = commit.inventory.unwrap();
+        assert_eq!(update.expected_version, 41);
+        assert_eq!(update.inventory.version(), 42);
+        assert_eq!(update.inventory.seats_available(), 3);
+        assert_eq!(commit.expected_status, None);
+        assert_eq!(commit.reservation.price.to_string(), "199.80");
+        assert_eq!(commit.idempotency_key, key("trip-0001#ReserveFlight"));
+    }
+
+    #[test]
+    fn an_inventory_of_another_flight_is_no_inventory() {
+        let mut other = request(1);
+        other.flight_number = FlightNumber::new("NH204").unwrap();
+        let error = decide_reservation(&other, None, Some(inventory(0)), key("k")).unwrap_err();
+        assert_eq!(error.name(), "FlightNotFound");
+    }
+
+    #[test]
+    fn cancelling_without_an_inventory_still_cancels() {
+        let ReserveDecision::Reserve(reserved) =
+            decide_reservation(&request(2), None, Some(inventory(0)), key("k1")).unwrap()
+        else {
+            unreachable!("seats are free");
+        };
+        let decision = decide_cancellation(Some(reserved.reservation), None, key("k2"));
+        let CancelDecision::Cancel(commit) = decision else {
+            panic!("expected a commit, got {decision:?}");
+        };
+        assert_eq!(commit.reservation.status, ReservationStatus::Cancelled);
+        assert_eq!(commit.expected_status, Some(ReservationStatus::Reserved));
+        assert_eq!(commit.inventory, None);
+        assert_eq!(commit.event.name(), "FlightCancelled");
+    }
+
+    #[test]
+    fn nothing_held_means_nothing_to_undo() {
+        assert_eq!(
+            decide_cancellation(None, Some(inventory(3)), key("k")),
+            CancelDecision::NothingToUndo
+        );
+    }
 }

@@ -1,22 +1,18 @@
 //! The events the flight service emits through the outbox.
 
-use super::{EventId, FlightId, FlightReservation, ReservationStatus, TripId};
+use super::{FlightId, FlightReservation, ReservationStatus, TripId};
 
 /// An event of the flight service, as the spec declares it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FlightEvent {
     /// Seats were held for a trip; carries the whole reservation.
     FlightReserved {
-        /// The event's id, unique per step invocation.
-        event_id: EventId,
         /// The reservation made.
         reservation: FlightReservation,
     },
     /// A trip's reservation was cancelled; carries the fields the spec lists
     /// for it.
     FlightCancelled {
-        /// The event's id, unique per step invocation.
-        event_id: EventId,
         /// The trip.
         trip_id: TripId,
         /// The cancelled reservation.
@@ -32,14 +28,6 @@ impl FlightEvent {
         match self {
             FlightEvent::FlightReserved { .. } => "FlightReserved",
             FlightEvent::FlightCancelled { .. } => "FlightCancelled",
-        }
-    }
-
-    /// The event's id, the key of its outbox item.
-    pub fn event_id(&self) -> &EventId {
-        match self {
-            FlightEvent::FlightReserved { event_id, .. }
-            | FlightEvent::FlightCancelled { event_id, .. } => event_id,
         }
     }
 

@@ -39,6 +39,4 @@ pub use inventory::FlightInventory;
 pub use price::Price;
 pub use repository::{FlightCommit, FlightRepository, InventoryUpdate, RepositoryError};
 pub use reservation::{FlightReservation, ReservationStatus, SeatRequest};
-pub use value::{
-    AirportCode, EventId, FlightId, FlightNumber, IdempotencyKey, InvalidValue, Route, TripId,
-};
+pub use value::{AirportCode, FlightId, FlightNumber, IdempotencyKey, InvalidValue, Route, TripId};

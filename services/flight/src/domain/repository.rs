@@ -7,7 +7,7 @@ use std::future::Future;
 
 use super::{
     Date, FailureKind, FlightEvent, FlightInventory, FlightNumber, FlightReservation,
-    ReservationStatus, TripId,
+    IdempotencyKey, ReservationStatus, TripId,
 };
 
 /// Storage of flight reservations and seat inventory.
@@ -44,8 +44,9 @@ pub trait FlightRepository: Send + Sync {
     /// holds: the reservation's status is not
     /// [`expected_status`](FlightCommit::expected_status) (or it exists when
     /// `None` was expected), the inventory's stored version is not
-    /// [`expected_version`](InventoryUpdate::expected_version), or the event
-    /// id is already in the outbox.
+    /// [`expected_version`](InventoryUpdate::expected_version), or a commit
+    /// with the same [`idempotency_key`](FlightCommit::idempotency_key) was
+    /// applied before.
     fn commit(
         &self,
         commit: FlightCommit,
@@ -65,6 +66,11 @@ pub struct FlightCommit {
     /// The event announcing the change, written to the outbox in the same
     /// transaction.
     pub event: FlightEvent,
+    /// The key of the step invocation that decided the change. The store
+    /// applies one commit per key, and derives the outbox event's id from
+    /// it, so a duplicated invocation can neither write twice nor publish
+    /// twice.
+    pub idempotency_key: IdempotencyKey,
 }
 
 /// A seat inventory to store in place of the version it was decided on.

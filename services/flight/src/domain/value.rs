@@ -242,8 +242,9 @@ impl fmt::Display for Route {
     }
 }
 
-/// The key the saga gives one step invocation (execution and step), so that a
-/// retried or duplicated invocation can be recognised.
+/// The key the saga gives one step invocation, `{execution}#{state}`, so that
+/// a retried or duplicated invocation can be recognised: the store applies at
+/// most one commit per key, and outbox event ids derive from it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct IdempotencyKey(String);
 
@@ -272,33 +273,6 @@ impl IdempotencyKey {
 }
 
 impl fmt::Display for IdempotencyKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// The identifier of an outbox event, the `{event_id}` of `OUTBOX#{event_id}`
-/// and the key consumers de-duplicate on.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct EventId(String);
-
-impl EventId {
-    /// The id of the event a step invocation emits.
-    ///
-    /// A step invocation emits at most one event, so its idempotency key is
-    /// already unique; reusing it makes a duplicated invocation produce the
-    /// same outbox item, which the store's conditional write then rejects.
-    pub fn for_step(key: &IdempotencyKey) -> EventId {
-        EventId(key.0.clone())
-    }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
@@ -341,8 +315,8 @@ mod tests {
 
     #[test]
     fn idempotency_keys_reject_control_characters() {
-        assert!(IdempotencyKey::new("trip-1/ReserveFlight").is_ok());
-        assert!(IdempotencyKey::new("trip-1\nReserveFlight").is_err());
+        assert!(IdempotencyKey::new("trip-1#ReserveFlight").is_ok());
+        assert!(IdempotencyKey::new("trip-1\n#ReserveFlight").is_err());
         assert!(IdempotencyKey::new("").is_err());
     }
 
