@@ -114,7 +114,13 @@ link_bins() {
     ln -sfn "$CACHE/venv/bin/$t" "$bin/$t"
   done
   ln -sfn "$CACHE/venv/bin/python" "$bin/python3"
-  ln -sfn "$CACHE/venv-checkov/bin/checkov" "$bin/checkov"
+  # checkov wrapper: BC_SKIP_MAPPING stops it calling its vendor's API (there
+  # is no network here; it would print a traceback and carry on).
+  rm -f "$bin/checkov"
+  printf '%s\n' '#!/usr/bin/env bash' \
+    'export BC_SKIP_MAPPING="${BC_SKIP_MAPPING:-TRUE}"' \
+    "exec \"$CACHE/venv-checkov/bin/checkov\" \"\$@\"" > "$bin/checkov"
+  chmod +x "$bin/checkov"
   ln -sfn "$CACHE/node/node_modules/.bin/asl-validator" "$bin/asl-validator"
 }
 

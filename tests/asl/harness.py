@@ -36,6 +36,8 @@ Mock file contract (decided here, checked by the harness):
   mocked with ``Throw``. A ``Return`` carrying ``"FunctionError"`` is rejected:
   moto ignores FunctionError in mocked service integrations and the state would
   *succeed* with the error payload.
+* For ``lambda:invoke.waitForTaskToken`` the ``Return`` is what SendTaskSuccess
+  would send (no Invoke-response wrapping).
 * ``Throw`` is ``{"Error": "...", "Cause": "..."}`` (Cause optional, default
   ""). The state fails with that error name, so Retry/Catch apply to it.
 * Response keys are attempt numbers of that state's entry: ``"0"`` is the first
@@ -86,7 +88,7 @@ from typing import Any, Iterator
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/sagac-harness-role"
-LAMBDA_INVOKE_PREFIX = "arn:aws:states:::lambda:invoke"
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_.:-]+)\}")
 TERMINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -277,8 +279,9 @@ def task_states(definition: dict) -> dict[str, dict]:
 
 
 def _is_lambda_invoke(state: dict) -> bool:
-    res = state.get("Resource", "")
-    return isinstance(res, str) and res.startswith(LAMBDA_INVOKE_PREFIX)
+    """Request-response lambda:invoke (its result is the Invoke response). Not
+    .waitForTaskToken, whose result is what SendTaskSuccess sends."""
+    return state.get("Resource") == LAMBDA_INVOKE
 
 
 # --------------------------------------------------------------------------
