@@ -20,12 +20,21 @@
 
 pub mod attribute;
 pub mod context;
+pub mod dispatcher;
 pub mod error;
+pub mod lambda;
+pub mod observe;
+pub mod projector;
 pub mod store;
+pub mod stream;
+pub mod template;
 pub mod time;
 
 pub use context::{StepContext, StepEvent, TraceContext};
 pub use error::SagaError;
+pub use lambda::{ServiceConfig, Step, StepHandler, invoke_step, run_service, serve};
+pub use store::{Change, Committed, Condition, Key, Store, StoreError, Update, WriteOp};
+pub use template::KeyTemplate;
 
 /// A boxed, sendable future: what the object-safe traits of this crate
 /// return.

@@ -33,7 +33,7 @@ use crate::BoxFuture;
 pub use crate::attribute::Item;
 use crate::context::StepContext;
 pub use dynamo::DynamoStore;
-pub use memory::MemoryStore;
+pub use memory::{ChangeRecord, MemoryStore};
 
 /// Sort key prefix of outbox items.
 pub const OUTBOX_PREFIX: &str = "OUTBOX#";
