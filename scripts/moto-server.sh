@@ -71,7 +71,11 @@ cmd_start() {
     port="${MOTO_PORT:-$(free_port)}"
     # setsid: own process group, so a Ctrl-C in the caller's terminal does not
     # reach it and `stop` can end the whole group.
-    setsid "$MOTO" -H 127.0.0.1 -p "$port" >"$LOG_FILE" 2>&1 </dev/null &
+    if command -v setsid >/dev/null 2>&1; then
+      setsid "$MOTO" -H 127.0.0.1 -p "$port" >"$LOG_FILE" 2>&1 </dev/null &
+    else
+      "$MOTO" -H 127.0.0.1 -p "$port" >"$LOG_FILE" 2>&1 </dev/null &
+    fi
     pid=$!
     for i in $(seq 1 150); do # up to ~30 s (first import of moto is slow)
       if ! kill -0 "$pid" 2>/dev/null; then break; fi

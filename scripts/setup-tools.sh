@@ -101,7 +101,7 @@ ensure_node() {
   rm -rf "$dir"
   mkdir -p "$dir"
   cp "$SCRIPTS/node/package.json" "$SCRIPTS/node/package-lock.json" "$dir/"
-  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error </dev/null) \
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error </dev/null >&2) \
     || die "npm ci in $dir failed"
   [ -x "$dir/node_modules/.bin/asl-validator" ] || die "asl-validator missing after npm ci"
   echo "$want" > "$stamp"
@@ -137,7 +137,7 @@ if [ "$QUIET" = 0 ]; then
   "$CACHE/venv/bin/python" - <<'EOF'
 import importlib.metadata as m
 print("setup-tools: python %s" % __import__("platform").python_version(), end="")
-for p in ("moto", "boto3", "cfn-lint", "pytest"):
+for p in ("moto", "boto3", "cfn-lint", "pytest", "jsonata-python"):
     print(", %s %s" % (p, m.version(p)), end="")
 print()
 EOF

@@ -37,6 +37,11 @@ export SAGAC_TOOLS="$ROOT/.cache"
 export PYTHONDONTWRITEBYTECODE=1
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 START_TIME=$SECONDS
+if [ "${CI:-}" = true ]; then
+  # Fresh clone, one build: incremental compilation state only costs time and disk.
+  export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+  export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+fi
 
 SUMMARY=()
 FAILED=0
