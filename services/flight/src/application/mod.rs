@@ -88,13 +88,13 @@ pub async fn reserve_flight<R: FlightRepository>(
 ) -> Result<FlightReservation, FlightError> {
     let idempotency_key = idempotency_key(command.idempotency_key.clone())?;
     let request = seat_request(command)?;
-    let existing = repository.load_reservation(&request.trip_id).await?;
+    let existing = repository.load_reservation(request.trip_id()).await?;
     // A trip that already holds a reservation is answered from it, so the
     // inventory is only worth reading for a new one.
     let inventory = match existing {
         None => {
             repository
-                .load_inventory(&request.flight_number, request.depart_on)
+                .load_inventory(request.flight_number(), request.depart_on())
                 .await?
         }
         Some(_) => None,
@@ -180,14 +180,7 @@ fn seat_request(command: ReserveFlight) -> Result<SeatRequest, FlightError> {
         .and_then(|origin| Ok((origin, AirportCode::new(command.destination)?)))
         .and_then(|(origin, destination)| Route::new(origin, destination))
         .map_err(|_| not_found())?;
-    Ok(SeatRequest {
-        trip_id,
-        flight_number,
-        route,
-        depart_on,
-        return_on,
-        seats,
-    })
+    SeatRequest::new(trip_id, flight_number, route, depart_on, return_on, seats)
 }
 
 fn invalid(field: &'static str) -> impl FnOnce(InvalidValue) -> FlightError {

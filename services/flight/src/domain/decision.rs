@@ -41,16 +41,14 @@ pub enum CancelDecision {
 /// inventory of the requested flight and date; it is only consulted when
 /// `existing` is `None`, so a use case may skip loading it otherwise.
 ///
-/// The checks run in this order: the request itself, then what the trip
-/// already holds (so that a repeated request gets its first answer), then
-/// the flight and its seats.
+/// What the trip already holds is checked first, so that a repeated request
+/// gets its first answer; then the flight and its seats.
 pub fn decide_reservation(
     request: &SeatRequest,
     existing: Option<FlightReservation>,
     inventory: Option<FlightInventory>,
     idempotency_key: IdempotencyKey,
 ) -> Result<ReserveDecision, FlightError> {
-    check_request(request)?;
     if let Some(reservation) = existing {
         return match reservation.status {
             ReservationStatus::Cancelled => Err(FlightError::AlreadyCompensated {
@@ -72,37 +70,37 @@ pub fn decide_reservation(
         };
     }
     let flight_not_found = || FlightError::FlightNotFound {
-        flight_number: request.flight_number.to_string(),
-        depart_on: request.depart_on,
+        flight_number: request.flight_number().to_string(),
+        depart_on: request.depart_on(),
     };
     let mut inventory = inventory
         .filter(|inventory| {
-            inventory.flight_number() == &request.flight_number
-                && inventory.depart_on() == request.depart_on
-                && inventory.route() == &request.route
+            inventory.flight_number() == request.flight_number()
+                && inventory.depart_on() == request.depart_on()
+                && inventory.route() == request.route()
         })
         .ok_or_else(flight_not_found)?;
     let expected_version = inventory.version();
-    inventory.hold(&request.trip_id, request.seats)?;
+    inventory.hold(request.trip_id(), request.seats())?;
     let price =
         inventory
             .fare()
-            .times(request.seats)
+            .times(request.seats())
             .ok_or_else(|| FlightError::InvalidCommand {
                 field: "seats",
                 problem: format!(
                     "{} seats at {} each is more than a price can hold",
-                    request.seats,
+                    request.seats(),
                     inventory.fare()
                 ),
             })?;
     let reservation = FlightReservation {
-        trip_id: request.trip_id.clone(),
-        flight_id: FlightId::for_trip(&request.trip_id),
-        flight_number: request.flight_number.clone(),
-        depart_on: request.depart_on,
-        return_on: request.return_on,
-        seats: request.seats,
+        trip_id: request.trip_id().clone(),
+        flight_id: FlightId::for_trip(request.trip_id()),
+        flight_number: request.flight_number().clone(),
+        depart_on: request.depart_on(),
+        return_on: request.return_on(),
+        seats: request.seats(),
         price,
         status: ReservationStatus::Reserved,
     };
@@ -118,29 +116,6 @@ pub fn decide_reservation(
         }),
         idempotency_key,
     })))
-}
-
-fn check_request(request: &SeatRequest) -> Result<(), FlightError> {
-    if !(1..=SeatRequest::MAX_SEATS).contains(&request.seats) {
-        return Err(FlightError::InvalidCommand {
-            field: "seats",
-            problem: format!(
-                "a trip holds 1 to {} seats, not {}",
-                SeatRequest::MAX_SEATS,
-                request.seats
-            ),
-        });
-    }
-    if request.return_on < request.depart_on {
-        return Err(FlightError::InvalidCommand {
-            field: "return_on",
-            problem: format!(
-                "the return on {} is before the departure on {}",
-                request.return_on, request.depart_on
-            ),
-        });
-    }
-    Ok(())
 }
 
 /// Decides how to cancel the trip's reservation `existing`.
@@ -192,27 +167,32 @@ mod tests {
     use super::*;
     use crate::domain::{AirportCode, FlightNumber, Route, TripId};
 
-    fn request(seats: u32) -> SeatRequest {
-        SeatRequest {
-            trip_id: TripId::new("trip-0001").unwrap(),
-            flight_number: FlightNumber::new("NH203").unwrap(),
-            route: Route::new(
+    fn request_for(flight_number: &str, seats: u32) -> SeatRequest {
+        SeatRequest::new(
+            TripId::new("trip-0001").unwrap(),
+            FlightNumber::new(flight_number).unwrap(),
+            Route::new(
                 AirportCode::new("HND").unwrap(),
                 AirportCode::new("CDG").unwrap(),
             )
             .unwrap(),
-            depart_on: "2025-04-01".parse().unwrap(),
-            return_on: "2025-04-10".parse().unwrap(),
+            "2025-04-01".parse().unwrap(),
+            "2025-04-10".parse().unwrap(),
             seats,
-        }
+        )
+        .unwrap()
+    }
+
+    fn request(seats: u32) -> SeatRequest {
+        request_for("NH203", seats)
     }
 
     fn inventory(version: u64) -> FlightInventory {
         let request = request(1);
         FlightInventory::restore(
-            request.flight_number,
-            request.depart_on,
-            request.route,
+            request.flight_number().clone(),
+            request.depart_on(),
+            request.route().clone(),
             5,
             "99.90".parse().unwrap(),
             Default::default(),
@@ -247,8 +227,7 @@ mod tests {
 
     #[test]
     fn an_inventory_of_another_flight_is_no_inventory() {
-        let mut other = request(1);
-        other.flight_number = FlightNumber::new("NH204").unwrap();
+        let other = request_for("NH204", 1);
         let error = decide_reservation(&other, None, Some(inventory(0)), key("k")).unwrap_err();
         assert_eq!(error.name(), "FlightNotFound");
     }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::{Date, FlightId, FlightNumber, InvalidValue, Price, Route, TripId};
+use super::{Date, FlightError, FlightId, FlightNumber, InvalidValue, Price, Route, TripId};
 
 /// Where a flight reservation stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -77,24 +77,85 @@ impl FlightReservation {
 }
 
 /// What a trip asks of the flight service: seats on one flight for a round
-/// trip.
+/// trip. A request is valid by construction, so the rules never see, and the
+/// store is never asked about, an impossible one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeatRequest {
-    /// The trip asking.
-    pub trip_id: TripId,
-    /// The flight wanted.
-    pub flight_number: FlightNumber,
-    /// Where the trip goes; the flight must fly this route.
-    pub route: Route,
-    /// The departure date.
-    pub depart_on: Date,
-    /// The return date, on or after the departure date.
-    pub return_on: Date,
-    /// How many seats, 1 to [`SeatRequest::MAX_SEATS`].
-    pub seats: u32,
+    trip_id: TripId,
+    flight_number: FlightNumber,
+    route: Route,
+    depart_on: Date,
+    return_on: Date,
+    seats: u32,
 }
 
 impl SeatRequest {
     /// The most seats one trip may hold, as the saga's request allows.
     pub const MAX_SEATS: u32 = 9;
+
+    /// A request for `seats` seats, or [`FlightError::InvalidCommand`]
+    /// naming the field at fault: 1 to [`MAX_SEATS`](Self::MAX_SEATS) seats,
+    /// and a return on or after the departure (a day trip returns the same
+    /// day).
+    pub fn new(
+        trip_id: TripId,
+        flight_number: FlightNumber,
+        route: Route,
+        depart_on: Date,
+        return_on: Date,
+        seats: u32,
+    ) -> Result<SeatRequest, FlightError> {
+        if !(1..=Self::MAX_SEATS).contains(&seats) {
+            return Err(FlightError::InvalidCommand {
+                field: "seats",
+                problem: format!("a trip holds 1 to {} seats, not {seats}", Self::MAX_SEATS),
+            });
+        }
+        if return_on < depart_on {
+            return Err(FlightError::InvalidCommand {
+                field: "return_on",
+                problem: format!(
+                    "the return on {return_on} is before the departure on {depart_on}"
+                ),
+            });
+        }
+        Ok(SeatRequest {
+            trip_id,
+            flight_number,
+            route,
+            depart_on,
+            return_on,
+            seats,
+        })
+    }
+
+    /// The trip asking.
+    pub fn trip_id(&self) -> &TripId {
+        &self.trip_id
+    }
+
+    /// The flight wanted.
+    pub fn flight_number(&self) -> &FlightNumber {
+        &self.flight_number
+    }
+
+    /// Where the trip goes; the flight must fly this route.
+    pub fn route(&self) -> &Route {
+        &self.route
+    }
+
+    /// The departure date.
+    pub fn depart_on(&self) -> Date {
+        self.depart_on
+    }
+
+    /// The return date.
+    pub fn return_on(&self) -> Date {
+        self.return_on
+    }
+
+    /// How many seats.
+    pub fn seats(&self) -> u32 {
+        self.seats
+    }
 }
