@@ -202,10 +202,7 @@ class Result:
     def task_errors(self) -> list[tuple[str, str]]:
         """(state name, error) of every failed Task attempt, in order."""
         out = []
-        current: dict[int, str] = {}
         for e in self.history:
-            if "stateEnteredEventDetails" in e:
-                current[e["id"]] = e["stateEnteredEventDetails"]["name"]
             if e["type"] in ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut",
                              "LambdaFunctionTimedOut"):
                 details = next(
