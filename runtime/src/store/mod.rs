@@ -723,9 +723,14 @@ impl StoreError {
     }
 
     /// Builds the error for a set of failed writes: a version conflict if a
-    /// versioned write failed, else a condition failure.
+    /// versioned write failed, else a condition failure. A failed
+    /// idempotency guard takes precedence over everything: it means the
+    /// step already ran, which also explains any other failure (the first
+    /// run bumped the version, took the seats), and [`Store::commit`] turns
+    /// it into a replay.
     pub fn from_failed(failed: Vec<FailedCondition>, ops: &[WriteOp]) -> Self {
-        if let Some(f) = failed.iter().find(|f| f.versioned) {
+        let replay = failed.iter().any(|f| f.label.as_deref() == Some(IDEMPOTENCY_LABEL));
+        if let Some(f) = failed.iter().find(|f| f.versioned).filter(|_| !replay) {
             let expected = ops
                 .iter()
                 .find(|op| op.key == f.key)
