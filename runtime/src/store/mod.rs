@@ -729,7 +729,9 @@ impl StoreError {
     /// run bumped the version, took the seats), and [`Store::commit`] turns
     /// it into a replay.
     pub fn from_failed(failed: Vec<FailedCondition>, ops: &[WriteOp]) -> Self {
-        let replay = failed.iter().any(|f| f.label.as_deref() == Some(IDEMPOTENCY_LABEL));
+        let replay = failed
+            .iter()
+            .any(|f| f.label.as_deref() == Some(IDEMPOTENCY_LABEL));
         if let Some(f) = failed.iter().find(|f| f.versioned).filter(|_| !replay) {
             let expected = ops
                 .iter()

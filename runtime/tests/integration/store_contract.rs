@@ -3,8 +3,8 @@
 //! written once here, so the two cannot drift apart.
 
 use sagac_runtime::store::{
-    Change, Condition, IDEMPOTENCY_PREFIX, Key, MemoryStore, OUTBOX_PREFIX, OutboxEvent, Query, Store,
-    StoreConfig, StoreError, Update, WriteOp,
+    Change, Condition, IDEMPOTENCY_PREFIX, Key, MemoryStore, OUTBOX_PREFIX, OutboxEvent, Query,
+    Store, StoreConfig, StoreError, Update, WriteOp,
 };
 use serde_json::{Value, json};
 
@@ -21,7 +21,10 @@ fn inventory_key() -> Key {
 }
 
 async fn outbox(store: &dyn Store, pk: &str) -> Vec<serde_json::Map<String, Value>> {
-    store.query(&Query::partition(pk).sk_begins_with(OUTBOX_PREFIX)).await.unwrap()
+    store
+        .query(&Query::partition(pk).sk_begins_with(OUTBOX_PREFIX))
+        .await
+        .unwrap()
 }
 
 /// The reserve-flight change: take seats (conditional), write the
@@ -29,29 +32,46 @@ async fn outbox(store: &dyn Store, pk: &str) -> Vec<serde_json::Map<String, Valu
 fn reserve(key: &str, seats: i64, expected_version: u64) -> Change {
     Change::new("TRIP#t-1", "t-1", key)
         .with(
-            WriteOp::update(inventory_key(), Update::new().increment("seats_available", -seats))
-                .when(Condition::ge("seats_available", seats))
-                .label("seats"),
+            WriteOp::update(
+                inventory_key(),
+                Update::new().increment("seats_available", -seats),
+            )
+            .when(Condition::ge("seats_available", seats))
+            .label("seats"),
         )
         .with(WriteOp::create(
             Key::new("TRIP#t-1", "FLIGHT#f-1"),
-            item(json!({"trip_id": "t-1", "flight_id": "f-1", "seats": seats, "status": "RESERVED"})),
+            item(
+                json!({"trip_id": "t-1", "flight_id": "f-1", "seats": seats, "status": "RESERVED"}),
+            ),
         ))
-        .with(WriteOp::update_versioned(trip_key(), Update::new().set("flight", "f-1"), expected_version))
-        .emit("FlightReserved", &json!({"trip_id": "t-1", "flight_id": "f-1", "seats": seats}))
+        .with(WriteOp::update_versioned(
+            trip_key(),
+            Update::new().set("flight", "f-1"),
+            expected_version,
+        ))
+        .emit(
+            "FlightReserved",
+            &json!({"trip_id": "t-1", "flight_id": "f-1", "seats": seats}),
+        )
         .result(&json!({"flight_id": "f-1", "seats": seats}))
 }
 
 async fn seed(store: &dyn Store, seats: i64) {
     store
-        .write(WriteOp::put(inventory_key(), item(json!({"seats_available": seats}))))
+        .write(WriteOp::put(
+            inventory_key(),
+            item(json!({"seats_available": seats})),
+        ))
         .await
         .unwrap();
     store
         .write(WriteOp::put_versioned(
             trip_key(),
-            item(json!({"trip_id": "t-1", "customer_id": "c-1", "status": "PENDING",
-                        "GSI1PK": "CUSTOMER#c-1", "GSI1SK": "TRIP#2024-01-01"})),
+            item(
+                json!({"trip_id": "t-1", "customer_id": "c-1", "status": "PENDING",
+                        "GSI1PK": "CUSTOMER#c-1", "GSI1SK": "TRIP#2024-01-01"}),
+            ),
             None,
         ))
         .await
@@ -60,7 +80,10 @@ async fn seed(store: &dyn Store, seats: i64) {
 
 pub async fn entity_and_outbox_commit_together(store: &dyn Store) {
     seed(store, 5).await;
-    let committed = store.commit(reserve("exec-1#ReserveFlight", 2, 1)).await.unwrap();
+    let committed = store
+        .commit(reserve("exec-1#ReserveFlight", 2, 1))
+        .await
+        .unwrap();
     assert!(!committed.replayed);
     assert_eq!(committed.result, json!({"flight_id": "f-1", "seats": 2}));
 
@@ -69,7 +92,11 @@ pub async fn entity_and_outbox_commit_together(store: &dyn Store) {
     let trip = store.get(&trip_key()).await.unwrap().unwrap();
     assert_eq!(trip["version"], json!(2));
     assert_eq!(trip["flight"], json!("f-1"));
-    let flight = store.get(&Key::new("TRIP#t-1", "FLIGHT#f-1")).await.unwrap().unwrap();
+    let flight = store
+        .get(&Key::new("TRIP#t-1", "FLIGHT#f-1"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(flight["status"], json!("RESERVED"));
     assert_eq!(flight["PK"], json!("TRIP#t-1"));
 
@@ -82,10 +109,16 @@ pub async fn entity_and_outbox_commit_together(store: &dyn Store) {
     assert!(event.occurred_at.ends_with('Z'));
     let ttl = events[0]["expires_at"].as_u64().unwrap();
     let now = sagac_runtime::time::epoch_seconds();
-    assert!(ttl > now + 6 * 86_400 && ttl <= now + 7 * 86_400 + 5, "outbox TTL ~7 days");
+    assert!(
+        ttl > now + 6 * 86_400 && ttl <= now + 7 * 86_400 + 5,
+        "outbox TTL ~7 days"
+    );
 
     let record = store
-        .get(&Key::new("TRIP#t-1", format!("{IDEMPOTENCY_PREFIX}exec-1#ReserveFlight")))
+        .get(&Key::new(
+            "TRIP#t-1",
+            format!("{IDEMPOTENCY_PREFIX}exec-1#ReserveFlight"),
+        ))
         .await
         .unwrap();
     assert!(record.is_some());
@@ -93,63 +126,122 @@ pub async fn entity_and_outbox_commit_together(store: &dyn Store) {
 
 pub async fn a_failing_condition_writes_nothing(store: &dyn Store) {
     seed(store, 1).await;
-    let err = store.commit(reserve("exec-1#ReserveFlight", 2, 1)).await.unwrap_err();
+    let err = store
+        .commit(reserve("exec-1#ReserveFlight", 2, 1))
+        .await
+        .unwrap_err();
     assert_eq!(err.failed_condition(), Some("seats"), "{err:?}");
     assert!(err.is_condition("seats"));
 
-    assert_eq!(store.get(&inventory_key()).await.unwrap().unwrap()["seats_available"], json!(1));
-    assert!(store.get(&Key::new("TRIP#t-1", "FLIGHT#f-1")).await.unwrap().is_none());
-    assert_eq!(store.get(&trip_key()).await.unwrap().unwrap()["version"], json!(1));
+    assert_eq!(
+        store.get(&inventory_key()).await.unwrap().unwrap()["seats_available"],
+        json!(1)
+    );
+    assert!(
+        store
+            .get(&Key::new("TRIP#t-1", "FLIGHT#f-1"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store.get(&trip_key()).await.unwrap().unwrap()["version"],
+        json!(1)
+    );
     assert!(outbox(store, "TRIP#t-1").await.is_empty());
-    assert_eq!(store.recorded_result("TRIP#t-1", "exec-1#ReserveFlight").await.unwrap(), None);
+    assert_eq!(
+        store
+            .recorded_result("TRIP#t-1", "exec-1#ReserveFlight")
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 pub async fn the_same_idempotency_key_commits_once(store: &dyn Store) {
     seed(store, 5).await;
-    let first = store.commit(reserve("exec-1#ReserveFlight", 2, 1)).await.unwrap();
+    let first = store
+        .commit(reserve("exec-1#ReserveFlight", 2, 1))
+        .await
+        .unwrap();
     // A retry that decided differently (3 seats) and read a stale version:
     // the idempotency record wins, nothing is written, the first result
     // comes back.
-    let second = store.commit(reserve("exec-1#ReserveFlight", 3, 1)).await.unwrap();
+    let second = store
+        .commit(reserve("exec-1#ReserveFlight", 3, 1))
+        .await
+        .unwrap();
     assert!(second.replayed);
     assert_eq!(second.result, first.result);
-    assert_eq!(store.get(&inventory_key()).await.unwrap().unwrap()["seats_available"], json!(3));
-    assert_eq!(store.get(&trip_key()).await.unwrap().unwrap()["version"], json!(2));
+    assert_eq!(
+        store.get(&inventory_key()).await.unwrap().unwrap()["seats_available"],
+        json!(3)
+    );
+    assert_eq!(
+        store.get(&trip_key()).await.unwrap().unwrap()["version"],
+        json!(2)
+    );
     assert_eq!(outbox(store, "TRIP#t-1").await.len(), 1);
     assert_eq!(
-        store.recorded_result("TRIP#t-1", "exec-1#ReserveFlight").await.unwrap(),
+        store
+            .recorded_result("TRIP#t-1", "exec-1#ReserveFlight")
+            .await
+            .unwrap(),
         Some(first.result)
     );
 }
 
 pub async fn a_stale_version_conflicts(store: &dyn Store) {
     seed(store, 5).await;
-    store.commit(reserve("exec-1#ReserveFlight", 1, 1)).await.unwrap();
+    store
+        .commit(reserve("exec-1#ReserveFlight", 1, 1))
+        .await
+        .unwrap();
     // Another step read version 1 too, before the first one committed.
     let change = Change::new("TRIP#t-1", "t-1", "exec-1#ReserveHotel")
-        .with(WriteOp::update_versioned(trip_key(), Update::new().set("hotel", "h-1"), 1))
+        .with(WriteOp::update_versioned(
+            trip_key(),
+            Update::new().set("hotel", "h-1"),
+            1,
+        ))
         .emit("HotelReserved", &json!({"trip_id": "t-1"}));
     let err = store.commit(change).await.unwrap_err();
-    assert_eq!(err, StoreError::VersionConflict { key: trip_key(), expected: Some(1) });
+    assert_eq!(
+        err,
+        StoreError::VersionConflict {
+            key: trip_key(),
+            expected: Some(1)
+        }
+    );
     assert!(sagac_runtime::SagaError::from(err).is_retriable());
     assert_eq!(outbox(store, "TRIP#t-1").await.len(), 1);
 
     let create_again = WriteOp::put_versioned(trip_key(), item(json!({"status": "PENDING"})), None);
     assert_eq!(
         store.write(create_again).await.unwrap_err(),
-        StoreError::VersionConflict { key: trip_key(), expected: None }
+        StoreError::VersionConflict {
+            key: trip_key(),
+            expected: None
+        }
     );
 }
 
 pub async fn conditional_single_writes_and_queries(store: &dyn Store) {
     seed(store, 5).await;
     let hotel = Key::new("TRIP#t-1", "HOTEL#h-1");
-    store.write(WriteOp::create(hotel.clone(), item(json!({"rooms": 1})))).await.unwrap();
-    let again = store.write(WriteOp::create(hotel.clone(), item(json!({"rooms": 2}))).label("exists")).await;
+    store
+        .write(WriteOp::create(hotel.clone(), item(json!({"rooms": 1}))))
+        .await
+        .unwrap();
+    let again = store
+        .write(WriteOp::create(hotel.clone(), item(json!({"rooms": 2}))).label("exists"))
+        .await;
     assert_eq!(again.unwrap_err().failed_condition(), Some("exists"));
 
     let by_customer = store
-        .query(&Query::index("GSI1", "GSI1PK", "CUSTOMER#c-1").index_sk_begins_with("GSI1SK", "TRIP#"))
+        .query(
+            &Query::index("GSI1", "GSI1PK", "CUSTOMER#c-1").index_sk_begins_with("GSI1SK", "TRIP#"),
+        )
         .await
         .unwrap();
     assert_eq!(by_customer.len(), 1);
@@ -161,7 +253,10 @@ pub async fn conditional_single_writes_and_queries(store: &dyn Store) {
 
     let delete = || WriteOp::delete(hotel.clone()).when(Condition::ItemExists);
     store.write(delete()).await.unwrap();
-    assert!(matches!(store.write(delete()).await, Err(StoreError::ConditionFailed { .. })));
+    assert!(matches!(
+        store.write(delete()).await,
+        Err(StoreError::ConditionFailed { .. })
+    ));
     assert!(store.get(&hotel).await.unwrap().is_none());
 
     // A condition check inside a transaction fails the whole transaction.
@@ -169,15 +264,37 @@ pub async fn conditional_single_writes_and_queries(store: &dyn Store) {
         WriteOp::check(trip_key(), Condition::eq("status", "CONFIRMED")).label("status"),
         WriteOp::put(Key::new("TRIP#t-1", "NOTE#1"), item(json!({"n": 1}))),
     ];
-    assert!(store.transact(ops).await.unwrap_err().is_condition("status"));
-    assert!(store.get(&Key::new("TRIP#t-1", "NOTE#1")).await.unwrap().is_none());
+    assert!(
+        store
+            .transact(ops)
+            .await
+            .unwrap_err()
+            .is_condition("status")
+    );
+    assert!(
+        store
+            .get(&Key::new("TRIP#t-1", "NOTE#1"))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 pub async fn invalid_changes_are_refused_before_writing(store: &dyn Store) {
-    let no_event = Change::new("TRIP#t-1", "t-1", "k").with(WriteOp::put(trip_key(), item(json!({}))));
-    assert!(matches!(store.commit(no_event).await, Err(StoreError::InvalidChange { .. })));
-    let twice = vec![WriteOp::put(trip_key(), item(json!({}))), WriteOp::delete(trip_key())];
-    assert!(matches!(store.transact(twice).await, Err(StoreError::InvalidChange { .. })));
+    let no_event =
+        Change::new("TRIP#t-1", "t-1", "k").with(WriteOp::put(trip_key(), item(json!({}))));
+    assert!(matches!(
+        store.commit(no_event).await,
+        Err(StoreError::InvalidChange { .. })
+    ));
+    let twice = vec![
+        WriteOp::put(trip_key(), item(json!({}))),
+        WriteOp::delete(trip_key()),
+    ];
+    assert!(matches!(
+        store.transact(twice).await,
+        Err(StoreError::InvalidChange { .. })
+    ));
     assert!(store.get(&trip_key()).await.unwrap().is_none());
 }
 

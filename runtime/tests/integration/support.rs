@@ -46,7 +46,10 @@ fn moto_binary() -> Option<PathBuf> {
 
 fn start_moto() -> Moto {
     if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
-        return Moto { endpoint, _wrapper: None };
+        return Moto {
+            endpoint,
+            _wrapper: None,
+        };
     }
     let Some(binary) = moto_binary() else {
         panic!(
@@ -84,14 +87,21 @@ fn start_moto() -> Moto {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    Moto { endpoint: format!("http://127.0.0.1:{port}"), _wrapper: Some(wrapper) }
+    Moto {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        _wrapper: Some(wrapper),
+    }
 }
 
 fn http_get_ok(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
     use std::io::Write;
-    if s.write_all(b"GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").is_err() {
+    if s.write_all(b"GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
         return false;
     }
     let mut head = [0u8; 12];
@@ -139,7 +149,11 @@ pub async fn dynamo_store() -> DynamoStore {
             .expect("attribute definition")
     };
     let key = |n: &str, t: KeyType| {
-        KeySchemaElement::builder().attribute_name(n).key_type(t).build().expect("key schema")
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+            .expect("key schema")
     };
     client
         .create_table()
@@ -156,7 +170,11 @@ pub async fn dynamo_store() -> DynamoStore {
                 .index_name("GSI1")
                 .key_schema(key("GSI1PK", KeyType::Hash))
                 .key_schema(key("GSI1SK", KeyType::Range))
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
                 .build()
                 .expect("gsi"),
         )
@@ -187,21 +205,35 @@ pub async fn aws_json(service: &str, target: &str, body: &Value) -> Value {
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    let mut stream = tokio::net::TcpStream::connect(authority).await.expect("connect to moto");
+    let mut stream = tokio::net::TcpStream::connect(authority)
+        .await
+        .expect("connect to moto");
     stream.write_all(request.as_bytes()).await.expect("send");
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.expect("receive");
     let text = String::from_utf8_lossy(&response);
     let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP response");
-    assert!(head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"), "{target} failed: {text}");
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
+    assert!(
+        head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
+        "{target} failed: {text}"
+    );
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
     serde_json::from_str(&body).unwrap_or(Value::Null)
 }
 
 fn dechunk(mut body: &str) -> String {
     let mut out = String::new();
     while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
         if n == 0 || rest.len() < n {
             break;
         }
