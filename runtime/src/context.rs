@@ -264,10 +264,8 @@ fn extract_trace(
             .and_then(|i| i.get("_datadog"))
             .and_then(Value::as_object)
     });
-    if let Some(dd) = datadog {
-        if let Some(t) = from_datadog(dd, step_parent) {
-            return Some(t);
-        }
+    if let Some(t) = datadog.and_then(|dd| from_datadog(dd, step_parent)) {
+        return Some(t);
     }
     if let Some(t) = root
         .get("traceparent")

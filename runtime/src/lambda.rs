@@ -179,11 +179,7 @@ pub async fn invoke_step(
         result
     })
     .await;
-    let outcome_tag = match &outcome {
-        Ok(_) => None,
-        Err(e) => Some(e),
-    };
-    match outcome_tag {
+    match outcome.as_ref().err() {
         None => record_duration_ok(config, &state_name, started),
         Some(e) => record_duration(config, &state_name, e, started),
     }

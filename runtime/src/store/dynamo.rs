@@ -132,7 +132,7 @@ impl DynamoStore {
             .condition
             .as_ref()
             .map(|c| e.condition(c, &self.config.pk_attribute));
-        let outcome = match &op.action {
+        match &op.action {
             WriteAction::Put(item) => self
                 .client
                 .put_item()
@@ -174,9 +174,8 @@ impl DynamoStore {
                 .await
                 .map(drop)
                 .map_err(|err| classify(err, Some(&op))),
-            WriteAction::Check => return self.transact_ops(vec![op]).await,
-        };
-        outcome
+            WriteAction::Check => self.transact_ops(vec![op]).await,
+        }
     }
 
     async fn transact_ops(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
@@ -318,15 +317,13 @@ where
             let code = service.err().code().unwrap_or("Unknown").to_owned();
             let message = service.err().message().unwrap_or_default().to_owned();
             let status = service.raw().status().as_u16();
-            if code == "ConditionalCheckFailedException" {
-                if let Some(op) = op {
-                    let failed = vec![FailedCondition {
-                        key: op.key.clone(),
-                        label: op.label.clone(),
-                        versioned: op.expected_version.is_some(),
-                    }];
-                    return StoreError::from_failed(failed, std::slice::from_ref(op));
-                }
+            if let Some(op) = op.filter(|_| code == "ConditionalCheckFailedException") {
+                let failed = vec![FailedCondition {
+                    key: op.key.clone(),
+                    label: op.label.clone(),
+                    versioned: op.expected_version.is_some(),
+                }];
+                return StoreError::from_failed(failed, std::slice::from_ref(op));
             }
             if TRANSIENT_CODES.contains(&code.as_str()) || status >= 500 {
                 StoreError::Transient {

@@ -78,14 +78,16 @@ impl MemoryStore {
         let mut state = self.lock();
         let mut failed = Vec::new();
         for op in ops {
-            if let Some(condition) = &op.condition {
-                if !self.holds(condition, state.items.get(&op.key)) {
-                    failed.push(FailedCondition {
-                        key: op.key.clone(),
-                        label: op.label.clone(),
-                        versioned: op.expected_version.is_some(),
-                    });
-                }
+            let holds = op
+                .condition
+                .as_ref()
+                .is_none_or(|c| self.holds(c, state.items.get(&op.key)));
+            if !holds {
+                failed.push(FailedCondition {
+                    key: op.key.clone(),
+                    label: op.label.clone(),
+                    versioned: op.expected_version.is_some(),
+                });
             }
         }
         if !failed.is_empty() {
@@ -233,7 +235,7 @@ impl Store for MemoryStore {
 
     fn query<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Vec<Item>, StoreError>> {
         let state = self.lock();
-        let mut found: Vec<Item> = match &query.index {
+        let found: Vec<Item> = match &query.index {
             None => state
                 .items
                 .iter()
@@ -275,7 +277,6 @@ impl Store for MemoryStore {
                 hits.into_iter().map(|(_, item)| item).collect()
             }
         };
-        found.shrink_to_fit();
         Box::pin(async move { Ok(found) })
     }
 
