@@ -1,0 +1,118 @@
+//! Why a payment command failed, and how the saga should react to it.
+
+use std::error::Error;
+use std::fmt;
+
+use super::{DeclineReason, Money, RepositoryError, TripId};
+
+/// How the saga should react to a failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FailureKind {
+    /// A rule refused the command, under one of the error names the spec
+    /// declares for the step. Retrying cannot help; the state machine catches
+    /// the name and compensates.
+    Business,
+    /// The store could not complete the transaction just now. Retrying, which
+    /// reads again, may succeed; the spec's retry policies call this
+    /// `TransientError`.
+    Transient,
+    /// The command can never succeed as sent, and the spec has no name for
+    /// why: a malformed field, a step already compensated, a damaged record.
+    /// Retrying cannot help either.
+    Rejected,
+}
+
+/// Why a payment command failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PaymentError {
+    /// The issuer declined the card.
+    CardDeclined {
+        /// Why.
+        reason: DeclineReason,
+    },
+    /// The amount is above what one payment may take in its currency.
+    AmountLimitExceeded {
+        /// The amount asked for.
+        amount: Money,
+        /// The limit in that currency.
+        limit: Money,
+    },
+    /// A field of the command is malformed or contradicts another.
+    InvalidCommand {
+        /// The command field at fault.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The trip's payment was already refunded, so the saga that asked for
+    /// it has moved on; charging again would take money nobody refunds.
+    AlreadyCompensated {
+        /// The trip.
+        trip_id: TripId,
+    },
+    /// The store failed.
+    Repository(RepositoryError),
+}
+
+impl PaymentError {
+    /// The error name the state machine sees: the spec's business error names
+    /// (`CardDeclined`, `AmountLimitExceeded`), `TransientError` for what the
+    /// spec retries, and a name of its own for each rejection.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PaymentError::CardDeclined { .. } => "CardDeclined",
+            PaymentError::AmountLimitExceeded { .. } => "AmountLimitExceeded",
+            PaymentError::InvalidCommand { .. } => "InvalidCommand",
+            PaymentError::AlreadyCompensated { .. } => "AlreadyCompensated",
+            PaymentError::Repository(error) => error.name(),
+        }
+    }
+
+    /// How the saga should react.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            PaymentError::CardDeclined { .. } | PaymentError::AmountLimitExceeded { .. } => {
+                FailureKind::Business
+            }
+            PaymentError::InvalidCommand { .. } | PaymentError::AlreadyCompensated { .. } => {
+                FailureKind::Rejected
+            }
+            PaymentError::Repository(error) => error.kind(),
+        }
+    }
+}
+
+impl fmt::Display for PaymentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PaymentError::CardDeclined { reason } => {
+                write!(f, "the card was declined: {reason}")
+            }
+            PaymentError::AmountLimitExceeded { amount, limit } => {
+                write!(f, "{amount} is above the limit of {limit} for one payment")
+            }
+            PaymentError::InvalidCommand { field, problem } => {
+                write!(f, "invalid `{field}`: {problem}")
+            }
+            PaymentError::AlreadyCompensated { trip_id } => {
+                write!(f, "the payment of trip {trip_id} was already refunded")
+            }
+            PaymentError::Repository(error) => write!(f, "payment store: {error}"),
+        }
+    }
+}
+
+impl Error for PaymentError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            PaymentError::Repository(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<RepositoryError> for PaymentError {
+    fn from(error: RepositoryError) -> PaymentError {
+        PaymentError::Repository(error)
+    }
+}
