@@ -161,7 +161,6 @@ impl EventPublisher for EventBridgePublisher {
         &'a self,
         entries: &'a [PublishEntry],
     ) -> BoxFuture<'a, Result<Vec<EntryOutcome>, String>> {
-        use aws_sdk_eventbridge::primitives::{DateTime, DateTimeFormat};
         use aws_sdk_eventbridge::types::PutEventsRequestEntry;
         Box::pin(async move {
             let request: Vec<PutEventsRequestEntry> = entries
@@ -172,9 +171,7 @@ impl EventPublisher for EventBridgePublisher {
                         .source(&e.source)
                         .detail_type(&e.detail_type)
                         .detail(&e.detail)
-                        .set_time(e.time.as_deref().and_then(|t| {
-                            DateTime::from_str(t, DateTimeFormat::DateTimeWithOffset).ok()
-                        }))
+                        .set_time(e.time.as_deref().and_then(event_time))
                         .build()
                 })
                 .collect();
@@ -203,6 +200,13 @@ impl EventPublisher for EventBridgePublisher {
                 .collect())
         })
     }
+}
+
+/// Parses an outbox `occurred_at` (RFC 3339) into the entry's `Time`;
+/// an unparsable time is left out (EventBridge then uses the call's time).
+fn event_time(text: &str) -> Option<aws_sdk_eventbridge::primitives::DateTime> {
+    use aws_sdk_eventbridge::primitives::{DateTime, DateTimeFormat};
+    DateTime::from_str(text, DateTimeFormat::DateTimeWithOffset).ok()
 }
 
 /// Splits entries into `PutEvents` calls: at most 10 entries and 256 KiB
@@ -431,6 +435,14 @@ mod tests {
             detail: "x".repeat(detail_len),
             time: None,
         }
+    }
+
+    #[test]
+    fn event_times_parse() {
+        let t = event_time("2024-02-29T12:34:56.789Z").unwrap();
+        assert_eq!(t.secs(), 1_709_210_096);
+        assert!(event_time(&crate::time::now_rfc3339()).is_some());
+        assert!(event_time("yesterday").is_none());
     }
 
     #[test]

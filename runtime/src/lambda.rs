@@ -267,7 +267,13 @@ where
     H: StepHandler + 'static,
     M: FnOnce(Arc<dyn Store>) -> H,
 {
-    let store: Arc<dyn Store> = Arc::new(DynamoStore::from_env().await?);
+    let store: Arc<dyn Store> = match DynamoStore::from_env().await {
+        Ok(store) => Arc::new(store),
+        Err(e) => {
+            observe::error(&format!("cannot initialise the store: {e}"));
+            return Err(e.into());
+        }
+    };
     let handler = make(Arc::clone(&store));
     let shared = Arc::new((config, store, handler));
     lambda_runtime::run(lambda_runtime::service_fn(

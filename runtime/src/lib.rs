@@ -16,6 +16,32 @@
 //!   fail or slow an invocation;
 //! - [`lambda`]: the glue that runs a handler under `lambda_runtime`, or
 //!   directly from a JSON payload (tests, `sagac run`).
+//!
+//! # How generated code uses it
+//!
+//! A service's generated `main` is `serve(config, |store| handler)`, where
+//! `config` is a [`ServiceConfig`] (service, saga, saga id field, root key
+//! template) and `handler` maps `step.context.state_name` to the service
+//! trait's methods. A method decodes its input with
+//! [`Step::decode`](lambda::Step::decode), and its adapter commits one
+//! [`Change`] per state change:
+//!
+//! ```text
+//! let change = Change::for_step(&event.context, format!("TRIP#{}", trip_id))
+//!     .with(WriteOp::update(inventory, Update::new().increment("seats_available", -n))
+//!         .when(Condition::ge("seats_available", n))
+//!         .label("seats"))
+//!     .with(WriteOp::create(reservation_key, to_item(&reservation)?))
+//!     .emit("FlightReserved", &reservation)
+//!     .result(&output);
+//! match store.commit(change).await {
+//!     Ok(committed) => Ok(committed.result),           // first run or replay
+//!     Err(e) if e.is_condition("seats") => Err(SagaError::business("NoSeatsAvailable", "...")),
+//!     Err(e) => Err(e.into()),                         // transient or internal
+//! }
+//! ```
+//!
+//! `tests/integration/steps.rs` runs exactly this shape against DynamoDB.
 #![deny(missing_docs)]
 
 pub mod attribute;
