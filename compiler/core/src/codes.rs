@@ -204,6 +204,12 @@ default quota; throttling rate and burst positive).";
     TimeoutExceedsSaga = "S068", "timeout longer than the saga",
 "A step's timeout is longer than the whole saga's timeout, so it could never
 run to its limit.";
+    TaskShorterThanFunction = "S069", "task timeout shorter than the function timeout",
+"A step's (or compensation's) task timeout is shorter than the Lambda timeout of
+its service. Step Functions would give up on the task while the function may
+still be running: the saga would start compensating, and the step could
+commit after its compensation ran, leaving a reservation behind. Make the task
+timeout longer than the function's timeout (a couple of seconds of margin).";
     InvalidStateName = "S070", "invalid state name",
 "Step, compensation and group names become Step Functions state names: at most
 80 characters, and no whitespace, brackets, wildcards, quotes or control

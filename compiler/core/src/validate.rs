@@ -220,6 +220,15 @@ impl Checker<'_> {
         }
     }
 
+    /// Where a name is written: the key when the name is a mapping key
+    /// (services, entities, fields...), else the value.
+    fn name_span(&self, name: &str, path: &[Segment]) -> Span {
+        match path.last() {
+            Some(Segment::Key(key)) if key == name => self.key_span(path),
+            _ => self.span(path),
+        }
+    }
+
     fn error(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
@@ -280,7 +289,7 @@ impl Checker<'_> {
 
     fn name(&mut self, name: &str, path: &[Segment], code: Code, ok: bool, expected: &str) {
         if !ok {
-            let diagnostic = Diagnostic::new(code, self.span(path), format!("`{name}` is not a valid {expected}"))
+            let diagnostic = Diagnostic::new(code, self.name_span(name, path), format!("`{name}` is not a valid {expected}"))
                 .label(format!("expected {expected}"));
             self.error(diagnostic);
         }
@@ -301,7 +310,7 @@ impl Checker<'_> {
             };
             let diagnostic = Diagnostic::new(
                 Code::InvalidIdentifier,
-                self.span(path),
+                self.name_span(name, path),
                 format!("`{name}` is not {expected}"),
             )
             .label(format!("expected {expected}"))
@@ -673,9 +682,15 @@ impl Checker<'_> {
             }
             if let Some(first) = seen.insert(status, key) {
                 let first_path = if first == "initial" { p!["root", first] } else { p!["root", first, "status"] };
+                let (first_span, first_label) = if lookup(self.root, &first_path).2 {
+                    (self.span(&first_path), "first used here".to_owned())
+                } else {
+                    // `initial` was left out: its default is what clashes.
+                    (self.key_span(&p!["root"]), format!("the initial status defaults to `{}`", root.initial))
+                };
                 let diagnostic = Diagnostic::new(Code::InvalidRoot, self.span(&path), format!("status `{status}` is used twice"))
                     .label("already used")
-                    .note(self.span(&first_path), "first used here")
+                    .note(first_span, first_label)
                     .help("the initial and terminal statuses must be distinct, or the outcome of a saga cannot be told from its status");
                 self.error(diagnostic);
             }
@@ -683,6 +698,28 @@ impl Checker<'_> {
                 self.event_ref(&outcome.event, &p!["root", key, "event"], spec);
             }
         }
+        let outcome_events = [&root.on_success.event, &root.on_failure.event, &root.on_compensation_failure.event];
+        let on_start = match &root.on_start {
+            Some(event) => {
+                let path = p!["root", "on_start"];
+                self.event_ref(event, &path, spec);
+                if let Some(carried) = spec.events.get(event).map(|e| &e.entity) {
+                    if *carried != root.entity {
+                        let diagnostic = Diagnostic::new(Code::InvalidRoot, self.span(&path), format!("the start event `{event}` carries `{carried}`, not the root `{}`", root.entity))
+                            .label("not an event of the root entity")
+                            .help("the start event is written with the root item; choose an event whose `entity` is the root");
+                        self.error(diagnostic);
+                    }
+                }
+                Some(event.clone())
+            }
+            // The first root event that is not an outcome: e.g. `TripRequested`.
+            None => spec
+                .events
+                .iter()
+                .find(|(name, e)| e.entity == root.entity && !outcome_events.contains(name))
+                .map(|(name, _)| name.clone()),
+        };
         let outcome = |o: &ast::Outcome| ir::Outcome {
             status: o.status.clone(),
             event: o.event.clone(),
@@ -695,6 +732,7 @@ impl Checker<'_> {
             success: outcome(&root.on_success),
             failure: outcome(&root.on_failure),
             compensation_failure: outcome(&root.on_compensation_failure),
+            on_start,
         }
     }
 
@@ -897,10 +935,11 @@ impl Checker<'_> {
         services: &mut [ir::Service],
         entities: &[ir::Entity],
         saga_timeout: u64,
-        names: &mut BTreeMap<String, Path>,
+        names: &mut BTreeMap<String, Span>,
         actions: &mut BTreeMap<(String, String), Path>,
     ) -> ir::Step {
-        self.state_name(&step.name, &join(base, p!["name"]), names);
+        let name_span = self.span(&join(base, p!["name"]));
+        let name_ok = self.state_name(&step.name, name_span, names);
         let service_path = join(base, p!["service"]);
         let service_index = services.iter().position(|s| s.name == step.service);
         if service_index.is_none() {
@@ -940,6 +979,7 @@ impl Checker<'_> {
             .label("longer than the whole saga");
             self.error(diagnostic);
         }
+        self.task_outlives_function(&step.name, timeout_seconds, service_timeout, &step.service, step.timeout.is_some(), &timeout_path, base);
         let kind = match step.kind {
             ast::StepKind::Compensatable => ir::StepKind::Compensatable,
             ast::StepKind::Pivot => ir::StepKind::Pivot,
@@ -974,9 +1014,13 @@ impl Checker<'_> {
             let cbase = join(base, p!["compensation"]);
             let name = comp.name.clone().unwrap_or_else(|| format!("Compensate{}", step.name));
             if comp.name.is_some() {
-                self.state_name(&name, &join(&cbase, p!["name"]), names);
-            } else {
-                self.state_name(&name, &cbase, names);
+                let span = self.span(&join(&cbase, p!["name"]));
+                self.state_name(&name, span, names);
+            } else if name_ok {
+                // The derived name is checked only when the step's own name
+                // is fine; otherwise its problem is already reported.
+                let span = self.key_span(&cbase);
+                self.state_name(&name, span, names);
             }
             self.action(&step.service, &comp.action, &join(&cbase, p!["action"]), actions);
             if let Some(emits) = &comp.emits {
@@ -992,7 +1036,11 @@ impl Checker<'_> {
             };
             let default = self.retry(spec.defaults.compensation_retry.as_ref(), &p!["defaults", "compensation_retry"], builtin);
             let retry = self.retry(comp.retry.as_ref(), &join(&cbase, p!["retry"]), default);
-            let timeout_seconds = self.seconds(comp.timeout.as_ref(), timeout_seconds, &join(&cbase, p!["timeout"]), "a task timeout", (1, 31_622_400));
+            let ctimeout_path = join(&cbase, p!["timeout"]);
+            let timeout_seconds = self.seconds(comp.timeout.as_ref(), timeout_seconds, &ctimeout_path, "a task timeout", (1, 31_622_400));
+            if comp.timeout.is_some() {
+                self.task_outlives_function(&name, timeout_seconds, service_timeout, &step.service, true, &ctimeout_path, &cbase);
+            }
             ir::Compensation {
                 name,
                 action: comp.action.clone(),
@@ -1040,30 +1088,62 @@ impl Checker<'_> {
         ir_step
     }
 
-    fn state_name(&mut self, name: &str, path: &[Segment], names: &mut BTreeMap<String, Path>) {
+    /// Checks a state name and records it; returns whether it was fine.
+    /// A task must outlive the function it invokes: otherwise Step Functions
+    /// compensates while the function may still commit.
+    #[allow(clippy::too_many_arguments)]
+    fn task_outlives_function(
+        &mut self,
+        state: &str,
+        task_seconds: u64,
+        function_seconds: u64,
+        service: &str,
+        explicit: bool,
+        timeout_path: &[Segment],
+        base: &[Segment],
+    ) {
+        if task_seconds <= function_seconds {
+            let diagnostic = Diagnostic::new(
+                Code::TaskShorterThanFunction,
+                self.span(if explicit { timeout_path } else { base }),
+                format!(
+                    "the task timeout of `{state}` ({task_seconds}s) is not longer than the `{service}` function timeout ({function_seconds}s)"
+                ),
+            )
+            .label("Step Functions could give up while the function still runs")
+            .help(format!(
+                "set the task timeout to at least {}s, or shorten `services.{service}.timeout`",
+                function_seconds + 2
+            ));
+            self.error(diagnostic);
+        }
+    }
+
+    fn state_name(&mut self, name: &str, span: Span, names: &mut BTreeMap<String, Span>) -> bool {
         let ok = is_pascal(name) && name.len() <= 80;
         if !ok {
-            let diagnostic = Diagnostic::new(Code::InvalidStateName, self.span(path), format!("`{name}` is not a valid state name"))
+            let diagnostic = Diagnostic::new(Code::InvalidStateName, span, format!("`{name}` is not a valid state name"))
                 .label("expected PascalCase, at most 80 characters")
                 .help(format!("write it as `{}`", to_pascal(&name.replace(' ', "_")).chars().take(80).collect::<String>()));
             self.error(diagnostic);
         }
         if RESERVED_STATES.contains(&name) {
-            let diagnostic = Diagnostic::new(Code::DuplicateName, self.span(path), format!("`{name}` is a state name sagac uses itself"))
+            let diagnostic = Diagnostic::new(Code::DuplicateName, span, format!("`{name}` is a state name sagac uses itself"))
                 .label("reserved state name")
                 .help(format!("reserved names are {}", RESERVED_STATES.join(", ")));
             self.error(diagnostic);
+            return false;
         }
-        if let Some(first) = names.get(name) {
-            let first = self.span(first);
-            let diagnostic = Diagnostic::new(Code::DuplicateName, self.span(path), format!("the state name `{name}` is used twice"))
+        if let Some(&first) = names.get(name) {
+            let diagnostic = Diagnostic::new(Code::DuplicateName, span, format!("the state name `{name}` is used twice"))
                 .label("used again here")
                 .note(first, "first used here")
                 .help("state names must be unique within a state machine");
             self.error(diagnostic);
-        } else {
-            names.insert(name.to_owned(), path.to_vec());
+            return false;
         }
+        names.insert(name.to_owned(), span);
+        ok
     }
 
     fn action(&mut self, service: &str, action: &str, path: &[Segment], actions: &mut BTreeMap<(String, String), Path>) {
@@ -1144,9 +1224,10 @@ impl Checker<'_> {
                 ast::StepEntry::Parallel(entry) => {
                     let group = &entry.parallel;
                     let base = p!["steps", i, "parallel"];
-                    self.state_name(&group.name, &join(&base, p!["name"]), &mut names);
+                    let span = self.span(&join(&base, p!["name"]));
+                    self.state_name(&group.name, span, &mut names);
                     if group.branches.len() < 2 {
-                        let diagnostic = Diagnostic::new(Code::InvalidParallel, self.span(&join(&base, p!["branches"])), format!("parallel group `{}` has {} branch(es)", group.name, group.branches.len()))
+                        let diagnostic = Diagnostic::new(Code::InvalidParallel, self.key_span(&join(&base, p!["branches"])), format!("parallel group `{}` has {} branch(es)", group.name, group.branches.len()))
                             .label("needs at least two branches")
                             .help("a single step does not need a parallel group");
                         self.error(diagnostic);
@@ -1155,6 +1236,10 @@ impl Checker<'_> {
                         let diagnostic = Diagnostic::new(Code::StepOrder, self.span(&join(&base, p!["name"])), format!("parallel group `{}` comes after the pivot or a retriable step", group.name))
                             .label("its branches would never be compensated")
                             .help("parallel groups hold compensatable steps and must come before the pivot");
+                        let diagnostic = match &pivot {
+                            Some(p) => diagnostic.note(self.span(p), "the pivot"),
+                            None => diagnostic,
+                        };
                         self.error(diagnostic);
                     }
                     let mut branches = Vec::new();
@@ -1237,6 +1322,24 @@ impl Checker<'_> {
                         fields.extend(entity.field(field).cloned());
                     }
                 }
+            } else {
+                // The source is unknown (already reported): take the listed
+                // fields at their word so the keys and the status route are
+                // still checked against them, without a cascade of errors.
+                fields = view
+                    .fields
+                    .iter()
+                    .map(|name| ir::Field {
+                        name: name.clone(),
+                        ty: ir::FieldType::String,
+                        optional: false,
+                        pattern: None,
+                        min: None,
+                        max: None,
+                        one_of: vec![],
+                        description: None,
+                    })
+                    .collect();
             }
             let owner = format!("view `{name}` (its `fields:`)");
             let pk = self.key_template(&view.pk, &join(&base, p!["pk"]), &fields, &owner, Code::ViewKeyField);
@@ -1332,8 +1435,10 @@ impl Checker<'_> {
                 }
             }
             if !view.fields.iter().any(|f| f.name == parameter) {
+                let names: Vec<&str> = view.fields.iter().map(|f| f.name.as_str()).collect();
                 let diagnostic = Diagnostic::new(Code::UnknownField, self.span(&p!["api", "status", "path"]), format!("path parameter `{parameter}` is not a field of view `{}`", view.name))
-                    .label("not a view field");
+                    .label("not a view field")
+                    .maybe_help(did_you_mean(&parameter, "field", names.iter().copied()));
                 self.error(diagnostic);
                 return None;
             }
