@@ -607,7 +607,12 @@ def run(
             name=name,
             role_arn=ROLE_ARN,
             inpt=copy.deepcopy(input if input is not None else {}),
-            start_time=datetime.datetime.now(tz=datetime.timezone.utc),
+            # An ISO 8601 string, as on AWS (and as moto's ExecutionDetails
+            # declares it): a datetime here made $$.Execution.StartTime
+            # unserialisable in SDK-integration parameters (States.Runtime).
+            start_time=datetime.datetime.now(tz=datetime.timezone.utc)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
         ),
         state_machine_details=StateMachineDetails(
             arn=sm_arn,
