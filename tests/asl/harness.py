@@ -150,6 +150,7 @@ from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker  
 from moto.stepfunctions.parser.backend.execution_worker_comm import (  # noqa: E402
     ExecutionWorkerCommunication,
 )
+from moto.stepfunctions.parser.asl.utils import json_path as _json_path  # noqa: E402
 from moto.stepfunctions.parser.mocking.mock_config import (  # noqa: E402
     MockedResponse,
     MockedResponseReturn,
@@ -478,6 +479,25 @@ def _patched(rec: _Recorder, skip_waits: bool, parallel: str) -> Iterator[None]:
         patch(_moto_jsonata, "_eval_jsonata", _eval_jsonata_python)
     patch(mock_eval_utils, "CustomErrorName", error_name)
     patch(lambda_eval_utils, "_invoke_lambda_function", refuse_unmocked_lambda)
+    # moto wraps the value of a definite path whose parent is an array index
+    # in a list (`$[1].results` -> [{...}]; its fix for moto#7825, unlike
+    # LocalStack and AWS, where `$[0].x` after a Parallel is the value). Only
+    # definite paths (no wildcard, filter, slice or descent) are unwrapped.
+    orig_extract_json = _json_path.extract_json
+
+    def extract_json(path, data):
+        value = orig_extract_json(path, data)
+        if (isinstance(value, list) and len(value) == 1
+                and not any(t in path for t in ("*", "?", ":", "..", "("))):
+            matches = _json_path.parse(path).find(data)
+            if len(matches) == 1:
+                return matches[0].value
+        return value
+
+    for module in list(sys.modules.values()):
+        if (getattr(module, "__name__", "").startswith("moto.stepfunctions.parser")
+                and getattr(module, "extract_json", None) is orig_extract_json):
+            patch(module, "extract_json", extract_json)
     if skip_waits:
         def no_wait(self, env, wait_seconds):
             rec.waits.append(wait_seconds)
