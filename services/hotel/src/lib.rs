@@ -10,10 +10,12 @@
 //!   commit.
 //! - [`domain`]: the rules, pure and synchronous, and the
 //!   [`domain::HotelRepository`] trait that storage implements.
-//! - [`in_memory`]: a repository for tests and local runs. The DynamoDB
-//!   repository goes in an `adapters` module, which a later change adds.
+//! - [`adapters`]: the repository of the saga's single table, over the
+//!   sagac runtime's store (DynamoDB in the Lambda, in memory locally).
+//! - [`in_memory`]: a plain in-memory repository for the use case tests.
 #![deny(missing_docs)]
 
+pub mod adapters;
 pub mod application;
 pub mod domain;
 pub mod handlers;

@@ -1,0 +1,38 @@
+//! The hotel service's storage: [`DynamoHotelRepository`], the
+//! [`HotelRepository`](crate::domain::HotelRepository) of the saga's single
+//! table.
+//!
+//! It is written against `sagac_runtime::Store`, so the same code runs on
+//! DynamoDB (`DynamoStore`, in the Lambda) and on the runtime's embedded
+//! `MemoryStore` (`sagac run`, unit tests). The items it reads and writes:
+//!
+//! | item | `PK` | `SK` | other keys |
+//! |---|---|---|---|
+//! | booking | `TRIP#{trip_id}` | `HOTEL#{hotel_id}` | `GSI1PK = HOTEL#{hotel_code}`, `GSI1SK = CHECKIN#{check_in}` |
+//! | room inventory of a night | `HOTEL#{hotel_code}` | `NIGHT#{date}` | |
+//!
+//! The booking's key templates are the spec's (`HotelBooking` in
+//! `spec/trip.saga.yaml`); its attributes are the spec entity's fields, so
+//! the item is exactly the generated `HotelBooking` struct plus keys. A
+//! night's inventory is the service's own item: capacity, rate, the rooms
+//! each trip holds (a map from trip id to rooms) and a version that guards
+//! every change. All nights of a hotel share a partition, so a stay's nights
+//! are read with one query per calendar month it touches.
+//!
+//! Every [`HotelCommit`](crate::domain::HotelCommit) is one
+//! `sagac_runtime::Change`, which the store writes as one transaction: the
+//! booking (conditional on the status it was decided on), every night whose
+//! holds changed (each conditional on the version it was decided on; at
+//! most 30), exactly one outbox event, and the step's idempotency record
+//! holding the step's result, the booking as the spec's entity.
+
+mod items;
+mod repository;
+mod seed;
+
+pub use items::{
+    BOOKING_GSI1_PK, BOOKING_GSI1_SK, BOOKING_SK, NIGHT_PK, NIGHT_SK, TRIP_PK, booking_attributes,
+    booking_key, night_item, night_key,
+};
+pub use repository::DynamoHotelRepository;
+pub use seed::{demo_inventories, put_night, seed_nights};

@@ -1,0 +1,24 @@
+//! The payment service's storage: [`DynamoPaymentRepository`], the
+//! [`PaymentRepository`](crate::domain::PaymentRepository) of the saga's
+//! single table.
+//!
+//! It is written against `sagac_runtime::Store`, so the same code runs on
+//! DynamoDB (`DynamoStore`, in the Lambda) and on the runtime's embedded
+//! `MemoryStore` (`sagac run`, unit tests). The one item it owns is the
+//! trip's payment transaction, `TRIP#{trip_id}` / `PAYMENT#{payment_id}`:
+//! the spec's key templates (`PaymentTransaction` in `spec/trip.saga.yaml`)
+//! and the spec entity's fields, so the item is exactly the generated
+//! `PaymentTransaction` struct plus keys. The amount is stored as exact
+//! decimal text in the currency's minor unit (`1250.50`, `150000`).
+//!
+//! Every [`PaymentCommit`](crate::domain::PaymentCommit) is one
+//! `sagac_runtime::Change`, which the store writes as one transaction: the
+//! transaction item (conditional on the status it was decided on), exactly
+//! one outbox event, and the step's idempotency record holding the step's
+//! result, the transaction as the spec's entity.
+
+mod items;
+mod repository;
+
+pub use items::{PAYMENT_SK, TRIP_PK, transaction_attributes, transaction_key};
+pub use repository::DynamoPaymentRepository;

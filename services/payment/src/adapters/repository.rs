@@ -1,0 +1,241 @@
+//! [`DynamoPaymentRepository`]: the payment repository over a sagac store.
+
+use std::sync::Arc;
+
+use sagac_runtime::store::{Change, Condition, Store, StoreError, WriteOp};
+use serde_json::{Map, Value};
+
+use super::items::{transaction_attributes, transaction_from_item, transaction_key, trip_pk};
+use crate::domain::{
+    PaymentCommit, PaymentEvent, PaymentRepository, PaymentTransaction, RepositoryError, TripId,
+};
+
+/// Label of the transaction's status condition.
+const TRANSACTION_LABEL: &str = "transaction";
+
+/// The [`PaymentRepository`] of the saga's single table, over any
+/// `sagac_runtime::Store`: `DynamoStore` in the Lambda, `MemoryStore` in
+/// local runs and tests.
+#[derive(Clone)]
+pub struct DynamoPaymentRepository {
+    store: Arc<dyn Store>,
+}
+
+impl std::fmt::Debug for DynamoPaymentRepository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamoPaymentRepository")
+            .field("table", &self.store.config().table_name)
+            .finish()
+    }
+}
+
+impl DynamoPaymentRepository {
+    /// A repository over `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        DynamoPaymentRepository { store }
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+}
+
+/// A store failure in the domain's terms: a failed condition is a
+/// conflict (the retry reads the new state), throttling and network
+/// failures are the store being unavailable, and an item the store cannot
+/// convert, or a transaction it refuses as malformed, cannot be fixed by
+/// retrying.
+fn repository_error(error: StoreError) -> RepositoryError {
+    match error {
+        StoreError::ConditionFailed { .. } | StoreError::VersionConflict { .. } => {
+            RepositoryError::Conflict {
+                detail: error.to_string(),
+            }
+        }
+        StoreError::Transient { .. } | StoreError::Service { .. } => RepositoryError::Unavailable {
+            detail: error.to_string(),
+        },
+        StoreError::InvalidChange { .. } | StoreError::Attribute(_) => RepositoryError::Corrupt {
+            detail: error.to_string(),
+        },
+    }
+}
+
+/// The outbox payload of an event: the spec's fields of its entity.
+fn event_payload(event: &PaymentEvent) -> Map<String, Value> {
+    match event {
+        PaymentEvent::PaymentProcessed { transaction } => transaction_attributes(transaction),
+        PaymentEvent::PaymentRefunded {
+            trip_id,
+            payment_id,
+            amount,
+            status,
+        } => {
+            let mut payload = Map::new();
+            payload.insert("trip_id".into(), Value::String(trip_id.to_string()));
+            payload.insert("payment_id".into(), Value::String(payment_id.to_string()));
+            payload.insert("amount".into(), Value::String(amount.decimal()));
+            payload.insert("status".into(), Value::String(status.to_string()));
+            payload
+        }
+    }
+}
+
+/// The commit as one change of the trip's partition: transaction, event,
+/// and the transaction as the step's result.
+fn change(commit: &PaymentCommit) -> Change {
+    let transaction = &commit.transaction;
+    let trip_id = &transaction.trip_id;
+    let write = WriteOp::put(
+        transaction_key(trip_id),
+        transaction_attributes(transaction),
+    )
+    .when(match commit.expected_status {
+        None => Condition::ItemNotExists,
+        Some(status) => Condition::eq("status", status.as_str()),
+    })
+    .label(TRANSACTION_LABEL);
+    Change::new(
+        trip_pk(trip_id),
+        trip_id.as_str(),
+        commit.idempotency_key.as_str(),
+    )
+    .with(write)
+    .emit(commit.event.name(), &event_payload(&commit.event))
+    .result(&transaction_attributes(transaction))
+}
+
+impl PaymentRepository for DynamoPaymentRepository {
+    async fn load_transaction(
+        &self,
+        trip_id: &TripId,
+    ) -> Result<Option<PaymentTransaction>, RepositoryError> {
+        let key = transaction_key(trip_id);
+        match self.store.get(&key).await.map_err(repository_error)? {
+            None => Ok(None),
+            Some(item) => transaction_from_item(&key, &item).map(Some),
+        }
+    }
+
+    /// Writes the commit as one transaction. A commit whose idempotency key
+    /// was applied before writes nothing and is a
+    /// [`RepositoryError::Conflict`], as the trait asks: the retry reads the
+    /// first commit's outcome (and the runtime answers a retried step from
+    /// its idempotency record before the use case even runs).
+    async fn commit(&self, commit: PaymentCommit) -> Result<(), RepositoryError> {
+        let committed = self
+            .store
+            .commit(change(&commit))
+            .await
+            .map_err(repository_error)?;
+        if committed.replayed {
+            return Err(RepositoryError::Conflict {
+                detail: format!(
+                    "a commit with idempotency key {} was applied before",
+                    commit.idempotency_key
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::application::{
+        PaymentRefund, ProcessPayment, RefundPayment, process_payment, refund_payment,
+    };
+    use sagac_runtime::store::{MemoryStore, OUTBOX_PREFIX, StoreConfig};
+    use serde_json::json;
+
+    fn repository() -> (DynamoPaymentRepository, Arc<MemoryStore>) {
+        let memory = Arc::new(MemoryStore::new(StoreConfig::new("TripSagaTable")));
+        let store: Arc<dyn Store> = memory.clone();
+        (DynamoPaymentRepository::new(store), memory)
+    }
+
+    fn charge(trip_id: &str, amount: &str, card_token: &str) -> ProcessPayment {
+        ProcessPayment {
+            trip_id: trip_id.into(),
+            amount: amount.into(),
+            currency: "EUR".into(),
+            card_token: card_token.into(),
+            idempotency_key: format!("{trip_id}#ProcessPayment"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_charge_commits_transaction_event_and_result_at_once() {
+        let (repo, memory) = repository();
+        let transaction = process_payment(
+            &repo,
+            charge("trip-0001", "1250.5", "tok_visa_4242424242424242"),
+        )
+        .await
+        .unwrap();
+        let changes = memory.changes();
+        assert_eq!(changes.len(), 3, "{changes:#?}");
+        assert_eq!(changes[0].key.sk, "PAYMENT#PT-trip-0001");
+        assert!(changes[1].key.sk.starts_with(OUTBOX_PREFIX));
+        assert_eq!(changes[2].key.sk, "IDEMPOTENCY#trip-0001#ProcessPayment");
+        let stored = changes[0].new_image.as_ref().unwrap();
+        assert_eq!(stored["amount"], json!("1250.50"));
+        assert_eq!(stored["card_last4"], json!("4242"));
+        let outbox = changes[1].new_image.as_ref().unwrap();
+        assert_eq!(outbox["event_type"], json!("PaymentProcessed"));
+        let record = changes[2].new_image.as_ref().unwrap();
+        let result: Value = serde_json::from_str(record["result"].as_str().unwrap()).unwrap();
+        assert_eq!(result, Value::Object(transaction_attributes(&transaction)));
+    }
+
+    #[tokio::test]
+    async fn a_declined_card_or_a_limit_writes_nothing() {
+        let (repo, memory) = repository();
+        let declined = process_payment(&repo, charge("trip-0001", "100", "tok_declined_card"))
+            .await
+            .unwrap_err();
+        assert_eq!(declined.name(), "CardDeclined");
+        let limit = process_payment(
+            &repo,
+            charge("trip-0002", "10000.01", "tok_visa_4242424242424242"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(limit.name(), "AmountLimitExceeded");
+        assert!(memory.items().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_refund_is_written_once_and_nothing_to_refund_writes_nothing() {
+        let (repo, memory) = repository();
+        let refund = |trip: &str| RefundPayment {
+            trip_id: trip.into(),
+            idempotency_key: format!("{trip}#RefundPayment"),
+        };
+        assert_eq!(
+            refund_payment(&repo, refund("trip-0001")).await.unwrap(),
+            PaymentRefund::NothingToRefund
+        );
+        assert!(memory.items().is_empty());
+        process_payment(
+            &repo,
+            charge("trip-0001", "99.99", "tok_visa_4242424242424242"),
+        )
+        .await
+        .unwrap();
+        let first = refund_payment(&repo, refund("trip-0001")).await.unwrap();
+        assert!(matches!(first, PaymentRefund::Refunded(_)));
+        let items = memory.items();
+        let again = refund_payment(&repo, refund("trip-0001")).await.unwrap();
+        assert!(matches!(again, PaymentRefund::AlreadyRefunded(_)));
+        assert_eq!(memory.items(), items);
+        let refunded = repo
+            .load_transaction(&TripId::new("trip-0001").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(refunded.status, crate::domain::PaymentStatus::Refunded);
+    }
+}
