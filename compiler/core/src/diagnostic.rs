@@ -221,7 +221,8 @@ pub fn did_you_mean<'a>(
         None
     } else if all.len() <= 8 {
         Some(format!(
-            "the {what}s defined are: {}",
+            "the {} defined are: {}",
+            plural(what),
             all.iter()
                 .map(|c| format!("`{c}`"))
                 .collect::<Vec<_>>()
@@ -229,6 +230,20 @@ pub fn did_you_mean<'a>(
         ))
     } else {
         None
+    }
+}
+
+/// `entity` → `entities`, `index` → `indexes`, `key` → `keys`.
+fn plural(word: &str) -> String {
+    if let Some(stem) = word
+        .strip_suffix('y')
+        .filter(|s| !s.ends_with(['a', 'e', 'o', 'u']))
+    {
+        format!("{stem}ies")
+    } else if word.ends_with(['s', 'x']) || word.ends_with("ch") || word.ends_with("sh") {
+        format!("{word}es")
+    } else {
+        format!("{word}s")
     }
 }
 
@@ -241,5 +256,13 @@ mod tests {
         let names = ["flight", "hotel", "payment"];
         assert_eq!(suggest("flihgt", names), Some("flight"));
         assert_eq!(suggest("zzz", names), None);
+    }
+
+    #[test]
+    fn plurals_read_well() {
+        assert_eq!(plural("entity"), "entities");
+        assert_eq!(plural("index"), "indexes");
+        assert_eq!(plural("key"), "keys");
+        assert_eq!(plural("service"), "services");
     }
 }

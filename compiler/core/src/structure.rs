@@ -83,16 +83,66 @@ fn expected_type(kind: &TypeKind) -> String {
     };
     match kind {
         TypeKind::Single(t) => name(*t),
-        TypeKind::Multiple(set) => set.iter().map(name).collect::<Vec<_>>().join(" or "),
+        // `null` stands for an optional key left empty; leaving the key out
+        // is the way to say nothing, so it is not offered as an expectation.
+        TypeKind::Multiple(set) => {
+            let names: Vec<String> = set
+                .iter()
+                .filter(|t| t.to_string() != "null")
+                .map(name)
+                .collect();
+            if names.is_empty() {
+                "nothing".to_owned()
+            } else {
+                names.join(" or ")
+            }
+        }
     }
 }
 
+/// Names the place a path leads to, the way an author would: `retry`, or
+/// "item 2 of `steps`" (counting from one).
 fn where_(path: &[Segment]) -> String {
-    match path.last() {
-        Some(Segment::Key(key)) => format!("`{key}`"),
-        Some(Segment::Index(i)) => format!("item {i}"),
-        None => "the spec".to_owned(),
+    match path {
+        [.., Segment::Key(key)] => format!("`{key}`"),
+        [.., parent, Segment::Index(i)] => {
+            format!("item {} of {}", i + 1, where_(std::slice::from_ref(parent)))
+        }
+        [Segment::Index(i)] => format!("item {}", i + 1),
+        [] => "the spec".to_owned(),
     }
+}
+
+/// A value that is not one of `choices` (an enum of the language).
+fn invalid_choice(
+    node: &Node,
+    path: &[Segment],
+    instance: &Json,
+    choices: &[String],
+    out: &mut Vec<Diagnostic>,
+) {
+    let found = instance
+        .as_str()
+        .map_or_else(|| instance.to_string(), str::to_owned);
+    out.push(
+        Diagnostic::new(
+            Code::InvalidValue,
+            node.span,
+            format!("`{found}` is not a valid value for {}", where_(path)),
+        )
+        .label(format!(
+            "expected one of {}",
+            choices
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .maybe_help(
+            crate::diagnostic::suggest(&found, choices.iter().map(String::as_str))
+                .map(|c| format!("did you mean `{c}`?")),
+        ),
+    );
 }
 
 fn convert(root: &Node, error: &ValidationError<'_>, out: &mut Vec<Diagnostic>) {
@@ -103,35 +153,71 @@ fn convert(root: &Node, error: &ValidationError<'_>, out: &mut Vec<Diagnostic>) 
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let allowed = allowed_keys(&path, root);
             for name in unexpected {
-                let span = node
-                    .get(name)
-                    .map(|(k, _)| k.span)
-                    .unwrap_or(node.span);
+                let span = node.get(name).map(|(k, _)| k.span).unwrap_or(node.span);
                 out.push(
                     Diagnostic::new(Code::UnknownKey, span, format!("unknown key `{name}`"))
                         .label(format!("not a key of {}", where_(&path)))
-                        .maybe_help(did_you_mean(name, "key", allowed.iter().map(String::as_str))),
+                        .maybe_help(did_you_mean(
+                            name,
+                            "key",
+                            allowed.iter().map(String::as_str),
+                        )),
                 );
             }
         }
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
             let description = property_description(&path, name, root);
+            // Point at the key that holds the mapping; for a list item, which
+            // has no key, at its first key rather than the whole item.
+            let span = key_span
+                .or_else(|| match &node.value {
+                    Value::Map(entries) => entries.first().map(|(k, _)| k.span),
+                    _ => None,
+                })
+                .unwrap_or(node.span);
             out.push(
                 Diagnostic::new(
                     Code::MissingKey,
-                    key_span.unwrap_or(node.span),
+                    span,
                     format!("missing key `{name}` in {}", where_(&path)),
                 )
                 .label(format!("`{name}` is required here"))
                 .maybe_help(description.map(|d| format!("add `{name}:` ({d})"))),
             );
         }
+        ValidationErrorKind::Type { .. } if is_duration(&path, root) => {
+            let suggestion = match instance.as_ref() {
+                Json::Number(n) if n.is_u64() => Some(format!("did you mean `{n}s`?")),
+                _ => None,
+            };
+            out.push(
+                Diagnostic::new(
+                    Code::InvalidDuration,
+                    node.span,
+                    format!(
+                        "{} must be a duration, found {}",
+                        where_(&path),
+                        type_name(instance)
+                    ),
+                )
+                .label("expected a duration such as `30s`, `5m`, `2h` or `7d`")
+                .help(suggestion.unwrap_or_else(|| {
+                    "write a whole number followed by ms, s, m, h or d".to_owned()
+                })),
+            );
+        }
         ValidationErrorKind::Type { kind } => {
+            // A block mapping or list can run for many lines; point at the
+            // key that holds it instead.
+            let span = match (&node.value, key_span) {
+                (Value::Map(_) | Value::Seq(_), Some(key)) => key,
+                _ => node.span,
+            };
             out.push(
                 Diagnostic::new(
                     Code::WrongType,
-                    node.span,
+                    span,
                     format!(
                         "{} must be {}, found {}",
                         where_(&path),
@@ -145,21 +231,13 @@ fn convert(root: &Node, error: &ValidationError<'_>, out: &mut Vec<Diagnostic>) 
         ValidationErrorKind::Enum { options } => {
             let choices: Vec<String> = options
                 .as_array()
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default();
-            let found = instance.as_str().map_or_else(|| instance.to_string(), str::to_owned);
-            out.push(
-                Diagnostic::new(
-                    Code::InvalidValue,
-                    node.span,
-                    format!("`{found}` is not a valid value for {}", where_(&path)),
-                )
-                .label(format!(
-                    "expected one of {}",
-                    choices.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
-                ))
-                .maybe_help(did_you_mean(&found, "value", choices.iter().map(String::as_str))),
-            );
+            invalid_choice(node, &path, instance, &choices, out);
         }
         ValidationErrorKind::Pattern { pattern } => {
             let found = instance.as_str().unwrap_or_default();
@@ -179,48 +257,78 @@ fn convert(root: &Node, error: &ValidationError<'_>, out: &mut Vec<Diagnostic>) 
                 (Code::InvalidValue, "does not match the expected format", "")
             };
             out.push(
-                Diagnostic::new(code, node.span, format!("`{found}` is not valid for {}", where_(&path)))
-                    .label(label)
-                    .maybe_help((!help.is_empty()).then(|| help.to_owned())),
+                Diagnostic::new(
+                    code,
+                    node.span,
+                    match code {
+                        Code::InvalidDuration => format!("`{found}` is not a duration (in {})", where_(&path)),
+                        _ if pattern == TYPE_NAME_PATTERN => {
+                            format!("`{found}` is not a field type (in {})", where_(&path))
+                        }
+                        _ => format!("`{found}` is not valid for {}", where_(&path)),
+                    },
+                )
+                .label(label)
+                .maybe_help((!help.is_empty()).then(|| help.to_owned())),
             );
         }
-        ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit } => {
+        ValidationErrorKind::Minimum { limit }
+        | ValidationErrorKind::ExclusiveMinimum { limit } => {
             out.push(
                 Diagnostic::new(
                     Code::InvalidValue,
                     node.span,
-                    format!("{} must be at least {limit}, found {instance}", where_(&path)),
+                    format!(
+                        "{} must be at least {limit}, found {instance}",
+                        where_(&path)
+                    ),
                 )
                 .label("too small"),
             );
         }
-        ValidationErrorKind::Maximum { limit } | ValidationErrorKind::ExclusiveMaximum { limit } => {
+        ValidationErrorKind::Maximum { limit }
+        | ValidationErrorKind::ExclusiveMaximum { limit } => {
             out.push(
                 Diagnostic::new(
                     Code::InvalidValue,
                     node.span,
-                    format!("{} must be at most {limit}, found {instance}", where_(&path)),
+                    format!(
+                        "{} must be at most {limit}, found {instance}",
+                        where_(&path)
+                    ),
                 )
                 .label("too large"),
             );
         }
-        ValidationErrorKind::AnyOf { context }
-        | ValidationErrorKind::OneOfNotValid { context } => {
-            // Report the alternative the author most plausibly meant: the one
-            // with the fewest problems, preferring problems deeper in the tree.
-            let best = context.iter().min_by_key(|errors| {
-                let shallow = errors
-                    .iter()
-                    .filter(|e| e.instance_path().as_str() == error.instance_path().as_str())
-                    .count();
-                (shallow, errors.len())
-            });
-            match best {
-                Some(errors) if !errors.is_empty() => {
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context }
+            if enum_choices(error, context).is_some() =>
+        {
+            // schemars writes an enum with documented variants as `oneOf`
+            // of `const`s; report it as the choice it is.
+            let choices = enum_choices(error, context).unwrap_or_default();
+            invalid_choice(node, &path, instance, &choices, out);
+        }
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            // Report the alternative the author most plausibly meant: one
+            // whose type fits the value written, then the one that yields the
+            // fewest diagnostics (so a step with one misspelt key is reported
+            // as a step with a typo, not as a parallel group missing every key).
+            let best = context
+                .iter()
+                .map(|errors| {
+                    let mut diagnostics = Vec::new();
                     for inner in errors {
-                        convert(root, inner, out);
+                        convert(root, inner, &mut diagnostics);
                     }
-                }
+                    let wrong_type = errors.iter().any(|e| {
+                        matches!(e.kind(), ValidationErrorKind::Type { .. })
+                            && e.instance_path().as_str() == error.instance_path().as_str()
+                    });
+                    (wrong_type, diagnostics)
+                })
+                .min_by_key(|(wrong_type, diagnostics)| (*wrong_type, diagnostics.len()));
+            match best {
+                Some((_, diagnostics)) if !diagnostics.is_empty() => out.extend(diagnostics),
                 _ => out.push(
                     Diagnostic::new(
                         Code::WrongType,
@@ -233,18 +341,31 @@ fn convert(root: &Node, error: &ValidationError<'_>, out: &mut Vec<Diagnostic>) 
         }
         other => {
             out.push(
-                Diagnostic::new(Code::InvalidValue, node.span, format!("{} is invalid: {error}", where_(&path)))
-                    .label(format!("fails `{}`", other.keyword())),
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    node.span,
+                    format!("{} is invalid: {error}", where_(&path)),
+                )
+                .label(format!("fails `{}`", other.keyword())),
             );
         }
     }
 }
 
 /// Resolves `$ref`s of the generated schema (they all point into `definitions`
-/// or `$defs`).
+/// or `$defs`), including the `allOf: [{$ref}]` wrappers schemars writes when
+/// a property carries its own description.
 fn resolve(schema: &Json) -> &Json {
     let mut current = schema;
     for _ in 0..16 {
+        if let Some([only]) = current
+            .get("allOf")
+            .and_then(Json::as_array)
+            .map(Vec::as_slice)
+        {
+            current = only;
+            continue;
+        }
         let Some(reference) = current.get("$ref").and_then(Json::as_str) else {
             break;
         };
@@ -271,7 +392,9 @@ fn schemas_at<'a>(path: &[Segment], root: &Node) -> Vec<&'a Json> {
                 Segment::Key(key) => {
                     if let Some(p) = schema.get("properties").and_then(|p| p.get(key)) {
                         next.push(resolve(p));
-                    } else if let Some(a) = schema.get("additionalProperties").filter(|a| a.is_object()) {
+                    } else if let Some(a) =
+                        schema.get("additionalProperties").filter(|a| a.is_object())
+                    {
                         next.push(resolve(a));
                     }
                 }
@@ -315,6 +438,39 @@ fn expand(schemas: Vec<&Json>) -> Vec<&Json> {
         }
     }
     out
+}
+
+/// The accepted values when every alternative of `error` is a `const` (or a
+/// type check) at the same place: an enum of the language.
+fn enum_choices(
+    error: &ValidationError<'_>,
+    context: &[Vec<ValidationError<'_>>],
+) -> Option<Vec<String>> {
+    let here = error.instance_path().as_str();
+    let mut choices = Vec::new();
+    for errors in context {
+        for inner in errors {
+            if inner.instance_path().as_str() != here {
+                return None;
+            }
+            match inner.kind() {
+                ValidationErrorKind::Constant { expected_value } => {
+                    choices.extend(expected_value.as_str().map(str::to_owned));
+                }
+                ValidationErrorKind::Type { .. } => {}
+                _ => return None,
+            }
+        }
+    }
+    (!choices.is_empty()).then_some(choices)
+}
+
+/// Whether the value at `path` is a duration in the language.
+fn is_duration(path: &[Segment], root: &Node) -> bool {
+    !path.is_empty()
+        && schemas_at(path, root)
+            .iter()
+            .any(|s| s.get("pattern").and_then(Json::as_str) == Some(DURATION_PATTERN))
 }
 
 fn allowed_keys(path: &[Segment], root: &Node) -> Vec<String> {

@@ -24,6 +24,7 @@ pub const RESERVED_STATES: &[&str] = &[
     "Succeeded",
     "RolledBack",
     "CompensationFailed",
+    "CompensationOutcome",
 ];
 
 /// The Datadog sites.
@@ -229,6 +230,18 @@ impl Checker<'_> {
         }
     }
 
+    /// A short place to point at for a whole step or compensation: its
+    /// `name:` value when written, else the key that holds it (a whole block
+    /// would render as many lines).
+    fn anchor_span(&self, base: &[Segment]) -> Span {
+        let name = join(&base.to_vec(), p!["name"]);
+        if lookup(self.root, &name).2 {
+            self.span(&name)
+        } else {
+            self.key_span(base)
+        }
+    }
+
     fn error(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
@@ -308,10 +321,15 @@ impl Checker<'_> {
             } else {
                 format!("write it as `{suggestion}`")
             };
+            let message = if RUST_KEYWORDS.contains(&name) {
+                format!("`{name}` is a Rust keyword, which cannot be used as a name")
+            } else {
+                format!("`{name}` is not {expected}")
+            };
             let diagnostic = Diagnostic::new(
                 Code::InvalidIdentifier,
                 self.name_span(name, path),
-                format!("`{name}` is not {expected}"),
+                message,
             )
             .label(format!("expected {expected}"))
             .help(suggestion);
@@ -973,7 +991,7 @@ impl Checker<'_> {
         if timeout_seconds > saga_timeout {
             let diagnostic = Diagnostic::new(
                 Code::TimeoutExceedsSaga,
-                self.span(if step.timeout.is_some() { &timeout_path } else { base }),
+                if step.timeout.is_some() { self.span(&timeout_path) } else { self.anchor_span(base) },
                 format!("the task timeout of `{}` ({timeout_seconds}s) is longer than the saga timeout ({saga_timeout}s)", step.name),
             )
             .label("longer than the whole saga");
@@ -1105,7 +1123,7 @@ impl Checker<'_> {
         if task_seconds <= function_seconds {
             let diagnostic = Diagnostic::new(
                 Code::TaskShorterThanFunction,
-                self.span(if explicit { timeout_path } else { base }),
+                if explicit { self.span(timeout_path) } else { self.anchor_span(base) },
                 format!(
                     "the task timeout of `{state}` ({task_seconds}s) is not longer than the `{service}` function timeout ({function_seconds}s)"
                 ),
@@ -1227,7 +1245,7 @@ impl Checker<'_> {
                     let span = self.span(&join(&base, p!["name"]));
                     self.state_name(&group.name, span, &mut names);
                     if group.branches.len() < 2 {
-                        let diagnostic = Diagnostic::new(Code::InvalidParallel, self.key_span(&join(&base, p!["branches"])), format!("parallel group `{}` has {} branch(es)", group.name, group.branches.len()))
+                        let diagnostic = Diagnostic::new(Code::InvalidParallel, self.key_span(&join(&base, p!["branches"])), format!("parallel group `{}` has {}", group.name, if group.branches.is_empty() { "no branches" } else { "only one branch" }))
                             .label("needs at least two branches")
                             .help("a single step does not need a parallel group");
                         self.error(diagnostic);

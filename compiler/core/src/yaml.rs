@@ -21,6 +21,10 @@ pub const MAX_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_DEPTH: usize = 64;
 /// Most nodes the document may hold once aliases are expanded.
 pub const MAX_NODES: usize = 1_000_000;
+/// Most nodes alias expansion alone may add. Shared retry policies across a
+/// thousand steps stay far below it; a "billion laughs" document crosses it
+/// before the copying costs noticeable time, even in a debug build.
+pub const MAX_ALIASED_NODES: usize = 100_000;
 
 /// A key of a mapping, with its position.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +78,10 @@ impl Node {
     /// The entry for `key`, if this is a mapping that has one.
     pub fn get(&self, key: &str) -> Option<(&Key, &Node)> {
         match &self.value {
-            Value::Map(entries) => entries.iter().find(|(k, _)| k.name == key).map(|(k, v)| (k, v)),
+            Value::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.name == key)
+                .map(|(k, v)| (k, v)),
             _ => None,
         }
     }
@@ -165,6 +172,17 @@ pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
             ),
         ));
     }
+    // UTF-16 is what some Windows editors save; say so rather than point at
+    // an "invalid byte" the author cannot see.
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(Diagnostic::new(
+            Code::NotText,
+            Span::point(0),
+            "the file is UTF-16 text (it starts with a UTF-16 byte-order mark)",
+        )
+        .label("UTF-16 byte-order mark")
+        .help("save the spec as UTF-8"));
+    }
     match std::str::from_utf8(bytes) {
         Ok(text) => match text.find('\0') {
             Some(at) => Err(Diagnostic::new(
@@ -207,6 +225,7 @@ struct Builder<'a> {
     chars: CharIndex,
     anchors: HashMap<usize, Node>,
     nodes: usize,
+    aliased: usize,
     errors: Vec<Diagnostic>,
 }
 
@@ -217,6 +236,7 @@ impl<'a> Builder<'a> {
             chars: CharIndex::new(text),
             anchors: HashMap::new(),
             nodes: 0,
+            aliased: 0,
             errors: Vec::new(),
         }
     }
@@ -241,19 +261,24 @@ impl<'a> Builder<'a> {
                     let at = self.chars.byte(error.marker().index());
                     // The scanner has its own nesting limit for flow
                     // collections; report it as what it is.
-                    let code = if error.info().contains("recursion limit") {
-                        Code::TooDeep
-                    } else {
-                        Code::YamlSyntax
-                    };
-                    self.errors.push(
+                    let diagnostic = if error.info().contains("recursion limit") {
+                        // The scanner's limit is above ours, so the document
+                        // is deeper than MAX_DEPTH whichever one stopped it.
                         Diagnostic::new(
-                            code,
+                            Code::TooDeep,
+                            Span::point(at),
+                            format!("the document nests deeper than {MAX_DEPTH} levels"),
+                        )
+                        .label("too deep")
+                    } else {
+                        Diagnostic::new(
+                            Code::YamlSyntax,
                             Span::point(at),
                             format!("invalid YAML: {}", error.info()),
                         )
-                        .label(error.info().to_owned()),
-                    );
+                        .label(error.info().to_owned())
+                    };
+                    self.errors.push(diagnostic);
                     return Err(self.errors);
                 }
             };
@@ -280,13 +305,14 @@ impl<'a> Builder<'a> {
                 Event::Alias(id) => match self.anchors.get(&id) {
                     Some(node) => {
                         self.nodes += node.size;
-                        if self.nodes > MAX_NODES {
+                        self.aliased += node.size;
+                        if self.aliased > MAX_ALIASED_NODES || self.nodes > MAX_NODES {
                             self.errors.push(
                                 Diagnostic::new(
                                     Code::AliasLimit,
                                     here,
                                     format!(
-                                        "expanding aliases would create more than {MAX_NODES} nodes"
+                                        "expanding aliases would create more than {MAX_ALIASED_NODES} nodes"
                                     ),
                                 )
                                 .label("this alias pushes the document over the limit")
@@ -321,7 +347,15 @@ impl<'a> Builder<'a> {
                     if let Some(tag) = tag {
                         let tag = format!("{}{}", tag.handle, tag.suffix);
                         if tag != "tag:yaml.org,2002:seq" && tag != "tag:yaml.org,2002:map" {
-                            self.unsupported_tag(&tag, here);
+                            // A block collection's span runs into its first
+                            // entry; keep the caret on the tag's line.
+                            let line_end = self.text[here.start..]
+                                .find('\n')
+                                .map_or(here.end, |n| here.start + n);
+                            self.unsupported_tag(
+                                &tag,
+                                Span::new(here.start, here.end.min(line_end)),
+                            );
                         }
                     }
                     if stack.len() >= MAX_DEPTH {
@@ -362,7 +396,10 @@ impl<'a> Builder<'a> {
                             start,
                             anchor,
                             items,
-                        } => (Node::new(Value::Seq(items), Span::new(start, here.end)), anchor),
+                        } => (
+                            Node::new(Value::Seq(items), Span::new(start, here.end)),
+                            anchor,
+                        ),
                         Frame::Map {
                             start,
                             anchor,
@@ -371,7 +408,10 @@ impl<'a> Builder<'a> {
                             ..
                         } => {
                             let entries = self.merge(entries, merges);
-                            (Node::new(Value::Map(entries), Span::new(start, here.end)), anchor)
+                            (
+                                Node::new(Value::Map(entries), Span::new(start, here.end)),
+                                anchor,
+                            )
                         }
                     };
                     if anchor > 0 {
@@ -391,9 +431,16 @@ impl<'a> Builder<'a> {
                     ..
                 }) => match pending_key.take() {
                     None => match &node.value {
-                        Value::Str(_) | Value::Int(_) | Value::Bool(_) | Value::Float(_) | Value::Null => {
+                        Value::Str(_)
+                        | Value::Int(_)
+                        | Value::Bool(_)
+                        | Value::Float(_)
+                        | Value::Null => {
                             let name = self.key_text(&node, here);
-                            *pending_key = Some(Key { name, span: node.span });
+                            *pending_key = Some(Key {
+                                name,
+                                span: node.span,
+                            });
                         }
                         _ => {
                             self.errors.push(
@@ -412,7 +459,9 @@ impl<'a> Builder<'a> {
                     },
                     Some(key) if key.name == "<<" => match &node.value {
                         Value::Map(_) => merges.push(node),
-                        Value::Seq(items) if items.iter().all(|n| matches!(n.value, Value::Map(_))) => {
+                        Value::Seq(items)
+                            if items.iter().all(|n| matches!(n.value, Value::Map(_))) =>
+                        {
                             merges.extend(items.iter().cloned())
                         }
                         _ => self.errors.push(
@@ -446,15 +495,20 @@ impl<'a> Builder<'a> {
         if !self.errors.is_empty() {
             return Err(self.errors);
         }
-        match document {
-            Some(node) if node.value != Value::Null => Ok(node),
-            _ => Err(vec![Diagnostic::new(
-                Code::EmptyDocument,
-                None,
-                "the spec is empty",
-            )
-            .help("a spec is a mapping that starts with `sagac: 1`; `sagac init` writes a starter spec")]),
-        }
+        // An empty file has no position to show; a file of comments or a
+        // bare `null` does, so the diagnostic still carries a line and column.
+        let document = match document {
+            Some(node) if node.value != Value::Null => return Ok(node),
+            other => other,
+        };
+        let (span, label) = match &document {
+            Some(node) => (Some(node.span), "the document is `null`"),
+            None if self.text.is_empty() => (None, ""),
+            None => (Some(Span::point(0)), "no YAML document in this file"),
+        };
+        Err(vec![Diagnostic::new(Code::EmptyDocument, span, "the spec is empty")
+            .label(label)
+            .help("a spec is a mapping that starts with `sagac: 1`; `sagac init` writes a starter spec")])
     }
 
     /// Applies YAML merge keys: keys written in the mapping win over merged
@@ -548,7 +602,9 @@ fn resolve_plain(text: &str) -> Value {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY);
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
         _ => {}
@@ -631,7 +687,9 @@ mod tests {
         for i in 0..9 {
             let prev = (b'a' + i) as char;
             let next = (b'a' + i + 1) as char;
-            bomb += &format!("{next}: &{next} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n");
+            bomb += &format!(
+                "{next}: &{next} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            );
         }
         assert_eq!(codes(&bomb), ["S005"]);
         assert!(decode(b"a: \xff").is_err());
