@@ -1,0 +1,402 @@
+//! Test support for the travel services, shared by their integration tests
+//! and the end-to-end saga test (`services/e2e`):
+//!
+//! - [`endpoint`]: a DynamoDB-wire server to talk to. `AWS_ENDPOINT_URL`
+//!   when set (`scripts/test.sh` sets it); otherwise the first caller starts
+//!   `.cache/venv/bin/moto_server` (installed by `scripts/setup-tools.sh`),
+//!   or `moto_server` from `PATH`, on a free loopback port, under a small
+//!   shell wrapper that stops it when the test process exits.
+//! - [`table`]: a fresh table shaped like the generated stack's
+//!   `TripSagaTable` (string `PK`/`SK`, `GSI1`, a stream with new and old
+//!   images), and a [`DynamoStore`] over it.
+//! - [`scan`]: every item of a table, in key order, to check what a test
+//!   wrote and, above all, what it did not.
+//! - [`payload`]: a step invocation exactly as the state machine sends it,
+//!   `States.JsonMerge($$, $, false)`: the context object (`Execution`,
+//!   `State`, `StateMachine`) merged with the state input (`request`,
+//!   `results`, and `error` on compensation paths).
+//! - [`lambda`]: a fake Lambda Runtime API, to run the real service
+//!   binaries, time their init and read their peak memory.
+#![deny(missing_docs)]
+
+pub mod lambda;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+};
+use sagac_runtime::attribute::from_attributes;
+use sagac_runtime::store::{DynamoStore, Item, Store, StoreConfig};
+use serde_json::{Map, Value, json};
+
+/// The saga's name: the state machine's and the ARN's.
+pub const SAGA: &str = "TripBooking";
+
+struct Server {
+    endpoint: String,
+    // Held so that the wrapper's stdin stays open until the process exits.
+    _wrapper: Option<Child>,
+}
+
+fn repository_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn moto_binary() -> Option<PathBuf> {
+    let cached = repository_root().join(".cache/venv/bin/moto_server");
+    if cached.exists() {
+        return Some(cached);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("moto_server"))
+            .find(|p| p.exists())
+    })
+}
+
+fn start() -> Server {
+    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
+        return Server {
+            endpoint,
+            _wrapper: None,
+        };
+    }
+    let Some(binary) = moto_binary() else {
+        panic!(
+            "no DynamoDB-compatible server: AWS_ENDPOINT_URL is unset and moto_server was found neither in \
+             .cache/venv/bin nor on PATH. Run scripts/setup-tools.sh (installs moto into .cache/venv), or \
+             start one with scripts/moto-server.sh start and eval \"$(scripts/moto-server.sh env)\"."
+        );
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port");
+    let log = std::env::temp_dir().join(format!("trip-testkit-moto-{port}.log"));
+    // The wrapper kills moto when its stdin reaches end-of-file, which
+    // happens when this process exits, however it exits.
+    let script = format!(
+        "'{}' -H 127.0.0.1 -p {port} >'{}' 2>&1 & pid=$!; read _; kill $pid",
+        binary.display(),
+        log.display()
+    );
+    let wrapper = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start moto_server");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !answers(port) {
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not answer on port {port} within 60 s; see {}",
+            log.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Server {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        _wrapper: Some(wrapper),
+    }
+}
+
+fn answers(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    matches!(s.read(&mut head), Ok(n) if n >= 12 && head.starts_with(b"HTTP/1."))
+}
+
+/// The server's endpoint, e.g. `http://127.0.0.1:5000` (started on first
+/// use unless `AWS_ENDPOINT_URL` names one).
+pub fn endpoint() -> &'static str {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    &SERVER.get_or_init(start).endpoint
+}
+
+/// SDK configuration for the server: a fixed region and dummy credentials.
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .endpoint_url(endpoint())
+        .load()
+        .await
+}
+
+/// A name no other test (in this or a concurrent process) uses.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}-{}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        sagac_runtime::time::epoch_nanos() % 1_000_000
+    )
+}
+
+/// Creates the table `name` shaped like the generated stack's
+/// `TripSagaTable`: string `PK`/`SK`, index `GSI1` (`GSI1PK`/`GSI1SK`, all
+/// attributes), a stream with new and old images.
+pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) {
+    let attribute = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("attribute definition")
+    };
+    let key = |n: &str, t: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+            .expect("key schema")
+    };
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute("PK"))
+        .attribute_definitions(attribute("SK"))
+        .attribute_definitions(attribute("GSI1PK"))
+        .attribute_definitions(attribute("GSI1SK"))
+        .key_schema(key("PK", KeyType::Hash))
+        .key_schema(key("SK", KeyType::Range))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("GSI1")
+                .key_schema(key("GSI1PK", KeyType::Hash))
+                .key_schema(key("GSI1SK", KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .expect("index"),
+        )
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .expect("stream specification"),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create table {name}: {e:?}"));
+}
+
+/// A fresh table (see [`create_table`]) with a unique name, and a store
+/// over it. Logs of the runtime are switched off, so test output stays
+/// readable.
+pub async fn table() -> DynamoStore {
+    quiet();
+    let sdk = sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let name = unique("TripSagaTable");
+    create_table(&client, &name).await;
+    DynamoStore::new(client, StoreConfig::new(name))
+}
+
+/// Switches the runtime's JSON logs off.
+pub fn quiet() {
+    sagac_runtime::observe::log::set_sink(sagac_runtime::observe::log::Sink::Off);
+}
+
+/// Every item of the store's table, sorted by `PK` then `SK`.
+pub async fn scan(store: &DynamoStore) -> Vec<Item> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = store
+            .client()
+            .scan()
+            .table_name(&store.config().table_name)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("scan: {e:?}"));
+        for item in page.items() {
+            items.push(from_attributes(item).expect("a JSON item"));
+        }
+        match page.last_evaluated_key() {
+            Some(key) if !key.is_empty() => start = Some(key.clone()),
+            _ => break,
+        }
+    }
+    let key = |item: &Item| {
+        (
+            item["PK"].as_str().unwrap_or_default().to_owned(),
+            item["SK"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    items.sort_by_key(key);
+    items
+}
+
+/// The items of `items` whose sort key starts with `prefix`.
+pub fn with_sk_prefix<'a>(items: &'a [Item], prefix: &str) -> Vec<&'a Item> {
+    items
+        .iter()
+        .filter(|i| i["SK"].as_str().is_some_and(|sk| sk.starts_with(prefix)))
+        .collect()
+}
+
+/// A start request of the saga for `trip_id`, valid against the spec's
+/// `request` schema and the demo catalogues of the services: NH203 from
+/// HND to CDG (1200.50 a seat), PAR-LOUVRE (240.00 a night), 2 seats,
+/// 1 room, 2025-04-01 to 2025-04-05, 3361.00 EUR on an approved card.
+pub fn request(trip_id: &str) -> Value {
+    json!({
+        "trip_id": trip_id,
+        "customer_id": "customer-0042",
+        "origin": "HND",
+        "destination": "CDG",
+        "depart_on": "2025-04-01",
+        "return_on": "2025-04-05",
+        "flight_number": "NH203",
+        "hotel_code": "PAR-LOUVRE",
+        "rooms": 1,
+        "seats": 2,
+        "amount": 3361.0,
+        "currency": "EUR",
+        "card_token": "tok_visa_4242424242424242"
+    })
+}
+
+/// One execution of the saga, as the state machine runs it: its name (the
+/// saga id), its start request, and the outputs of the steps so far.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    /// `Execution.Name`: the saga id.
+    pub name: String,
+    /// The start request (`$.request`).
+    pub request: Value,
+    /// `$.results`: `{"<State>": {"output": ...}}`.
+    pub results: Map<String, Value>,
+    /// `$.error` on a compensation path: `{"Error": ..., "Cause": ...}`.
+    pub error: Option<Value>,
+}
+
+impl Execution {
+    /// A new execution of `request`, named after its `trip_id`.
+    pub fn new(request: Value) -> Self {
+        let name = request["trip_id"]
+            .as_str()
+            .expect("request.trip_id")
+            .to_owned();
+        Execution {
+            name,
+            request,
+            results: Map::new(),
+            error: None,
+        }
+    }
+
+    /// The execution ARN.
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:states:us-east-1:123456789012:execution:{SAGA}:{}",
+            self.name
+        )
+    }
+
+    /// The payload of an invocation of `state` (attempt `retry_count`).
+    pub fn payload(&self, state: &str, retry_count: u32) -> Value {
+        let mut payload = json!({
+            "Execution": {
+                "Id": self.arn(),
+                "Input": {"request": self.request},
+                "Name": self.name,
+                "RoleArn": "arn:aws:iam::123456789012:role/TripBooking-StateMachine",
+                "StartTime": "2025-03-01T09:00:00.000Z",
+                "RedriveCount": 0
+            },
+            "State": {
+                "EnteredTime": "2025-03-01T09:00:01.000Z",
+                "Name": state,
+                "RetryCount": retry_count
+            },
+            "StateMachine": {
+                "Id": format!("arn:aws:states:us-east-1:123456789012:stateMachine:{SAGA}"),
+                "Name": SAGA
+            },
+            "request": self.request,
+            "results": self.results,
+        });
+        if let Some(error) = &self.error {
+            payload["error"] = error.clone();
+        }
+        payload
+    }
+
+    /// Records a step's output where the state machine puts it,
+    /// `$.results.<State>.output`.
+    pub fn record(&mut self, state: &str, output: Value) {
+        self.results
+            .insert(state.to_owned(), json!({ "output": output }));
+    }
+
+    /// Records the failure that sends the saga down its compensation path,
+    /// as a `Catch` with `ResultPath: $.error` does.
+    pub fn fail(&mut self, error: &str, cause: &str) {
+        self.error = Some(json!({"Error": error, "Cause": cause}));
+    }
+}
+
+/// The payload of the first attempt of `state` for a new execution of
+/// `request`, with no results yet.
+pub fn payload(state: &str, request: Value) -> Value {
+    Execution::new(request).payload(state, 0)
+}
+
+/// The items of `after` that are new or different from `before` (both as
+/// [`scan`] returns them), in key order; and the keys of those `after` no
+/// longer has.
+pub fn diff(before: &[Item], after: &[Item]) -> (Vec<Item>, Vec<(String, String)>) {
+    let key = |item: &Item| {
+        (
+            item["PK"].as_str().unwrap_or_default().to_owned(),
+            item["SK"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    let old: std::collections::BTreeMap<_, _> = before.iter().map(|i| (key(i), i)).collect();
+    let new: std::collections::BTreeMap<_, _> = after.iter().map(|i| (key(i), i)).collect();
+    let changed = after
+        .iter()
+        .filter(|i| old.get(&key(i)) != Some(i))
+        .cloned()
+        .collect();
+    let removed = old.keys().filter(|k| !new.contains_key(*k)).cloned().collect();
+    (changed, removed)
+}
+
+/// The sort keys of `items`, in order.
+pub fn sort_keys(items: &[Item]) -> Vec<String> {
+    items
+        .iter()
+        .map(|i| i["SK"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
