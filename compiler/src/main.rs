@@ -4,6 +4,8 @@
 //! what the core returns and maps outcomes to exit codes (0 success, 1 the
 //! spec or the check failed, 2 usage or I/O error).
 
+mod build;
+
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +15,11 @@ use sagac_core::codes::Code;
 use sagac_core::diagnostic;
 
 #[derive(Parser)]
-#[command(name = "sagac", version, about = "Compile declarative saga specs to Step Functions, CloudFormation and Rust")]
+#[command(
+    name = "sagac",
+    version,
+    about = "Compile declarative saga specs to Step Functions, CloudFormation and Rust"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,6 +43,25 @@ enum Command {
     },
     /// Print the JSON Schema of the spec language.
     Schema,
+    /// Compile a spec into its output directory (state machine, mock
+    /// configuration, sample events, diagrams, stack). Writes only the files
+    /// whose contents changed and removes the files it wrote before that are
+    /// no longer produced.
+    Build {
+        /// The spec file.
+        spec: PathBuf,
+        /// Output directory [default: generated/<saga-kebab>/].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Write nothing; exit 1 naming every stale, missing or extra file.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Print the Mermaid flowchart of a spec's state machine.
+    Graph {
+        /// The spec file.
+        spec: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -46,9 +71,9 @@ enum Format {
 }
 
 /// Exit code when a spec is invalid or a check failed.
-const FAILED: u8 = 1;
+pub(crate) const FAILED: u8 = 1;
 /// Exit code for usage and I/O errors.
-const USAGE: u8 = 2;
+pub(crate) const USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -61,15 +86,20 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { files, format } => check(&files, format),
         Command::Explain { code } => explain(&code),
+        Command::Build { spec, out, check } => build::build(&spec, out.as_deref(), check),
+        Command::Graph { spec } => build::graph(&spec),
         Command::Schema => {
             let schema = sagac_core::ast::schema();
-            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).unwrap_or_default()
+            );
             ExitCode::SUCCESS
         }
     }
 }
 
-fn read(path: &PathBuf) -> Result<Vec<u8>, ExitCode> {
+pub(crate) fn read(path: &std::path::Path) -> Result<Vec<u8>, ExitCode> {
     std::fs::read(path).map_err(|error| {
         eprintln!("error: cannot read `{}`: {error}", path.display());
         ExitCode::from(USAGE)
@@ -115,19 +145,34 @@ fn check(files: &[PathBuf], format: Format) -> ExitCode {
     }
     if matches!(format, Format::Json) {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&json).unwrap_or_default()
+        );
     }
-    if failed { ExitCode::from(FAILED) } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::from(FAILED)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn explain(code: &str) -> ExitCode {
     match Code::parse(code) {
         Some(code) => {
-            println!("{}: {}\n\n{}", code.as_str(), code.title(), code.explanation());
+            println!(
+                "{}: {}\n\n{}",
+                code.as_str(),
+                code.title(),
+                code.explanation()
+            );
             ExitCode::SUCCESS
         }
         None => {
-            eprintln!("error: unknown code `{code}`; codes are S001 to S084, see `sagac explain S020`");
+            eprintln!(
+                "error: unknown code `{code}`; codes are S001 to S084, see `sagac explain S020`"
+            );
             ExitCode::from(USAGE)
         }
     }

@@ -94,6 +94,11 @@ pub struct Root {
     pub on_failure: Outcome,
     /// Status and event when a compensation failed (needs people).
     pub on_compensation_failure: Outcome,
+    /// Event written with the root item when the saga starts (an event of the
+    /// root entity). Default: the first event of the root entity that is not
+    /// an outcome event, if any.
+    #[serde(default)]
+    pub on_start: Option<String>,
 }
 
 fn default_status_field() -> String {

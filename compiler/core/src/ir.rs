@@ -85,6 +85,9 @@ pub struct Root {
     pub failure: Outcome,
     /// Outcome when a compensation failed.
     pub compensation_failure: Outcome,
+    /// Event written with the root item when the saga starts (`on_start`, or
+    /// the first root event that is not an outcome event).
+    pub on_start: Option<String>,
 }
 
 /// A terminal status and its event.

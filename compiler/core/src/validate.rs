@@ -721,13 +721,17 @@ impl Checker<'_> {
             Some(event) => {
                 let path = p!["root", "on_start"];
                 self.event_ref(event, &path, spec);
-                if let Some(carried) = spec.events.get(event).map(|e| &e.entity) {
-                    if *carried != root.entity {
-                        let diagnostic = Diagnostic::new(Code::InvalidRoot, self.span(&path), format!("the start event `{event}` carries `{carried}`, not the root `{}`", root.entity))
-                            .label("not an event of the root entity")
-                            .help("the start event is written with the root item; choose an event whose `entity` is the root");
-                        self.error(diagnostic);
-                    }
+                if let Some(carried) = spec.events.get(event).map(|e| &e.entity)
+                    && *carried != root.entity
+                {
+                    let diagnostic = Diagnostic::new(
+                        Code::InvalidRoot,
+                        self.span(&path),
+                        format!("the start event `{event}` carries `{carried}`, not the root `{}`", root.entity),
+                    )
+                    .label("not an event of the root entity")
+                    .help("the start event is written with the root item; choose an event whose `entity` is the root");
+                    self.error(diagnostic);
                 }
                 Some(event.clone())
             }

@@ -1,10 +1,38 @@
-//! Amazon States Language: the state machine definition and what is derived
-//! from it (mock configuration, sample events, diagrams).
+//! Amazon States Language: the state machine definition.
 //!
-//! Placeholder module boundary; the emitter itself is being written.
+//! # Shape of the generated machine
+//!
+//! ```text
+//! RecordStarted ─▶ stage 1 ─▶ … ─▶ stage n ─▶ RecordSucceeded (End)
+//!                     │ business error: compensate the completed stages
+//!                     │ ambiguous failure: compensate this stage first
+//!                     ▼
+//!   compensation chain (reverse order) ─▶ CompensationOutcome ─▶ RecordFailed ─▶ RolledBack
+//!                                                   └─ a compensation failed ─▶ RecordCompensationFailed ─▶ CompensationFailed
+//! ```
+//!
+//! State data is `{request, results: {<State>: {output}}, error?, failures?,
+//! compensation_failures?}`. Every Lambda task gets the context object merged
+//! with that data (`States.JsonMerge($$, $, false)`), so handlers see the saga
+//! id, the idempotency key parts (`Execution.Name`, `State.Name`) and the
+//! Datadog trace context without a state of their own.
+//!
+//! The compensation chain is one linear list of states for the whole saga,
+//! last stage first; a failure enters it at the right place, so the
+//! compensations of a failure at step *i* are exactly a suffix of the chain.
+//! Failures *enter* it with `Catch`; nothing on the happy path ever touches
+//! it, so the happy path costs one transition per step plus the two root
+//! writes (plus a Parallel and a join per parallel group).
+//!
+//! Helper states that the spec does not name carry a `.` in their name
+//! (`ReserveCar.Caught`, `ReserveExtras.Joined`, `CancelCar.Needed`): spec
+//! state names are PascalCase, so these can never collide with them. The
+//! saga-level ones are in [`RESERVED_STATES`](crate::validate::RESERVED_STATES).
+
+use serde_json::{Map, Value, json};
 
 use super::OutputFile;
-use crate::ir::Saga;
+use crate::ir::{self, FieldType, KeyPart, KeyTemplate, Saga, Stage, Step, StepKind};
 
 /// A `${...}` placeholder of the definition, resolved by the template's
 /// `DefinitionSubstitutions`.
@@ -17,23 +45,1023 @@ pub enum Substitution {
 }
 
 /// The placeholders the definition uses, by placeholder name (without `${}`),
-/// in a stable order.
+/// in a stable order: the function alias of every service a step calls, in
+/// spec order, then the table.
 pub fn substitutions(saga: &Saga) -> Vec<(String, Substitution)> {
     let mut out: Vec<(String, Substitution)> = saga
         .services
         .iter()
-        .map(|s| (format!("{}FunctionAlias", s.pascal), Substitution::FunctionAlias(s.name.clone())))
+        .filter(|s| saga.steps().any(|step| step.service == s.name))
+        .map(|s| {
+            (
+                function_placeholder(s),
+                Substitution::FunctionAlias(s.name.clone()),
+            )
+        })
         .collect();
     out.push(("TableName".into(), Substitution::TableName));
     out
 }
 
-/// The state machine definition.
-pub fn definition(_saga: &Saga) -> serde_json::Value {
-    serde_json::json!({})
+fn function_placeholder(service: &ir::Service) -> String {
+    format!("{}FunctionAlias", service.pascal)
 }
 
-/// Every ASL-related output file.
-pub fn emit(_saga: &Saga) -> Vec<OutputFile> {
-    Vec::new()
+/// The file name of the definition.
+pub const DEFINITION_FILE: &str = "statemachine.asl.json";
+
+/// First state: writes the root item and the start event.
+pub const RECORD_STARTED: &str = "RecordStarted";
+/// Writes the success status and event; ends the happy path.
+pub const RECORD_SUCCEEDED: &str = "RecordSucceeded";
+/// Writes the rolled-back status and event.
+pub const RECORD_FAILED: &str = "RecordFailed";
+/// Writes the compensation-failure status and the alert event.
+pub const RECORD_COMPENSATION_FAILED: &str = "RecordCompensationFailed";
+/// `Succeed` state, reached only when the success write had already been applied.
+pub const SUCCEEDED: &str = "Succeeded";
+/// `Fail` state of a saga that was rolled back.
+pub const ROLLED_BACK: &str = "RolledBack";
+/// `Fail` state of a saga whose compensation failed.
+pub const COMPENSATION_FAILED: &str = "CompensationFailed";
+/// `Choice` at the end of the compensation chain: did every compensation succeed?
+pub const COMPENSATION_OUTCOME: &str = "CompensationOutcome";
+
+/// Suffix of the `Pass` state a parallel branch ends in when its step failed.
+pub const CAUGHT_SUFFIX: &str = ".Caught";
+/// Suffix of the `Choice` state after a parallel group.
+pub const JOINED_SUFFIX: &str = ".Joined";
+/// Suffix of the `Choice` state that decides whether a branch is compensated.
+pub const NEEDED_SUFFIX: &str = ".Needed";
+
+/// The error of the `RolledBack` state.
+pub const ROLLED_BACK_ERROR: &str = "Saga.RolledBack";
+/// The error of the `CompensationFailed` state.
+pub const COMPENSATION_FAILED_ERROR: &str = "Saga.CompensationFailed";
+
+/// Lambda service errors every Lambda task retries, whatever the spec says.
+pub const LAMBDA_SERVICE_ERRORS: [&str; 4] = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+];
+
+/// DynamoDB errors the root writes retry (throttling and server errors).
+pub const DYNAMODB_TRANSIENT_ERRORS: [&str; 5] = [
+    "DynamoDb.ProvisionedThroughputExceededException",
+    "DynamoDb.ThrottlingException",
+    "DynamoDb.RequestLimitExceededException",
+    "DynamoDb.InternalServerErrorException",
+    "DynamoDb.TransactionInProgressException",
+];
+
+/// What a failed condition in a `TransactWriteItems` is reported as.
+pub const TRANSACTION_CANCELED: &str = "DynamoDb.TransactionCanceledException";
+
+const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
+const TRANSACT_WRITE: &str = "arn:aws:states:::aws-sdk:dynamodb:transactWriteItems";
+/// Timeout of the root writes: one DynamoDB transaction.
+const RECORD_TIMEOUT_SECONDS: u64 = 20;
+/// State names are limited to 80 characters.
+const MAX_STATE_NAME: usize = 80;
+
+/// The name of a helper state: `base` + `suffix`, cut to fit 80 characters.
+pub fn helper_name(base: &str, suffix: &str) -> String {
+    let room = MAX_STATE_NAME.saturating_sub(suffix.len());
+    let base: String = base.chars().take(room).collect();
+    format!("{base}{suffix}")
+}
+
+/// The state machine definition.
+pub fn definition(saga: &Saga) -> Value {
+    let builder = Builder::new(saga);
+    let mut states = builder.states();
+    prune_unreachable(&mut states, RECORD_STARTED);
+    let mut machine = Map::new();
+    machine.insert(
+        "Comment".into(),
+        Value::String(format!(
+            "{} saga. Generated by sagac from the spec; do not edit.{}",
+            saga.name,
+            saga.description
+                .as_deref()
+                .map(|d| format!(" {d}"))
+                .unwrap_or_default()
+        )),
+    );
+    machine.insert("StartAt".into(), Value::String(RECORD_STARTED.into()));
+    machine.insert("TimeoutSeconds".into(), json!(saga.timeout_seconds));
+    machine.insert("States".into(), Value::Object(states));
+    Value::Object(machine)
+}
+
+/// The definition as written to [`DEFINITION_FILE`]: pretty JSON, trailing newline.
+pub fn definition_text(saga: &Saga) -> String {
+    pretty(&definition(saga))
+}
+
+/// Pretty JSON with a trailing newline.
+pub fn pretty(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Every ASL-related output file: the definition. (The mock configuration,
+/// sample events and diagrams derived from it are their own modules.)
+pub fn emit(saga: &Saga) -> Vec<OutputFile> {
+    vec![OutputFile {
+        path: DEFINITION_FILE.into(),
+        contents: definition_text(saga),
+    }]
+}
+
+/// The states entered when every task succeeds, in order, Parallel branches
+/// in declaration order: the happy path. Its length is the number of state
+/// transitions a successful execution is billed for.
+pub fn happy_path(definition: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let (Some(start), Some(states)) = (
+        definition.get("StartAt").and_then(Value::as_str),
+        definition.get("States").and_then(Value::as_object),
+    ) {
+        walk_happy(states, start, &mut out);
+    }
+    out
+}
+
+fn walk_happy(states: &Map<String, Value>, start: &str, out: &mut Vec<String>) {
+    let mut current = Some(start.to_owned());
+    // A definition has finitely many states; a happy path never loops.
+    let mut budget = states.len() + 1;
+    while let Some(name) = current.take() {
+        if budget == 0 {
+            break;
+        }
+        budget -= 1;
+        let Some(state) = states.get(&name) else {
+            break;
+        };
+        out.push(name.clone());
+        if let Some(branches) = state.get("Branches").and_then(Value::as_array) {
+            for branch in branches {
+                if let (Some(start), Some(inner)) = (
+                    branch.get("StartAt").and_then(Value::as_str),
+                    branch.get("States").and_then(Value::as_object),
+                ) {
+                    walk_happy(inner, start, out);
+                }
+            }
+        }
+        current = state
+            .get("Next")
+            .or_else(|| state.get("Default"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+    }
+}
+
+/// Every transition target of a state: `Next`, `Default`, `Choices[].Next`
+/// and `Catch[].Next`.
+pub fn targets(state: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for key in ["Next", "Default"] {
+        if let Some(next) = state.get(key).and_then(Value::as_str) {
+            out.push(next.to_owned());
+        }
+    }
+    for key in ["Choices", "Catch"] {
+        for item in state
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(next) = item.get("Next").and_then(Value::as_str) {
+                out.push(next.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Drops the top-level states nothing reaches (e.g. `RecordCompensationFailed`
+/// in a saga where no compensation can fail), keeping the order of the rest.
+fn prune_unreachable(states: &mut Map<String, Value>, start: &str) {
+    let mut reached = std::collections::BTreeSet::new();
+    let mut todo = vec![start.to_owned()];
+    while let Some(name) = todo.pop() {
+        if !reached.insert(name.clone()) {
+            continue;
+        }
+        if let Some(state) = states.get(&name) {
+            todo.extend(targets(state));
+        }
+    }
+    states.retain(|name, _| reached.contains(name));
+}
+
+/// One element of the compensation chain.
+#[derive(Debug, Clone, Copy)]
+enum Link<'a> {
+    /// The compensation task of a step.
+    Compensate(&'a Step),
+    /// The `Choice` in front of a parallel branch's compensation.
+    Gate(&'a Step),
+}
+
+impl Link<'_> {
+    fn name(&self) -> String {
+        match self {
+            Link::Compensate(step) => compensation(step).name.clone(),
+            Link::Gate(step) => helper_name(&compensation(step).name, NEEDED_SUFFIX),
+        }
+    }
+}
+
+fn compensation(step: &Step) -> &ir::Compensation {
+    step.compensation
+        .as_ref()
+        .expect("the chain holds compensatable steps only")
+}
+
+/// Builds the states of one saga.
+struct Builder<'a> {
+    saga: &'a Saga,
+    /// The compensation chain, last stage first.
+    chain: Vec<Link<'a>>,
+    /// Per stage: where its links start in `chain` and where they end.
+    spans: Vec<(usize, usize)>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(saga: &'a Saga) -> Self {
+        let mut chain = Vec::new();
+        let mut spans = vec![(0, 0); saga.stages.len()];
+        for (index, stage) in saga.stages.iter().enumerate().rev() {
+            let start = chain.len();
+            match stage {
+                Stage::Step(step) if step.compensation.is_some() => {
+                    chain.push(Link::Compensate(step))
+                }
+                Stage::Step(_) => {}
+                Stage::Parallel(group) => {
+                    for step in group
+                        .branches
+                        .iter()
+                        .rev()
+                        .filter(|s| s.compensation.is_some())
+                    {
+                        chain.push(Link::Gate(step));
+                        chain.push(Link::Compensate(step));
+                    }
+                }
+            }
+            spans[index] = (start, chain.len());
+        }
+        Builder { saga, chain, spans }
+    }
+
+    /// The state that compensates from chain position `at` on. `in_chain`:
+    /// whether a compensation may already have run (then the outcome must be
+    /// checked); otherwise an empty rest goes straight to `RecordFailed`.
+    fn chain_target(&self, at: usize, in_chain: bool) -> String {
+        match self.chain.get(at) {
+            Some(link) => link.name(),
+            None if in_chain => COMPENSATION_OUTCOME.into(),
+            None => RECORD_FAILED.into(),
+        }
+    }
+
+    /// Compensate stage `index` and every earlier one.
+    fn undo_from(&self, index: usize) -> String {
+        self.chain_target(self.spans[index].0, false)
+    }
+
+    /// Compensate the stages before `index`.
+    fn undo_before(&self, index: usize) -> String {
+        self.chain_target(self.spans[index].1, false)
+    }
+
+    fn next_stage(&self, index: usize) -> String {
+        self.saga
+            .stages
+            .get(index + 1)
+            .map_or_else(|| RECORD_SUCCEEDED.into(), |s| s.name().to_owned())
+    }
+
+    fn states(&self) -> Map<String, Value> {
+        let mut states = Map::new();
+        states.insert(RECORD_STARTED.into(), self.record_started());
+        for (index, stage) in self.saga.stages.iter().enumerate() {
+            match stage {
+                Stage::Step(step) => {
+                    let (business, ambiguous) = match step.kind {
+                        StepKind::Compensatable => (self.undo_before(index), self.undo_from(index)),
+                        // The pivot has no compensation: a failed pivot means
+                        // no-go, so the earlier steps are undone.
+                        StepKind::Pivot => (self.undo_before(index), self.undo_before(index)),
+                        // After the pivot the saga can only go forward: a
+                        // retriable step that still fails after its retries
+                        // needs a human, which is what the compensation-failure
+                        // outcome (status + alert event) records.
+                        StepKind::Retriable => (
+                            RECORD_COMPENSATION_FAILED.into(),
+                            RECORD_COMPENSATION_FAILED.into(),
+                        ),
+                    };
+                    let task = self.step_task(
+                        step,
+                        "$.error",
+                        &business,
+                        &ambiguous,
+                        Some(self.next_stage(index)),
+                    );
+                    states.insert(step.name.clone(), task);
+                }
+                Stage::Parallel(group) => {
+                    states.insert(group.name.clone(), self.parallel(group, index == 0));
+                    states.insert(
+                        helper_name(&group.name, JOINED_SUFFIX),
+                        self.joined(group, &self.undo_from(index), &self.next_stage(index)),
+                    );
+                }
+            }
+        }
+        states.insert(
+            RECORD_SUCCEEDED.into(),
+            self.record_outcome(&self.saga.root.success, None, Some(SUCCEEDED)),
+        );
+        states.insert(SUCCEEDED.into(), json!({
+            "Type": "Succeed",
+            "Comment": "Reached only when RecordSucceeded found its write already applied (see there)."
+        }));
+        for (at, link) in self.chain.iter().enumerate() {
+            let state = match link {
+                Link::Compensate(step) => {
+                    self.compensation_task(step, &self.chain_target(at + 1, true))
+                }
+                Link::Gate(step) => self.gate(step, &self.chain_target(at + 2, true)),
+            };
+            states.insert(link.name(), state);
+        }
+        states.insert(COMPENSATION_OUTCOME.into(), json!({
+            "Type": "Choice",
+            "Comment": "Every compensation ran; a failed one (after its retries) left its error under compensation_failures.",
+            "Choices": [{
+                "Variable": "$.compensation_failures",
+                "IsPresent": true,
+                "Next": RECORD_COMPENSATION_FAILED
+            }],
+            "Default": RECORD_FAILED
+        }));
+        states.insert(
+            RECORD_FAILED.into(),
+            self.record_outcome(&self.saga.root.failure, Some(ROLLED_BACK), None),
+        );
+        states.insert(ROLLED_BACK.into(), json!({
+            "Type": "Fail",
+            "Comment": format!("The saga failed and every completed step was compensated; the root is {}.", self.saga.root.failure.status),
+            "Error": ROLLED_BACK_ERROR,
+            "Cause": "a forward step failed; the completed steps were compensated"
+        }));
+        states.insert(
+            RECORD_COMPENSATION_FAILED.into(),
+            self.record_outcome(
+                &self.saga.root.compensation_failure,
+                Some(COMPENSATION_FAILED),
+                None,
+            ),
+        );
+        states.insert(COMPENSATION_FAILED.into(), json!({
+            "Type": "Fail",
+            "Comment": format!(
+                "Needs a human: the root is {} and {} was written for the alert.",
+                self.saga.root.compensation_failure.status, self.saga.root.compensation_failure.event
+            ),
+            "Error": COMPENSATION_FAILED_ERROR,
+            "Cause": "a compensation (or a step after the pivot) still failed after its retries"
+        }));
+        states
+    }
+
+    fn lambda_parameters(&self, service: &str) -> Value {
+        let placeholder = self
+            .saga
+            .service(service)
+            .map(function_placeholder)
+            .unwrap_or_else(|| format!("{}FunctionAlias", crate::validate::to_pascal(service)));
+        json!({
+            "FunctionName": format!("${{{placeholder}}}"),
+            "Payload.$": "States.JsonMerge($$, $, false)"
+        })
+    }
+
+    /// A forward step's task. `failure_path`: where a caught error goes in the
+    /// state data. `end`: `None` inside a parallel branch (the branch ends).
+    fn step_task(
+        &self,
+        step: &Step,
+        failure_path: &str,
+        business: &str,
+        ambiguous: &str,
+        next: Option<String>,
+    ) -> Value {
+        let mut task = Map::new();
+        task.insert("Type".into(), json!("Task"));
+        task.insert("Comment".into(), json!(step_comment(step)));
+        task.insert("Resource".into(), json!(LAMBDA_INVOKE));
+        task.insert("Parameters".into(), self.lambda_parameters(&step.service));
+        task.insert("TimeoutSeconds".into(), json!(step.timeout_seconds));
+        task.insert("ResultSelector".into(), json!({"output.$": "$.Payload"}));
+        task.insert(
+            "ResultPath".into(),
+            json!(format!("$.results.{}", step.name)),
+        );
+        let mut transient = step.retry.errors.clone();
+        if step.kind == StepKind::Retriable {
+            // Retriable steps may not fail for business reasons and are
+            // idempotent by their key, so a timeout is retried too.
+            transient.push("States.Timeout".into());
+        }
+        task.insert("Retry".into(), json!([retrier(&step.retry, transient)]));
+        let mut catch = Vec::new();
+        if !step.errors.is_empty() && business != ambiguous {
+            catch.push(
+                json!({"ErrorEquals": step.errors, "ResultPath": failure_path, "Next": business}),
+            );
+        }
+        // Anything else (States.Timeout, Lambda.Unknown, service errors after
+        // the retries, Saga.InvalidPayload) is ambiguous: the step may have
+        // taken effect.
+        catch.push(
+            json!({"ErrorEquals": ["States.ALL"], "ResultPath": failure_path, "Next": ambiguous}),
+        );
+        task.insert("Catch".into(), Value::Array(catch));
+        match next {
+            Some(next) => task.insert("Next".into(), json!(next)),
+            None => task.insert("End".into(), json!(true)),
+        };
+        Value::Object(task)
+    }
+
+    fn compensation_task(&self, step: &Step, next: &str) -> Value {
+        let comp = compensation(step);
+        let mut transient = comp.retry.errors.clone();
+        // Compensations must eventually succeed and are idempotent by their
+        // key: a timeout is retried like any transient error.
+        transient.push("States.Timeout".into());
+        json!({
+            "Type": "Task",
+            "Comment": format!(
+                "Undoes {} ({}.{}); treats \"nothing to undo\" as success. On failure after its retries the remaining compensations still run.",
+                step.name, step.service, comp.action
+            ),
+            "Resource": LAMBDA_INVOKE,
+            "Parameters": self.lambda_parameters(&step.service),
+            "TimeoutSeconds": comp.timeout_seconds,
+            "ResultSelector": {"output.$": "$.Payload"},
+            "ResultPath": format!("$.results.{}", comp.name),
+            "Retry": [retrier(&comp.retry, transient)],
+            "Catch": [{
+                "ErrorEquals": ["States.ALL"],
+                "ResultPath": format!("$.compensation_failures.{}", comp.name),
+                "Next": next
+            }],
+            "Next": next
+        })
+    }
+
+    /// A parallel group. Each branch catches its own step's failure and ends
+    /// normally with the error under `failures.<Step>`, so the Parallel always
+    /// completes with every branch's outcome: the results of the branches
+    /// that completed are merged, never lost to a sibling's failure. The
+    /// `.Joined` Choice after it routes on `failures`.
+    fn parallel(&self, group: &ir::Parallel, first: bool) -> Value {
+        let branches: Vec<Value> = group
+            .branches
+            .iter()
+            .map(|step| {
+                let caught = helper_name(&step.name, CAUGHT_SUFFIX);
+                let failure_path = format!("$.failures.{}", step.name);
+                let task = self.step_task(step, &failure_path, &caught, &caught, None);
+                let mut states = Map::new();
+                states.insert(step.name.clone(), task);
+                states.insert(caught, json!({
+                    "Type": "Pass",
+                    "Comment": format!("{} failed; the branch ends normally so its siblings' results are kept.", step.name),
+                    "End": true
+                }));
+                json!({"StartAt": step.name, "States": states})
+            })
+            .collect();
+        // Branch outputs all have `results` and `failures` (the Parameters
+        // give every branch both), so the merge below never misses a path.
+        // `States.JsonMerge` is shallow and takes two objects: n branches
+        // nest n - 1 merges (Step Functions allows 10 nested intrinsics).
+        let merge = |field: &str| {
+            let mut expr = format!("$[0].{field}");
+            for i in 1..group.branches.len() {
+                expr = format!("States.JsonMerge({expr}, $[{i}].{field}, false)");
+            }
+            expr
+        };
+        let mut parameters = Map::new();
+        parameters.insert("request.$".into(), json!("$.request"));
+        if first {
+            parameters.insert("results".into(), json!({}));
+        } else {
+            parameters.insert("results.$".into(), json!("$.results"));
+        }
+        parameters.insert("failures".into(), json!({}));
+        json!({
+            "Type": "Parallel",
+            "Comment": format!(
+                "Runs {} concurrently. Branches never fail: a failed step leaves its error under failures.<Step>, so the results of the others are kept.",
+                group.branches.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+            "Parameters": parameters,
+            "Branches": branches,
+            "ResultSelector": {
+                "request.$": "$[0].request",
+                "results.$": merge("results"),
+                "failures.$": merge("failures")
+            },
+            "ResultPath": "$",
+            "Next": helper_name(&group.name, JOINED_SUFFIX)
+        })
+    }
+
+    fn joined(&self, group: &ir::Parallel, undo: &str, next: &str) -> Value {
+        let failed: Vec<Value> = group
+            .branches
+            .iter()
+            .map(|s| json!({"Variable": format!("$.failures.{}", s.name), "IsPresent": true}))
+            .collect();
+        json!({
+            "Type": "Choice",
+            "Comment": format!("Did every branch of {} complete?", group.name),
+            "Choices": [{"Or": failed, "Next": undo}],
+            "Default": next
+        })
+    }
+
+    /// Whether a parallel branch is compensated: it completed, or it failed
+    /// ambiguously (it may have taken effect).
+    fn gate(&self, step: &Step, skip: &str) -> Value {
+        let comp = compensation(step);
+        let failed = format!("$.failures.{}", step.name);
+        let ambiguous = if step.errors.is_empty() {
+            json!({"Variable": failed, "IsPresent": true})
+        } else {
+            let business: Vec<Value> = step
+                .errors
+                .iter()
+                .map(|e| json!({"Variable": format!("{failed}.Error"), "StringEquals": e}))
+                .collect();
+            let business = if business.len() == 1 {
+                business.into_iter().next().unwrap_or_default()
+            } else {
+                json!({"Or": business})
+            };
+            json!({"And": [
+                {"Variable": failed, "IsPresent": true},
+                {"Not": business}
+            ]})
+        };
+        json!({
+            "Type": "Choice",
+            "Comment": format!("Compensate {} only if it completed or failed ambiguously.", step.name),
+            "Choices": [{
+                "Or": [
+                    {"Variable": format!("$.results.{}", step.name), "IsPresent": true},
+                    ambiguous
+                ],
+                "Next": comp.name
+            }],
+            "Default": skip
+        })
+    }
+
+    fn record_started(&self) -> Value {
+        let root = self.root();
+        let mut item = Map::new();
+        let key = RootKey::new(self.saga);
+        item.insert(self.saga.table.pk.clone(), key.pk.clone());
+        item.insert(self.saga.table.sk.clone(), key.sk.clone());
+        for index in &root.indexes {
+            let Some(table_index) = self
+                .saga
+                .table
+                .indexes
+                .iter()
+                .find(|i| i.name == index.index)
+            else {
+                continue;
+            };
+            let pk = key_attribute(&index.pk, &|f| self.start_value(f));
+            let sk = match (&index.sk, &table_index.sk) {
+                (Some(t), Some(_)) => key_attribute(t, &|f| self.start_value(f)).map(Some),
+                _ => Some(None),
+            };
+            // An index key that cannot be built at the start is left to the
+            // services; a half-keyed item is simply not in the index.
+            if let (Some(pk), Some(sk)) = (pk, sk) {
+                item.insert(table_index.pk.clone(), pk);
+                if let (Some(sk), Some(attr)) = (sk, &table_index.sk) {
+                    item.insert(attr.clone(), sk);
+                }
+            }
+        }
+        for field in &root.fields {
+            if let Some(value) = self.start_value(&field.name) {
+                item.insert(field.name.clone(), value);
+            }
+        }
+        let mut items = vec![json!({"Put": {
+            "TableName": "${TableName}",
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(#pk)",
+            "ExpressionAttributeNames": {"#pk": self.saga.table.pk}
+        }})];
+        if let Some(event) = self.saga.root.on_start.as_deref() {
+            items.push(self.outbox_put(event, &key, &|f| self.start_value(f)));
+        }
+        json!({
+            "Type": "Task",
+            "Comment": format!(
+                "Writes the {} item ({}: {}){} in one transaction. The token makes a retry of a committed write a no-op; the condition refuses a saga id already in use.",
+                root.name,
+                self.saga.root.status_field,
+                self.saga.root.initial,
+                self.saga.root.on_start.as_deref().map(|e| format!(" and the {e} outbox item")).unwrap_or_default()
+            ),
+            "Resource": TRANSACT_WRITE,
+            "Parameters": {
+                "ClientRequestToken.$": CLIENT_REQUEST_TOKEN,
+                "TransactItems": items
+            },
+            "TimeoutSeconds": RECORD_TIMEOUT_SECONDS,
+            "ResultPath": null,
+            "Retry": record_retry(),
+            "Next": self.saga.stages.first().map_or(RECORD_SUCCEEDED, |s| s.name())
+        })
+    }
+
+    /// A terminal write: the root status moves from the initial status to
+    /// `outcome.status` and `outcome.event` goes to the outbox, in one
+    /// transaction. Either `next` (a Fail state) or, on the happy path, `End`
+    /// with `already` as the target when the write had already been applied.
+    fn record_outcome(
+        &self,
+        outcome: &ir::Outcome,
+        next: Option<&str>,
+        already: Option<&str>,
+    ) -> Value {
+        let status = &self.saga.root.status_field;
+        let key = RootKey::new(self.saga);
+        let mut names = Map::new();
+        names.insert("#status".into(), json!(status));
+        let mut values = Map::new();
+        values.insert(":status".into(), json!({"S": outcome.status}));
+        values.insert(":initial".into(), json!({"S": self.saga.root.initial}));
+        let mut update = "SET #status = :status".to_owned();
+        if self.has_field("updated_at", FieldType::Timestamp) {
+            names.insert("#updated_at".into(), json!("updated_at"));
+            values.insert(":now".into(), json!({"S.$": "$$.State.EnteredTime"}));
+            update.push_str(", #updated_at = :now");
+        }
+        if self.has_field("version", FieldType::Int) {
+            names.insert("#version".into(), json!("version"));
+            values.insert(":one".into(), json!({"N": "1"}));
+            update.push_str(" ADD #version :one");
+        }
+        let mut key_item = Map::new();
+        key_item.insert(self.saga.table.pk.clone(), key.pk.clone());
+        key_item.insert(self.saga.table.sk.clone(), key.sk.clone());
+        let value = |f: &str| self.outcome_value(f, &outcome.status);
+        let items = vec![
+            json!({"Update": {
+                "TableName": "${TableName}",
+                "Key": key_item,
+                "UpdateExpression": update,
+                "ConditionExpression": "#status = :initial",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values
+            }}),
+            self.outbox_put(&outcome.event, &key, &value),
+        ];
+        let target = next.or(already).unwrap_or(SUCCEEDED);
+        let mut task = Map::new();
+        task.insert("Type".into(), json!("Task"));
+        task.insert("Comment".into(), json!(format!(
+            "{} {} -> {} and the {} outbox item, in one transaction. The token makes a retry of a committed write a no-op; past its 10-minute window a failed condition can only mean this execution already moved the root (the execution name is the saga id, and only the saga changes the status), so it is taken as done.",
+            self.root().name, self.saga.root.initial, outcome.status, outcome.event
+        )));
+        task.insert("Resource".into(), json!(TRANSACT_WRITE));
+        task.insert(
+            "Parameters".into(),
+            json!({
+                "ClientRequestToken.$": CLIENT_REQUEST_TOKEN,
+                "TransactItems": items
+            }),
+        );
+        task.insert("TimeoutSeconds".into(), json!(RECORD_TIMEOUT_SECONDS));
+        task.insert("ResultPath".into(), Value::Null);
+        task.insert("Retry".into(), record_retry());
+        task.insert(
+            "Catch".into(),
+            json!([{
+                "ErrorEquals": [TRANSACTION_CANCELED],
+                "ResultPath": "$.record_error",
+                "Next": target
+            }]),
+        );
+        match next {
+            Some(next) => task.insert("Next".into(), json!(next)),
+            None => task.insert("End".into(), json!(true)),
+        };
+        Value::Object(task)
+    }
+
+    fn outbox_put(
+        &self,
+        event_name: &str,
+        key: &RootKey,
+        value: &dyn Fn(&str) -> Option<Value>,
+    ) -> Value {
+        let mut payload = Map::new();
+        if let Some(event) = self.saga.event(event_name) {
+            for field in &event.fields {
+                if let Some(v) = value(field) {
+                    payload.insert(field.clone(), v);
+                }
+            }
+        }
+        let event_literal = escape_format(event_name);
+        let mut sk_format = String::new();
+        let mut sk_args = Vec::new();
+        for part in &self.saga.outbox.sk.parts {
+            match part {
+                KeyPart::Literal(l) => sk_format.push_str(&escape_format(l)),
+                KeyPart::Field(_) => {
+                    sk_format.push_str(&format!("{{}}#{event_literal}"));
+                    sk_args.push("$$.Execution.Name".to_owned());
+                }
+            }
+        }
+        let mut item = Map::new();
+        item.insert(self.saga.table.pk.clone(), key.pk.clone());
+        item.insert(
+            self.saga.table.sk.clone(),
+            json!({"S.$": format!("States.Format('{sk_format}', {})", sk_args.join(", "))}),
+        );
+        item.insert("event_id".into(), json!({"S.$": format!("States.Format('{{}}#{{}}', $$.Execution.Name, '{event_literal}')")}));
+        item.insert("event_type".into(), json!({"S": event_name}));
+        item.insert(
+            "saga_id".into(),
+            json!({"S.$": format!("$.request.{}", self.saga.root.id_field)}),
+        );
+        item.insert("occurred_at".into(), json!({"S.$": "$$.State.EnteredTime"}));
+        item.insert("payload".into(), json!({"M": payload}));
+        json!({"Put": {
+            "TableName": "${TableName}",
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(#pk)",
+            "ExpressionAttributeNames": {"#pk": self.saga.table.pk}
+        }})
+    }
+
+    fn root(&self) -> &ir::Entity {
+        self.saga.root_entity()
+    }
+
+    fn has_field(&self, name: &str, ty: FieldType) -> bool {
+        self.root().field(name).is_some_and(|f| f.ty == ty)
+    }
+
+    /// The value of a root field when the saga starts, as a typed DynamoDB
+    /// attribute, if the state machine knows it.
+    fn start_value(&self, name: &str) -> Option<Value> {
+        let field = self.root().field(name)?;
+        if name == self.saga.root.status_field {
+            return Some(json!({"S": self.saga.root.initial}));
+        }
+        if let Some(value) = request_value(self.saga, field) {
+            return Some(value);
+        }
+        match (name, field.ty) {
+            (_, FieldType::Timestamp)
+                if START_TIMESTAMPS.contains(&name) || name == "updated_at" =>
+            {
+                Some(json!({"S.$": "$$.Execution.StartTime"}))
+            }
+            ("version", FieldType::Int) => Some(json!({"N": "1"})),
+            _ => None,
+        }
+    }
+
+    /// The value of a root field in a terminal event.
+    fn outcome_value(&self, name: &str, status: &str) -> Option<Value> {
+        let field = self.root().field(name)?;
+        if name == self.saga.root.status_field {
+            return Some(json!({"S": status}));
+        }
+        if let Some(value) = request_value(self.saga, field) {
+            return Some(value);
+        }
+        match (name, field.ty) {
+            ("updated_at", FieldType::Timestamp) => Some(json!({"S.$": "$$.State.EnteredTime"})),
+            (_, FieldType::Timestamp) if START_TIMESTAMPS.contains(&name) => {
+                Some(json!({"S.$": "$$.Execution.StartTime"}))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Root timestamp fields that mean "when the saga started": set from
+/// `$$.Execution.StartTime` when the request does not carry them.
+pub const START_TIMESTAMPS: &[&str] = &[
+    "created_at",
+    "placed_at",
+    "requested_at",
+    "started_at",
+    "submitted_at",
+    "opened_at",
+    "initiated_at",
+];
+
+/// Idempotency token of a root write: stable across the retries of one state
+/// (execution name and state name), at most 36 characters (an MD5 in hex).
+const CLIENT_REQUEST_TOKEN: &str =
+    "States.Hash(States.Format('{}#{}', $$.Execution.Name, $$.State.Name), 'MD5')";
+
+fn record_retry() -> Value {
+    json!([
+        {
+            "ErrorEquals": DYNAMODB_TRANSIENT_ERRORS.iter().chain(["States.Timeout"].iter()).collect::<Vec<_>>(),
+            "IntervalSeconds": 1,
+            "MaxAttempts": 5,
+            "BackoffRate": 2.0,
+            "MaxDelaySeconds": 10,
+            "JitterStrategy": "FULL"
+        },
+        {
+            // A transaction conflict is reported like a failed condition;
+            // one more attempt tells them apart.
+            "ErrorEquals": [TRANSACTION_CANCELED],
+            "IntervalSeconds": 1,
+            "MaxAttempts": 2,
+            "BackoffRate": 2.0,
+            "JitterStrategy": "FULL"
+        }
+    ])
+}
+
+fn retrier(retry: &ir::Retry, errors: Vec<String>) -> Value {
+    let mut names: Vec<String> = Vec::new();
+    for name in errors
+        .into_iter()
+        .chain(LAMBDA_SERVICE_ERRORS.iter().map(|s| (*s).to_owned()))
+    {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let mut out = Map::new();
+    out.insert("ErrorEquals".into(), json!(names));
+    out.insert("IntervalSeconds".into(), json!(retry.interval_seconds));
+    out.insert("MaxAttempts".into(), json!(retry.max_attempts));
+    out.insert("BackoffRate".into(), json!(retry.backoff_rate));
+    if let Some(max) = retry.max_delay_seconds {
+        out.insert("MaxDelaySeconds".into(), json!(max));
+    }
+    if retry.jitter {
+        out.insert("JitterStrategy".into(), json!("FULL"));
+    }
+    Value::Object(out)
+}
+
+fn step_comment(step: &Step) -> String {
+    let kind = match step.kind {
+        StepKind::Compensatable => match &step.compensation {
+            Some(c) => format!("compensatable, undone by {}", c.name),
+            None => "compensatable".into(),
+        },
+        StepKind::Pivot => "pivot: past it the saga only goes forward".into(),
+        StepKind::Retriable => "retriable: retried until it succeeds, never compensated".into(),
+    };
+    let errors = if step.errors.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; business errors {} compensate without retry",
+            step.errors.join(", ")
+        )
+    };
+    format!("{}.{} ({kind}{errors}).", step.service, step.action)
+}
+
+/// The root item's primary key as attributes.
+struct RootKey {
+    pk: Value,
+    sk: Value,
+}
+
+impl RootKey {
+    fn new(saga: &Saga) -> Self {
+        let root = saga.root_entity();
+        let value = |f: &str| {
+            root.field(f)
+                .and_then(|field| request_value(saga, field))
+                .or_else(|| {
+                    (f == saga.root.id_field).then(|| json!({"S.$": format!("$.request.{f}")}))
+                })
+        };
+        // The validator guarantees the saga id is in the request; a key over
+        // other fields the request lacks falls back to the id itself.
+        let fallback = || json!({"S.$": format!("$.request.{}", saga.root.id_field)});
+        RootKey {
+            pk: key_attribute(&root.pk, &value).unwrap_or_else(fallback),
+            sk: key_attribute(&root.sk, &value).unwrap_or_else(fallback),
+        }
+    }
+}
+
+/// A key template as a string attribute, if every field it uses is known.
+fn key_attribute(template: &KeyTemplate, value: &dyn Fn(&str) -> Option<Value>) -> Option<Value> {
+    if template.is_constant() {
+        return Some(json!({"S": template.to_string()}));
+    }
+    let mut format = String::new();
+    let mut args = Vec::new();
+    for part in &template.parts {
+        match part {
+            KeyPart::Literal(l) => format.push_str(&escape_format(l)),
+            KeyPart::Field(f) => {
+                let v = value(f)?;
+                let (kind, text) = v.as_object()?.iter().next()?;
+                let text = text.as_str()?;
+                if kind.ends_with(".$") {
+                    format.push_str("{}");
+                    args.push(text.to_owned());
+                } else {
+                    // A value fixed at compile time, e.g. the initial status.
+                    format.push_str(&escape_format(text));
+                }
+            }
+        }
+    }
+    if args.is_empty() {
+        return Some(json!({"S": unescape_format(&format)}));
+    }
+    if format == "{}" && args.len() == 1 && !args[0].starts_with("States.") {
+        return Some(json!({"S.$": args[0]}));
+    }
+    Some(json!({"S.$": format!("States.Format('{format}', {})", args.join(", "))}))
+}
+
+/// A root field read from the start request, when the request carries a
+/// required field of the same name and type.
+fn request_value(saga: &Saga, field: &ir::Field) -> Option<Value> {
+    let request = saga.request.iter().find(|r| r.name == field.name)?;
+    if request.optional || request.ty != field.ty {
+        return None;
+    }
+    let path = format!("$.request.{}", field.name);
+    Some(match field.ty {
+        FieldType::String | FieldType::Date | FieldType::Timestamp => json!({"S.$": path}),
+        FieldType::Int => json!({"N.$": format!("States.Format('{{}}', {path})")}),
+        // Decimals are exact text in the services; keep them as strings.
+        FieldType::Decimal => json!({"S.$": format!("States.Format('{{}}', {path})")}),
+        FieldType::Bool => json!({"BOOL.$": path}),
+    })
+}
+
+fn unescape_format(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut escaped = false;
+    for c in text.chars() {
+        if c == '\\' && !escaped {
+            escaped = true;
+            continue;
+        }
+        escaped = false;
+        out.push(c);
+    }
+    out
+}
+
+/// Escapes the characters `States.Format` treats specially.
+fn escape_format(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\'' | '{' | '}' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -3,6 +3,9 @@
 //! them, so output is deterministic by construction: same spec, same bytes.
 
 pub mod asl;
+pub mod diagram;
+pub mod mock;
+pub mod sample;
 
 use crate::ir::Saga;
 
@@ -20,6 +23,9 @@ pub struct OutputFile {
 pub fn build(saga: &Saga) -> Vec<OutputFile> {
     let mut files = Vec::new();
     files.extend(asl::emit(saga));
+    files.extend(mock::emit(saga));
+    files.extend(sample::emit(saga));
+    files.extend(diagram::emit(saga));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
 }

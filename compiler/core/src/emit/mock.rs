@@ -1,0 +1,283 @@
+//! `sfn-mock-config.json`: an AWS Step Functions Local mock configuration
+//! (also read by LocalStack and by the test harness over moto's interpreter).
+//!
+//! Every test case mocks every Task of the definition, so no test case ever
+//! reaches a real service; a case differs from `HappyPath` only in the
+//! responses of the states it makes fail. Lambda mocks return the full
+//! Invoke response (`{"StatusCode": 200, "Payload": ...}`), failures are
+//! `Throw`s with the error name the handler (or Step Functions) reports, and
+//! attempt keys (`"0"`, `"0-3"`) cover every retry a failure goes through.
+//!
+//! Test cases, in order:
+//! - `HappyPath`;
+//! - per forward step: its first business error (`<Step><Error>`), an
+//!   ambiguous failure (`<Step>TimesOut`; for a retriable step,
+//!   `<Step>RetriesExhausted`), and a transient error then success
+//!   (`<Step>TransientThenSucceeds`, when the step retries at all);
+//! - per compensation: `<Compensation>Fails` after its retries, on the path of
+//!   the first failure that runs it ([`compensation_trigger`]);
+//! - `RecordStartedSagaIdInUse` (the root item exists already) and
+//!   `RecordSucceededAlreadyApplied` (the success write had been applied).
+
+use serde_json::{Map, Value, json};
+
+use super::OutputFile;
+use super::{asl, sample};
+use crate::ir::{Saga, Stage, Step, StepKind};
+
+/// The file name of the mock configuration.
+pub const MOCK_CONFIG_FILE: &str = "sfn-mock-config.json";
+
+/// Response of a root write that succeeds.
+const WRITE_OK: &str = "TransactWriteSucceeds";
+/// Response of a root write whose condition fails on every attempt.
+const WRITE_CANCELED: &str = "TransactWriteCanceled";
+
+/// The failure a compensation failure test case starts from.
+#[derive(Debug, Clone)]
+pub struct Trigger<'a> {
+    /// The forward step that fails.
+    pub step: &'a Step,
+    /// Its error name.
+    pub error: String,
+    /// Its cause.
+    pub cause: String,
+}
+
+/// The first failure after `step` completes that makes its compensation run:
+/// a sibling branch failing (business error if it has one), else the next
+/// stage failing, else `step` itself failing ambiguously.
+pub fn compensation_trigger<'a>(saga: &'a Saga, step: &'a Step) -> Trigger<'a> {
+    let index = saga
+        .stages
+        .iter()
+        .position(|s| s.steps().iter().any(|b| b.name == step.name))
+        .unwrap_or(0);
+    let candidate = match &saga.stages[index] {
+        Stage::Parallel(group) => group.branches.iter().find(|b| b.name != step.name),
+        Stage::Step(_) => match saga.stages.get(index + 1) {
+            Some(next) => next
+                .steps()
+                .first()
+                .filter(|s| s.kind != StepKind::Retriable),
+            None => None,
+        },
+    };
+    match candidate {
+        Some(other) => failure_of(other),
+        None => timeout(step),
+    }
+}
+
+fn failure_of(step: &Step) -> Trigger<'_> {
+    match step.errors.first() {
+        Some(error) => Trigger {
+            step,
+            error: error.clone(),
+            cause: sample::cause(error),
+        },
+        None => timeout(step),
+    }
+}
+
+fn timeout(step: &Step) -> Trigger<'_> {
+    Trigger {
+        step,
+        error: "States.Timeout".into(),
+        cause: format!(
+            "{} did not answer within {} s",
+            step.name, step.timeout_seconds
+        ),
+    }
+}
+
+/// The transient error a step's mocks throw: the first of its policy, else a
+/// Lambda service error (always retried).
+fn transient(errors: &[String]) -> String {
+    errors
+        .first()
+        .cloned()
+        .unwrap_or_else(|| asl::LAMBDA_SERVICE_ERRORS[0].to_owned())
+}
+
+fn attempts(retries: u32) -> String {
+    if retries == 0 {
+        "0".into()
+    } else {
+        format!("0-{retries}")
+    }
+}
+
+fn invoke(payload: Value) -> Value {
+    json!({"Return": {"StatusCode": 200, "Payload": payload}})
+}
+
+fn throw(error: &str, cause: &str) -> Value {
+    json!({"Throw": {"Error": error, "Cause": cause}})
+}
+
+/// A test-case or response name part: letters and digits only.
+fn ident(text: &str) -> String {
+    text.chars().filter(char::is_ascii_alphanumeric).collect()
+}
+
+/// The mock configuration.
+pub fn config(saga: &Saga) -> Value {
+    let definition = asl::definition(saga);
+    let tasks = task_names(&definition);
+    let mut responses = Map::new();
+    let mut defaults = Map::new();
+    responses.insert(WRITE_OK.into(), json!({"0": {"Return": {}}}));
+    responses.insert(WRITE_CANCELED.into(), json!({"0-2": {"Throw": {
+        "Error": asl::TRANSACTION_CANCELED,
+        "Cause": "Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, None]"
+    }}}));
+    for step in saga.steps() {
+        let ok = format!("{}Succeeds", step.name);
+        responses.insert(
+            ok.clone(),
+            json!({"0": invoke(sample::step_output(saga, step))}),
+        );
+        defaults.insert(step.name.clone(), json!(ok));
+        if let Some(comp) = &step.compensation {
+            let ok = format!("{}Succeeds", comp.name);
+            responses.insert(
+                ok.clone(),
+                json!({"0": invoke(sample::compensation_output(saga, step))}),
+            );
+            defaults.insert(comp.name.clone(), json!(ok));
+        }
+    }
+    for task in &tasks {
+        if !defaults.contains_key(task) {
+            defaults.insert(task.clone(), json!(WRITE_OK));
+        }
+    }
+    // Keep the test-case entries in definition order.
+    let base: Map<String, Value> = tasks
+        .iter()
+        .filter_map(|t| defaults.get(t).map(|r| (t.clone(), r.clone())))
+        .collect();
+
+    let mut cases: Vec<(String, Map<String, Value>)> = vec![("HappyPath".into(), base.clone())];
+    let mut case = |name: String, overrides: &[(&str, &str)]| {
+        let mut mocks = base.clone();
+        for (state, response) in overrides {
+            mocks.insert((*state).to_owned(), json!(response));
+        }
+        cases.push((name, mocks));
+    };
+    for step in saga.steps() {
+        if step.kind != StepKind::Retriable {
+            if let Some(error) = step.errors.first() {
+                let response = format!("{}{}", step.name, ident(error));
+                responses.insert(
+                    response.clone(),
+                    json!({"0": throw(error, &sample::cause(error))}),
+                );
+                case(response.clone(), &[(&step.name, &response)]);
+            }
+            let response = format!("{}TimesOut", step.name);
+            let t = timeout(step);
+            responses.insert(response.clone(), json!({"0": throw(&t.error, &t.cause)}));
+            case(response.clone(), &[(&step.name, &response)]);
+        } else {
+            let response = format!("{}RetriesExhausted", step.name);
+            let error = transient(&step.retry.errors);
+            responses.insert(
+                response.clone(),
+                json!({attempts(step.retry.max_attempts): throw(&error, &sample::cause(&error))}),
+            );
+            case(response.clone(), &[(&step.name, &response)]);
+        }
+        if step.retry.max_attempts > 0 {
+            let response = format!("{}TransientThenSucceeds", step.name);
+            let error = transient(&step.retry.errors);
+            responses.insert(
+                response.clone(),
+                json!({
+                    "0": throw(&error, &sample::cause(&error)),
+                    "1": invoke(sample::step_output(saga, step))
+                }),
+            );
+            case(response.clone(), &[(&step.name, &response)]);
+        }
+    }
+    for step in saga.steps() {
+        let Some(comp) = &step.compensation else {
+            continue;
+        };
+        let trigger = compensation_trigger(saga, step);
+        let trigger_response = if trigger.error == "States.Timeout" {
+            format!("{}TimesOut", trigger.step.name)
+        } else {
+            format!("{}{}", trigger.step.name, ident(&trigger.error))
+        };
+        let response = format!("{}Fails", comp.name);
+        let error = transient(&comp.retry.errors);
+        responses.insert(
+            response.clone(),
+            json!({attempts(comp.retry.max_attempts): throw(&error, &sample::cause(&error))}),
+        );
+        case(
+            response.clone(),
+            &[
+                (&trigger.step.name, &trigger_response),
+                (&comp.name, &response),
+            ],
+        );
+    }
+    case(
+        "RecordStartedSagaIdInUse".into(),
+        &[(asl::RECORD_STARTED, WRITE_CANCELED)],
+    );
+    case(
+        "RecordSucceededAlreadyApplied".into(),
+        &[(asl::RECORD_SUCCEEDED, WRITE_CANCELED)],
+    );
+
+    let cases: Map<String, Value> = cases
+        .into_iter()
+        .map(|(k, v)| (k, Value::Object(v)))
+        .collect();
+    json!({
+        "StateMachines": {
+            sample::state_machine_name(saga): {"TestCases": cases}
+        },
+        "MockedResponses": responses
+    })
+}
+
+/// Every Task state of a definition (Parallel branches included), in order.
+pub fn task_names(definition: &Value) -> Vec<String> {
+    fn walk(states: &Map<String, Value>, out: &mut Vec<String>) {
+        for (name, state) in states {
+            if state.get("Type").and_then(Value::as_str) == Some("Task") {
+                out.push(name.clone());
+            }
+            for branch in state
+                .get("Branches")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(inner) = branch.get("States").and_then(Value::as_object) {
+                    walk(inner, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(states) = definition.get("States").and_then(Value::as_object) {
+        walk(states, &mut out);
+    }
+    out
+}
+
+/// The mock configuration file.
+pub fn emit(saga: &Saga) -> Vec<OutputFile> {
+    vec![OutputFile {
+        path: MOCK_CONFIG_FILE.into(),
+        contents: asl::pretty(&config(saga)),
+    }]
+}
