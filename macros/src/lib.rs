@@ -1,2 +1,256 @@
-//! Proc macros over the sagac generator core. This crate is a shim: it reads
-//! the spec named by the macro argument and hands it to `sagac-core`.
+//! Proc macros over the sagac generator core.
+//!
+//! This crate is a shim, in the manner of sqlx and progenitor: it reads the
+//! spec named by the macro argument, runs the same pipeline as
+//! `sagac check` (`sagac_core::compile_bytes`), hands the IR to the Rust
+//! emitter (`sagac_core::emit::rust`) and returns its tokens. Everything it
+//! adds is about being a macro: resolving the path against
+//! `CARGO_MANIFEST_DIR`, making Cargo rebuild when the spec changes, and
+//! turning diagnostics into compile errors at the spec-path literal.
+#![deny(missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+use proc_macro::TokenStream;
+use proc_macro2::TokenStream as TokenStream2;
+use quote::quote;
+use sagac_core::diagnostic::{self, Diagnostic};
+use sagac_core::emit::rust::{self, RustError};
+use sagac_core::source::SourceFile;
+use syn::parse::{Parse, ParseStream};
+use syn::{LitStr, Token};
+
+/// Generates the typed Rust side of a saga from its spec.
+///
+/// ```ignore
+/// // Everything: shared types, and every service's trait and entry points.
+/// sagac_macros::saga!("../spec/trip.saga.yaml");
+/// // The shared types and the `flight` service only.
+/// sagac_macros::saga!("../spec/trip.saga.yaml", service = "flight");
+/// ```
+///
+/// The path is relative to the invoking crate's `CARGO_MANIFEST_DIR`;
+/// absolute paths are refused, so a crate builds the same on every machine.
+/// The crate is rebuilt whenever the spec changes.
+///
+/// Generated, in the module where the macro is invoked:
+///
+/// - `Decimal`, `Date`, `Timestamp` (exact, validated value types of the
+///   spec's `decimal`, `date` and `timestamp` fields) and their `FormatError`;
+/// - one struct per entity (serde, typed fields) with key builders `pk()`,
+///   `sk()`, `<index>_pk()`, `<index>_sk()` and `key()`;
+/// - one struct per event with the fields it carries, `NAME`, and
+///   `From<&Entity>`;
+/// - `<Saga>Request` (the start request) and `<Saga>Results` (the outputs
+///   of completed steps);
+/// - per action a `<State>Command` (context, request, and the results so far
+///   or, for a compensation, its step's output) and a `<State>Error` (one
+///   variant per business error, plus one for everything else);
+/// - per service a trait `<Service>Service` with one async method per action
+///   and compensation, a `<Service>Handler` (the runtime's `StepHandler`),
+///   `dispatch_<service>(&service, payload)` (no Lambda runtime), and
+///   `run_<service>(make)` / `serve_<service>(make)` (under the Lambda
+///   runtime, `make` building the service from the DynamoDB store).
+///
+/// The generated code needs `sagac-runtime`, `serde` (with `derive`) and
+/// `serde_json` as dependencies of the invoking crate.
+///
+/// A spec with errors fails to compile: each diagnostic is a compile error at
+/// the path literal, naming its code and `file:line:col` in the spec.
+#[proc_macro]
+pub fn saga(input: TokenStream) -> TokenStream {
+    let args = syn::parse_macro_input!(input as Args);
+    expand(&args).into()
+}
+
+/// The macro's arguments: `"path"` and optionally `service = "name"`.
+struct Args {
+    path: LitStr,
+    service: Option<LitStr>,
+}
+
+impl Parse for Args {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let path: LitStr = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the spec's path, relative to CARGO_MANIFEST_DIR, as a string literal",
+            )
+        })?;
+        let mut service = None;
+        while input.parse::<Option<Token![,]>>()?.is_some() {
+            if input.is_empty() {
+                break;
+            }
+            let key: syn::Ident = input.parse()?;
+            if key != "service" {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("unknown argument `{key}`; expected `service = \"name\"`"),
+                ));
+            }
+            if service.is_some() {
+                return Err(syn::Error::new(key.span(), "`service` is given twice"));
+            }
+            input.parse::<Token![=]>()?;
+            service = Some(input.parse::<LitStr>()?);
+        }
+        if !input.is_empty() {
+            return Err(input.error("expected `,` or the end of the arguments"));
+        }
+        Ok(Args { path, service })
+    }
+}
+
+fn expand(args: &Args) -> TokenStream2 {
+    let written = args.path.value();
+    let span = args.path.span();
+    let path = match resolve(&written) {
+        Ok(path) => path,
+        Err(message) => return syn::Error::new(span, message).to_compile_error(),
+    };
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let message = format!(
+                "cannot read the spec `{written}` (relative to CARGO_MANIFEST_DIR): {error}"
+            );
+            return syn::Error::new(span, message).to_compile_error();
+        }
+    };
+    // Cargo does not know that a proc macro read a file; `include_str!` of
+    // the same file makes it a dependency of the crate, so editing the spec
+    // rebuilds the crate. It is emitted even when the spec has errors, so
+    // fixing them triggers the rebuild too.
+    let tracked = quote! {
+        const _: &str = ::core::include_str!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), "/", #written));
+    };
+    let saga = match sagac_core::compile_bytes(&written, &bytes) {
+        Ok(saga) => saga,
+        Err((file, diagnostics)) => {
+            let errors = diagnostics
+                .iter()
+                .map(|d| syn::Error::new(span, render(&file, d)).to_compile_error());
+            return quote!(#tracked #(#errors)*);
+        }
+    };
+    let service = args.service.as_ref().map(LitStr::value);
+    match rust::emit(&saga, service.as_deref()) {
+        Ok(items) => quote!(#tracked #items),
+        Err(RustError::UnknownService { name, known }) => {
+            let at = args.service.as_ref().map_or(span, LitStr::span);
+            let mut message = format!("unknown service `{name}` in `{written}`");
+            if let Some(help) =
+                diagnostic::did_you_mean(&name, "service", known.iter().map(String::as_str))
+            {
+                message.push_str(&format!("\n  = help: {help}"));
+            }
+            let error = syn::Error::new(at, message).to_compile_error();
+            quote!(#tracked #error)
+        }
+        Err(error) => {
+            let error =
+                syn::Error::new(span, format!("{error}\n  --> {written}")).to_compile_error();
+            quote!(#tracked #error)
+        }
+    }
+}
+
+/// The spec's path: `written` relative to `CARGO_MANIFEST_DIR`.
+fn resolve(written: &str) -> Result<PathBuf, String> {
+    if written.is_empty() {
+        return Err("the spec path is empty; give it relative to CARGO_MANIFEST_DIR".to_owned());
+    }
+    if Path::new(written).is_absolute() || written.starts_with(['/', '\\']) {
+        return Err(format!(
+            "absolute spec paths are refused, so the crate builds the same on every machine; \
+             give `{written}` relative to CARGO_MANIFEST_DIR (the directory of the crate's Cargo.toml)"
+        ));
+    }
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").ok_or_else(|| {
+        "CARGO_MANIFEST_DIR is not set: `saga!` must be expanded by Cargo".to_owned()
+    })?;
+    Ok(Path::new(&manifest_dir).join(written))
+}
+
+/// One diagnostic as a compile error message: the code and message, the
+/// spec position, the spec line with a caret under the span, then help. The
+/// rustc location that follows points at the macro's path literal.
+fn render(file: &SourceFile, diagnostic: &Diagnostic) -> String {
+    let mut out = format!("[{}] {}", diagnostic.code.as_str(), diagnostic.message);
+    match diagnostic.span {
+        Some(span) => {
+            let (line, column) = file.line_col(span.start);
+            out.push_str(&format!("\n  --> {}:{line}:{column}", file.name()));
+            if let Some(text) = file.text().lines().nth(line - 1) {
+                let gutter = line.to_string();
+                let pad = " ".repeat(gutter.len());
+                let (end_line, end_column) = file.line_col(span.end);
+                let width = if end_line == line && end_column > column {
+                    end_column - column
+                } else {
+                    text.chars().count().saturating_sub(column - 1).max(1)
+                };
+                let indent: String = text
+                    .chars()
+                    .take(column - 1)
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                out.push_str(&format!(
+                    "\n {pad} |\n {gutter} | {text}\n {pad} | {indent}{}",
+                    "^".repeat(width)
+                ));
+                if !diagnostic.label.is_empty() {
+                    out.push_str(&format!(" {}", diagnostic.label));
+                }
+            }
+        }
+        None => out.push_str(&format!("\n  --> {}", file.name())),
+    }
+    for note in &diagnostic.notes {
+        let (line, column) = file.line_col(note.span.start);
+        out.push_str(&format!(
+            "\n  = note: {} ({}:{line}:{column})",
+            note.label,
+            file.name()
+        ));
+    }
+    if let Some(help) = &diagnostic.help {
+        out.push_str(&format!("\n  = help: {help}"));
+    }
+    out.push_str(&format!(
+        "\n  = note: `sagac explain {}` explains this error",
+        diagnostic.code.as_str()
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absolute_paths_are_refused() {
+        let error = resolve("/etc/spec.yaml").unwrap_err();
+        assert!(error.contains("absolute spec paths are refused"), "{error}");
+        assert!(resolve("").is_err());
+    }
+
+    #[test]
+    fn renders_code_position_caret_and_help() {
+        let file = SourceFile::new("spec/x.saga.yaml", "steps:\n  - service: hotell\n");
+        let start = file.text().find("hotell").unwrap();
+        let d = Diagnostic::new(
+            sagac_core::codes::Code::UnknownService,
+            sagac_core::source::Span::new(start, start + 6),
+            "unknown service `hotell`",
+        )
+        .label("not a service of this saga")
+        .help("did you mean `hotel`?");
+        let text = render(&file, &d);
+        assert_eq!(
+            text,
+            "[S020] unknown service `hotell`\n  --> spec/x.saga.yaml:2:14\n   |\n 2 |   - service: hotell\n   |              ^^^^^^ not a service of this saga\n  = help: did you mean `hotel`?\n  = note: `sagac explain S020` explains this error"
+        );
+    }
+}

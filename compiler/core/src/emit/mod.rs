@@ -3,6 +3,7 @@
 //! them, so output is deterministic by construction: same spec, same bytes.
 
 pub mod asl;
+pub mod rust;
 pub mod diagram;
 pub mod mock;
 pub mod sample;

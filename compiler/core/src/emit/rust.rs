@@ -1,0 +1,1142 @@
+//! Rust code: what the `saga!` proc macro expands to.
+//!
+//! [`emit`] turns the IR into one token stream of items, placed where the
+//! macro is invoked:
+//!
+//! - the value types of the spec's field types (`Decimal`, `Date`,
+//!   `Timestamp`, and their `FormatError`), from `rust/support.rs`;
+//! - one struct per entity, with its key builders (`pk()`, `sk()`,
+//!   `gsi1_pk()`, …, `key()`) rendered from the key templates;
+//! - one struct per event with the fields it carries, `NAME`, and a
+//!   conversion from its entity;
+//! - the saga's start request (`<Saga>Request`) and the outputs of the
+//!   completed steps (`<Saga>Results`);
+//! - per action a command (`<State>Command`) and an error enum
+//!   (`<State>Error`, one variant per business error of the spec);
+//! - per service a trait (`<Service>Service`) with one async method per
+//!   action and compensation, a `StepHandler` adapter (`<Service>Handler`),
+//!   and the entry points `dispatch_<service>` (no Lambda runtime),
+//!   `run_<service>` and `serve_<service>` (under the Lambda runtime).
+//!
+//! Generated code depends on `sagac-runtime`, `serde` and `serde_json` only,
+//! never on this crate. Paths are absolute (`::std::…`, `::sagac_runtime::…`)
+//! so the code means the same wherever it is expanded, and every public item
+//! is documented so crates under `#![deny(missing_docs)]` accept it. Items a
+//! crate does not use are allowed to stay unused (`dead_code`), since a
+//! service rarely needs every key builder.
+//!
+//! The emitter reads only the IR, so it cannot point at spec positions; the
+//! only errors it reports ([`RustError`]) are about the Rust names it would
+//! generate.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::ir::{
+    Action, Entity, Event, Field, FieldType, KeyPart, KeyTemplate, Saga, Service, Step,
+};
+use crate::validate::split_pascal;
+
+/// The value types shared by every generated saga, as Rust source.
+const SUPPORT: &str = include_str!("rust/support.rs");
+
+/// Why Rust code could not be generated for a valid saga.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RustError {
+    /// The requested service is not one of the saga's.
+    UnknownService {
+        /// The name asked for.
+        name: String,
+        /// The saga's services, in spec order.
+        known: Vec<String>,
+    },
+    /// Two spec names map to the same Rust item name.
+    NameCollision {
+        /// The Rust name.
+        name: String,
+        /// What the first one is, e.g. `entity `Trip``.
+        first: String,
+        /// What the second one is.
+        second: String,
+    },
+}
+
+impl fmt::Display for RustError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RustError::UnknownService { name, known } => {
+                let known: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+                write!(
+                    f,
+                    "unknown service `{name}`; the saga's services are {}",
+                    known.join(", ")
+                )
+            }
+            RustError::NameCollision {
+                name,
+                first,
+                second,
+            } => write!(
+                f,
+                "{first} and {second} would both be the Rust item `{name}`; rename one of them in the spec"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RustError {}
+
+/// Generates the Rust items of `saga`: the shared types, and the trait and
+/// entry points of every service, or of `service` only.
+pub fn emit(saga: &Saga, service: Option<&str>) -> Result<TokenStream, RustError> {
+    let services: Vec<&Service> = match service {
+        None => saga.services.iter().collect(),
+        Some(name) => match saga.service(name) {
+            Some(s) => vec![s],
+            None => {
+                return Err(RustError::UnknownService {
+                    name: name.to_owned(),
+                    known: saga.services.iter().map(|s| s.name.clone()).collect(),
+                });
+            }
+        },
+    };
+    check_names(saga)?;
+    let names = Names::new(saga);
+
+    let mut out = TokenStream::new();
+    out.extend(support());
+    for entity in &saga.entities {
+        out.extend(entity_struct(saga, entity));
+    }
+    for event in &saga.events {
+        out.extend(event_struct(saga, event));
+    }
+    out.extend(request_struct(saga, &names));
+    out.extend(results_struct(saga, &names));
+    out.extend(helpers());
+    for service in services {
+        for action in &service.actions {
+            out.extend(command_struct(&names, action));
+            out.extend(error_enum(action));
+        }
+        out.extend(service_items(saga, &names, service));
+    }
+    Ok(out)
+}
+
+/// The names shared by several items.
+struct Names {
+    request: Ident,
+    results: Ident,
+}
+
+impl Names {
+    fn new(saga: &Saga) -> Self {
+        Names {
+            request: format_ident!("{}Request", saga.name),
+            results: format_ident!("{}Results", saga.name),
+        }
+    }
+}
+
+const SUPPORT_TYPES: [&str; 4] = ["Decimal", "Date", "Timestamp", "FormatError"];
+
+/// Every type and function name the saga generates (for every service,
+/// whatever is selected, so selecting a service never changes whether a spec
+/// compiles), checked for collisions.
+fn check_names(saga: &Saga) -> Result<(), RustError> {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut add = |name: String, what: String| match seen.get(&name) {
+        Some(first) => Err(RustError::NameCollision {
+            name,
+            first: first.clone(),
+            second: what,
+        }),
+        None => {
+            seen.insert(name, what);
+            Ok(())
+        }
+    };
+    for name in SUPPORT_TYPES {
+        add(name.to_owned(), format!("the value type `{name}`"))?;
+    }
+    add(
+        format!("{}Request", saga.name),
+        "the start request".to_owned(),
+    )?;
+    add(
+        format!("{}Results", saga.name),
+        "the step results".to_owned(),
+    )?;
+    for entity in &saga.entities {
+        add(entity.name.clone(), format!("entity `{}`", entity.name))?;
+    }
+    for event in &saga.events {
+        add(event.name.clone(), format!("event `{}`", event.name))?;
+    }
+    for service in &saga.services {
+        let pascal = &service.pascal;
+        let snake = service_snake(&service.name);
+        let what = format!("service `{}`", service.name);
+        add(format!("{pascal}Service"), what.clone())?;
+        add(format!("{pascal}Handler"), what.clone())?;
+        for function in ["dispatch", "run", "serve"] {
+            add(format!("{function}_{snake}"), what.clone())?;
+        }
+        for action in &service.actions {
+            let what = format!("state `{}`", action.state);
+            add(format!("{}Command", action.state), what.clone())?;
+            add(format!("{}Error", action.state), what)?;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Names and identifiers.
+
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
+];
+
+/// An identifier for a snake_case spec name; keywords become raw identifiers
+/// (the validator refuses them, but the emitter does not rely on it).
+fn ident(name: &str) -> Ident {
+    match name {
+        "self" | "Self" | "super" | "crate" | "_" => format_ident!("{}_", name),
+        _ if KEYWORDS.contains(&name) => Ident::new_raw(name, Span::call_site()),
+        _ => Ident::new(name, Span::call_site()),
+    }
+}
+
+/// `credit-check` → `credit_check`.
+fn service_snake(name: &str) -> String {
+    name.replace('-', "_")
+}
+
+/// A snake_case method prefix for an index name: `GSI1` → `gsi1`,
+/// `ByStatus` → `by_status`, `by-date` → `by_date`.
+fn index_snake(name: &str) -> String {
+    let snake = split_pascal(name, '_');
+    let mut out = String::new();
+    for c in snake.chars() {
+        let c = if c.is_ascii_alphanumeric() { c } else { '_' };
+        if !(c == '_' && (out.is_empty() || out.ends_with('_'))) {
+            out.push(c);
+        }
+    }
+    let out = out.trim_end_matches('_').to_owned();
+    if out.starts_with(|c: char| c.is_ascii_digit()) || out.is_empty() {
+        format!("index_{out}")
+    } else {
+        out
+    }
+}
+
+/// A PascalCase variant name for an ASL error name: `NoSeatsAvailable` stays,
+/// `Payment.Declined` → `PaymentDeclined`, `HTTP_TIMEOUT` → `HttpTimeout`.
+fn error_variant(name: &str) -> String {
+    name.split(['.', '_', '-'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let upper = w.len() > 1 && w.chars().all(|c| !c.is_ascii_lowercase());
+            let mut chars = w.chars();
+            let first = chars
+                .next()
+                .map(|c| c.to_ascii_uppercase())
+                .unwrap_or_default();
+            let rest: String = if upper {
+                chars.as_str().to_ascii_lowercase()
+            } else {
+                chars.collect()
+            };
+            format!("{first}{rest}")
+        })
+        .collect()
+}
+
+fn lit(text: &str) -> Literal {
+    Literal::string(text)
+}
+
+/// A `#[doc]` attribute; lines get the leading space `///` comments have.
+fn doc_attr(text: &str) -> TokenStream {
+    let text: Vec<String> = text
+        .lines()
+        .map(|line| if line.is_empty() { String::new() } else { format!(" {line}") })
+        .collect();
+    let text = text.join("\n");
+    quote!(#[doc = #text])
+}
+
+// ---------------------------------------------------------------------------
+// Types.
+
+fn support() -> TokenStream {
+    // Parsing a constant, well-formed Rust file cannot fail (a unit test
+    // proves it); were it to, "cannot find type `Decimal`" beats a panic.
+    TokenStream::from_str(SUPPORT).unwrap_or_default()
+}
+
+fn field_type(ty: FieldType) -> TokenStream {
+    match ty {
+        FieldType::String => quote!(::std::string::String),
+        FieldType::Int => quote!(i64),
+        FieldType::Decimal => quote!(Decimal),
+        FieldType::Bool => quote!(bool),
+        FieldType::Date => quote!(Date),
+        FieldType::Timestamp => quote!(Timestamp),
+    }
+}
+
+fn full_field_type(field: &Field) -> TokenStream {
+    let ty = field_type(field.ty);
+    if field.optional {
+        quote!(::std::option::Option<#ty>)
+    } else {
+        ty
+    }
+}
+
+/// A number from the spec as written in docs: `1` rather than `1.0`.
+fn number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        n.to_string()
+    }
+}
+
+fn field_doc(field: &Field) -> String {
+    let mut facts = vec![format!("`{}`", field.ty.name())];
+    if field.optional {
+        facts.push("optional".to_owned());
+    }
+    if let Some(pattern) = &field.pattern {
+        facts.push(format!("matching `{pattern}`"));
+    }
+    if let Some(min) = field.min {
+        facts.push(format!("at least {}", number(min)));
+    }
+    if let Some(max) = field.max {
+        facts.push(format!("at most {}", number(max)));
+    }
+    if !field.one_of.is_empty() {
+        let values: Vec<String> = field.one_of.iter().map(|v| format!("`{v}`")).collect();
+        facts.push(format!("one of {}", values.join(", ")));
+    }
+    let facts = format!("Spec type: {}.", facts.join(", "));
+    match &field.description {
+        Some(description) => format!("{}\n\n{facts}", description.trim()),
+        None => facts,
+    }
+}
+
+fn struct_field(field: &Field) -> TokenStream {
+    let name = ident(&field.name);
+    let ty = full_field_type(field);
+    let doc = doc_attr(&field_doc(field));
+    let serde = if field.optional {
+        quote!(#[serde(default, skip_serializing_if = "::std::option::Option::is_none")])
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        #doc
+        #serde
+        pub #name: #ty
+    }
+}
+
+/// The derives of data structs.
+fn data_derives() -> TokenStream {
+    quote!(#[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)])
+}
+
+/// An expression rendering a key template from `self`'s fields.
+fn render_key(template: &KeyTemplate) -> TokenStream {
+    if template.is_constant() {
+        let text = lit(&template.to_string());
+        return quote!(::std::string::String::from(#text));
+    }
+    let mut format = String::new();
+    let mut args = Vec::new();
+    for part in &template.parts {
+        match part {
+            KeyPart::Literal(text) => format.push_str(&text.replace('{', "{{").replace('}', "}}")),
+            KeyPart::Field(name) => {
+                format.push_str("{}");
+                let field = ident(name);
+                args.push(quote!(self.#field));
+            }
+        }
+    }
+    let format = lit(&format);
+    quote!(::std::format!(#format, #(#args),*))
+}
+
+fn key_method(name: &Ident, template: &KeyTemplate, what: &str) -> TokenStream {
+    let doc = doc_attr(&format!("The {what}: `{template}`."));
+    let body = render_key(template);
+    quote! {
+        #doc
+        pub fn #name(&self) -> ::std::string::String {
+            #body
+        }
+    }
+}
+
+fn entity_struct(saga: &Saga, entity: &Entity) -> TokenStream {
+    let name = format_ident!("{}", entity.name);
+    let name_text = lit(&entity.name);
+    let table = &saga.table;
+    let mut text = if entity.is_root {
+        format!(
+            "The aggregate root `{}`: one item per saga, keyed by its `{}`, whose `{}` records the outcome.",
+            entity.name, saga.root.id_field, saga.root.status_field
+        )
+    } else {
+        format!("The entity `{}`.", entity.name)
+    };
+    text.push_str(&format!(
+        "\n\nStored in `{}` under `{} = {}`, `{} = {}`.",
+        table.name, table.pk, entity.pk, table.sk, entity.sk
+    ));
+    let doc = doc_attr(&text);
+    let fields = entity.fields.iter().map(struct_field);
+    let mut methods = vec![
+        key_method(
+            &format_ident!("pk"),
+            &entity.pk,
+            &format!("partition key (`{}`)", table.pk),
+        ),
+        key_method(
+            &format_ident!("sk"),
+            &entity.sk,
+            &format!("sort key (`{}`)", table.sk),
+        ),
+    ];
+    for index in &entity.indexes {
+        let prefix = index_snake(&index.index);
+        let attributes = table.indexes.iter().find(|i| i.name == index.index);
+        let pk_attr =
+            attributes.map_or_else(|| "partition key".to_owned(), |i| format!("`{}`", i.pk));
+        methods.push(key_method(
+            &format_ident!("{}_pk", prefix),
+            &index.pk,
+            &format!("partition key of index `{}` ({pk_attr})", index.index),
+        ));
+        if let Some(sk) = &index.sk {
+            let sk_attr = attributes
+                .and_then(|i| i.sk.as_ref())
+                .map_or_else(|| "sort key".to_owned(), |sk| format!("`{sk}`"));
+            methods.push(key_method(
+                &format_ident!("{}_sk", prefix),
+                sk,
+                &format!("sort key of index `{}` ({sk_attr})", index.index),
+            ));
+        }
+    }
+    let derives = data_derives();
+    quote! {
+        #doc
+        #derives
+        #[allow(dead_code)]
+        pub struct #name {
+            #(#fields,)*
+        }
+
+        #[allow(dead_code)]
+        impl #name {
+            /// The entity's name in the spec.
+            pub const ENTITY: &'static str = #name_text;
+
+            #(#methods)*
+
+            /// The primary key of the item: [`Self::pk`] and [`Self::sk`].
+            pub fn key(&self) -> ::sagac_runtime::Key {
+                ::sagac_runtime::Key::new(self.pk(), self.sk())
+            }
+        }
+    }
+}
+
+fn event_struct(saga: &Saga, event: &Event) -> TokenStream {
+    let name = format_ident!("{}", event.name);
+    let name_text = lit(&event.name);
+    let Some(entity) = saga.entity(&event.entity) else {
+        return TokenStream::new();
+    };
+    let entity_name = format_ident!("{}", entity.name);
+    let fields: Vec<&Field> = event
+        .fields
+        .iter()
+        .filter_map(|f| entity.field(f))
+        .collect();
+    let mut text = match &event.description {
+        Some(d) => format!("The event `{}`: {}", event.name, d.trim()),
+        None => format!("The event `{}`.", event.name),
+    };
+    text.push_str(&format!(
+        "\n\nIt carries {} of the entity [`{}`], and is written to the outbox with the change that raises it.",
+        if fields.len() == entity.fields.len() { "every field" } else { "these fields" },
+        entity.name
+    ));
+    if event.alert {
+        text.push_str(" It needs a human: it is an alert.");
+    }
+    let doc = doc_attr(&text);
+    let struct_fields = fields.iter().map(|f| struct_field(f));
+    let copies = fields.iter().map(|f| {
+        let name = ident(&f.name);
+        quote!(#name: ::std::clone::Clone::clone(&entity.#name))
+    });
+    let alert = event.alert;
+    let derives = data_derives();
+    let from_doc = doc_attr(&format!(
+        "Copies the event's fields from the [`{}`].",
+        entity.name
+    ));
+    quote! {
+        #doc
+        #derives
+        #[allow(dead_code)]
+        pub struct #name {
+            #(#struct_fields,)*
+        }
+
+        #[allow(dead_code)]
+        impl #name {
+            /// The event's name: the outbox item's type and the EventBridge `detail-type`.
+            pub const NAME: &'static str = #name_text;
+            /// Whether the event needs a human.
+            pub const ALERT: bool = #alert;
+        }
+
+        impl ::std::convert::From<&#entity_name> for #name {
+            #from_doc
+            fn from(entity: &#entity_name) -> Self {
+                #name { #(#copies,)* }
+            }
+        }
+    }
+}
+
+fn request_struct(saga: &Saga, names: &Names) -> TokenStream {
+    let name = &names.request;
+    let text = format!(
+        "The start request of the `{}` saga (`request` in every step's input), as the API validates it.\n\n`{}` is the saga id and the execution name.",
+        saga.name, saga.root.id_field
+    );
+    let doc = doc_attr(&text);
+    let fields = saga.request.iter().map(struct_field);
+    let derives = data_derives();
+    quote! {
+        #doc
+        #derives
+        #[allow(dead_code)]
+        pub struct #name {
+            #(#fields,)*
+        }
+
+        #[allow(dead_code)]
+        impl #name {
+            fn from_payload(payload: &::serde_json::Value) -> ::std::result::Result<Self, ::sagac_runtime::SagaError> {
+                ::sagac_runtime::context::decode_field(
+                    payload.get("request").unwrap_or(&::serde_json::Value::Null),
+                    "request",
+                )
+            }
+        }
+    }
+}
+
+/// Steps with a typed output, in order.
+fn writing_steps(saga: &Saga) -> impl Iterator<Item = (&Step, &str)> {
+    saga.steps()
+        .filter_map(|s| s.writes.as_deref().map(|w| (s, w)))
+}
+
+fn results_struct(saga: &Saga, names: &Names) -> TokenStream {
+    let name = &names.results;
+    let mut fields = Vec::new();
+    let mut decodes = Vec::new();
+    for (step, writes) in writing_steps(saga) {
+        let field = ident(&split_pascal(&step.name, '_'));
+        let ty = format_ident!("{}", writes);
+        let doc = doc_attr(&format!(
+            "The output of `{}` (`results.{}.output`), once it has completed.",
+            step.name, step.name
+        ));
+        fields.push(quote! {
+            #doc
+            pub #field: ::std::option::Option<#ty>
+        });
+        let pointer = lit(&format!("/results/{}/output", step.name));
+        let path = lit(&format!("results.{}.output", step.name));
+        decodes.push(quote! {
+            #field: ::sagac_runtime::context::decode_field(
+                payload.pointer(#pointer).unwrap_or(&::serde_json::Value::Null),
+                #path,
+            )?
+        });
+    }
+    let text = format!(
+        "The outputs of the `{}` saga's steps completed so far (`results` in the step input).",
+        saga.name
+    );
+    let doc = doc_attr(&text);
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        #[allow(dead_code)]
+        pub struct #name {
+            #(#fields,)*
+        }
+
+        #[allow(dead_code)]
+        impl #name {
+            fn from_payload(payload: &::serde_json::Value) -> ::std::result::Result<Self, ::sagac_runtime::SagaError> {
+                ::std::result::Result::Ok(#name { #(#decodes,)* })
+            }
+        }
+    }
+}
+
+/// Private functions every service's dispatcher uses.
+fn helpers() -> TokenStream {
+    quote! {
+        #[allow(dead_code)]
+        fn __sagac_output<T: ::serde::Serialize>(output: &T) -> ::std::result::Result<::serde_json::Value, ::sagac_runtime::SagaError> {
+            ::serde_json::to_value(output).map_err(|error| {
+                ::sagac_runtime::SagaError::internal(::std::format!("the step output could not be encoded: {error}"))
+            })
+        }
+    }
+}
+
+/// The type an action returns on success.
+fn output_type(action: &Action) -> TokenStream {
+    match (&action.result, action.compensation) {
+        (None, _) => quote!(()),
+        (Some(entity), false) => {
+            let ty = format_ident!("{}", entity);
+            quote!(#ty)
+        }
+        (Some(entity), true) => {
+            let ty = format_ident!("{}", entity);
+            quote!(::std::option::Option<#ty>)
+        }
+    }
+}
+
+fn command_struct(names: &Names, action: &Action) -> TokenStream {
+    let name = format_ident!("{}Command", action.state);
+    let request = &names.request;
+    let results = &names.results;
+    let (text, extra) = if action.compensation {
+        let text = format!(
+            "The input of the compensation `{}` (`{}`), which undoes the step `{}`.",
+            action.state, action.name, action.step
+        );
+        let extra = action.result.as_ref().map(|entity| {
+            let ty = format_ident!("{}", entity);
+            let doc = doc_attr(&format!(
+                "What `{}` wrote (`results.{}.output`), if it completed. `None` when it failed in a way that may \
+                 or may not have taken effect (a timeout), or ran to nothing: the compensation must then find \
+                 out itself, and treat \"nothing to undo\" as success.",
+                action.step, action.step
+            ));
+            quote! {
+                #doc
+                pub step_output: ::std::option::Option<#ty>
+            }
+        });
+        (text, extra)
+    } else {
+        let text = format!(
+            "The input of the step `{}` (`{}`).",
+            action.state, action.name
+        );
+        let doc = doc_attr("The outputs of the steps completed before this one.");
+        (text, Some(quote!(#doc pub results: #results)))
+    };
+    let doc = doc_attr(&text);
+    let extra = extra.into_iter();
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[allow(dead_code)]
+        pub struct #name {
+            /// The step context: saga id, idempotency key (`{execution}#{state}`, the same across
+            /// retries), retry count, trace, and the failure that started compensation.
+            pub context: ::sagac_runtime::StepContext,
+            /// The saga's start request.
+            pub request: #request,
+            #(#extra,)*
+        }
+    }
+}
+
+/// The name of the variant that carries every other failure.
+fn other_variant(action: &Action) -> Ident {
+    let taken: Vec<String> = action.errors.iter().map(|e| error_variant(e)).collect();
+    let name = ["Other", "Failure", "Runtime"]
+        .into_iter()
+        .find(|n| !taken.iter().any(|t| t == n))
+        .map_or_else(|| "OtherFailure".to_owned(), str::to_owned);
+    format_ident!("{}", name)
+}
+
+/// Variant names for an action's errors, unique within the enum.
+fn error_variants(action: &Action) -> Vec<(Ident, &str)> {
+    let mut used: Vec<String> = Vec::new();
+    action
+        .errors
+        .iter()
+        .map(|error| {
+            let base = error_variant(error);
+            let mut name = base.clone();
+            let mut n = 2;
+            while used.contains(&name) {
+                name = format!("{base}{n}");
+                n += 1;
+            }
+            used.push(name.clone());
+            (format_ident!("{}", name), error.as_str())
+        })
+        .collect()
+}
+
+fn error_enum(action: &Action) -> TokenStream {
+    let name = format_ident!("{}Error", action.state);
+    let other = other_variant(action);
+    let variants = error_variants(action);
+    let text = if variants.is_empty() {
+        format!(
+            "How `{}` fails. The spec names no business error for it: every failure is a [`SagaError`](sagac_runtime::SagaError), \
+             transient (retried) or not.",
+            action.state
+        )
+    } else {
+        format!(
+            "How `{}` fails: one variant per business error the spec names, which the state machine catches by \
+             its exact name and answers with compensation, and [`Self::{other}`] for everything else.",
+            action.state
+        )
+    };
+    let doc = doc_attr(&text);
+    let declarations = variants.iter().map(|(variant, error)| {
+        let doc = doc_attr(&format!(
+            "The business error `{error}`: the step did not take effect and the saga compensates. Carries the \
+             message that becomes the error's cause."
+        ));
+        quote!(#doc #variant(::std::string::String))
+    });
+    let names = variants.iter().map(|(variant, error)| {
+        let error = lit(error);
+        quote!(#name::#variant(_) => #error)
+    });
+    let conversions = variants.iter().map(|(variant, error)| {
+        let error = lit(error);
+        quote!(#name::#variant(message) => ::sagac_runtime::SagaError::business(#error, message))
+    });
+    let messages = variants
+        .iter()
+        .map(|(variant, _)| quote!(#name::#variant(message) => message.clone()));
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[allow(dead_code)]
+        pub enum #name {
+            #(#declarations,)*
+            /// Any other failure: transient (`TransientError`, retried by the state machine),
+            /// an invalid payload, or internal.
+            #other(::sagac_runtime::SagaError),
+        }
+
+        #[allow(dead_code)]
+        impl #name {
+            /// A failure that may succeed when retried (`TransientError`).
+            pub fn transient(message: impl ::std::convert::Into<::std::string::String>) -> Self {
+                #name::#other(::sagac_runtime::SagaError::transient(message))
+            }
+
+            /// The ASL error name the state machine matches.
+            pub fn error_name(&self) -> &str {
+                match self {
+                    #(#names,)*
+                    #name::#other(error) => error.error_name(),
+                }
+            }
+
+            /// The human-readable message (the ASL `Cause`).
+            pub fn message(&self) -> ::std::string::String {
+                match self {
+                    #(#messages,)*
+                    #name::#other(error) => error.message(),
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::write!(f, "{}: {}", self.error_name(), self.message())
+            }
+        }
+
+        impl ::std::error::Error for #name {}
+
+        impl ::std::convert::From<#name> for ::sagac_runtime::SagaError {
+            fn from(error: #name) -> Self {
+                match error {
+                    #(#conversions,)*
+                    #name::#other(error) => error,
+                }
+            }
+        }
+
+        impl ::std::convert::From<::sagac_runtime::SagaError> for #name {
+            fn from(error: ::sagac_runtime::SagaError) -> Self {
+                #name::#other(error)
+            }
+        }
+
+        impl ::std::convert::From<::sagac_runtime::StoreError> for #name {
+            fn from(error: ::sagac_runtime::StoreError) -> Self {
+                #name::#other(::sagac_runtime::SagaError::from(error))
+            }
+        }
+    }
+}
+
+fn service_items(saga: &Saga, names: &Names, service: &Service) -> TokenStream {
+    let trait_name = format_ident!("{}Service", service.pascal);
+    let handler = format_ident!("{}Handler", service.pascal);
+    let snake = service_snake(&service.name);
+    let dispatch = format_ident!("dispatch_{}", snake);
+    let run = format_ident!("run_{}", snake);
+    let serve = format_ident!("serve_{}", snake);
+    let inner = format_ident!("__sagac_dispatch_{}", snake);
+    let config = format_ident!("__sagac_config_{}", snake);
+    let request = &names.request;
+    let results = &names.results;
+    let service_name = lit(&service.name);
+    let saga_name = lit(&saga.name);
+    let id_field = lit(&saga.root.id_field);
+
+    // The idempotency pre-check renders the root's partition key from the
+    // request, which it can only do when the request has every field.
+    let root_pk = &saga.root_entity().pk;
+    let renderable = root_pk
+        .fields()
+        .all(|f| saga.request.iter().any(|r| r.name == f));
+    let root_pk = if renderable {
+        let text = lit(&root_pk.to_string());
+        quote!(::sagac_runtime::KeyTemplate::parse(#text).ok())
+    } else {
+        quote!(::std::option::Option::None)
+    };
+
+    let description = match &service.description {
+        Some(d) => format!(": {}", d.trim()),
+        None => ".".to_owned(),
+    };
+    let trait_doc = doc_attr(&format!(
+        "The `{}` service of the `{}` saga{description}\n\nImplement one method per action and compensation; \
+         the state machine calls them through [`{run}`] (under the Lambda runtime), and [`{dispatch}`] calls \
+         them anywhere. Methods may be written as `async fn`; their futures must be `Send`.",
+        service.name, saga.name
+    ));
+
+    let methods = service.actions.iter().map(|action| {
+        let method = ident(&action.name);
+        let command = format_ident!("{}Command", action.state);
+        let error = format_ident!("{}Error", action.state);
+        let output = output_type(action);
+        let text = if action.compensation {
+            let returns = if action.result.is_some() {
+                format!(" Returns what it undid, or `None` when `{}` had left nothing to undo.", action.step)
+            } else {
+                String::new()
+            };
+            format!(
+                "The compensation `{}` of the step `{}`. It must be idempotent and treat \"nothing to undo\" as \
+                 success.{returns}",
+                action.state, action.step
+            )
+        } else {
+            let returns = match &action.result {
+                Some(entity) => format!(" Returns the [`{entity}`] it wrote, stored at `results.{}.output`.", action.state),
+                None => String::new(),
+            };
+            format!("The step `{}`.{returns}", action.state)
+        };
+        let mut text = text;
+        if let Some(event) = &action.emits {
+            text.push_str(&format!(" Emits [`{event}`]."));
+        }
+        let doc = doc_attr(&text);
+        quote! {
+            #doc
+            fn #method(&self, command: #command)
+                -> impl ::std::future::Future<Output = ::std::result::Result<#output, #error>> + ::std::marker::Send;
+        }
+    });
+
+    let arms = service.actions.iter().map(|action| {
+        let state = lit(&action.state);
+        let method = ident(&action.name);
+        let command = format_ident!("{}Command", action.state);
+        let extra = if action.compensation {
+            action.result.as_ref().map(|_| {
+                let pointer = lit(&format!("/results/{}/output", action.step));
+                let path = lit(&format!("results.{}.output", action.step));
+                quote! {
+                    step_output: ::sagac_runtime::context::decode_field(
+                        payload.pointer(#pointer).unwrap_or(&::serde_json::Value::Null),
+                        #path,
+                    )?,
+                }
+            })
+        } else {
+            Some(quote!(results: #results::from_payload(&payload)?,))
+        };
+        quote! {
+            #state => {
+                let command = #command {
+                    request: #request::from_payload(&payload)?,
+                    #extra
+                    context,
+                };
+                let output = service.#method(command).await.map_err(::sagac_runtime::SagaError::from)?;
+                __sagac_output(&output)
+            }
+        }
+    });
+    let states: Vec<String> = service
+        .actions
+        .iter()
+        .map(|a| format!("`{}`", a.state))
+        .collect();
+    let unknown = lit(&format!(
+        "`{{other}}` is not a state of the `{}` service, which handles {}",
+        service.name,
+        states.join(", ")
+    ));
+
+    let handler_doc = doc_attr(&format!(
+        "The [`StepHandler`](sagac_runtime::StepHandler) of the `{}` service: decodes a step invocation and \
+         calls the [`{trait_name}`] method its `State.Name` selects. [`{run}`] runs it under the Lambda runtime; \
+         [`invoke_step`](sagac_runtime::invoke_step) runs it with the runtime's logs, metrics and idempotency \
+         pre-check anywhere else.",
+        service.name
+    ));
+    let dispatch_doc = doc_attr(&format!(
+        "Runs one invocation of the `{}` service without the Lambda runtime (tests, local runs): decodes the \
+         payload (the Step Functions context object merged with the state input), calls the method `State.Name` \
+         selects, and encodes its output.\n\n# Errors\n\nA business error under its spec name, \
+         `TransientError`, or `Saga.InvalidPayload` when the payload cannot be decoded (the service never runs).",
+        service.name
+    ));
+    let run_doc = doc_attr(&format!(
+        "Serves the `{}` service under the Lambda runtime, in the caller's Tokio runtime. `make` builds the \
+         service from the DynamoDB store, which is created once from the environment (`TABLE_NAME`, \
+         `AWS_ENDPOINT_URL*`).\n\n# Errors\n\nWhen the store cannot be configured or the Lambda runtime fails.",
+        service.name
+    ));
+    let serve_doc = doc_attr(&format!(
+        "The whole `main` of the `{}` service's Lambda: [`{run}`] on a single-threaded Tokio runtime.\n\n\
+         # Errors\n\nWhen the store cannot be configured or the Lambda runtime fails.",
+        service.name
+    ));
+
+    quote! {
+        #trait_doc
+        #[allow(dead_code)]
+        pub trait #trait_name: ::std::marker::Send + ::std::marker::Sync {
+            #(#methods)*
+        }
+
+        #[allow(dead_code)]
+        fn #config() -> ::sagac_runtime::ServiceConfig {
+            ::sagac_runtime::ServiceConfig {
+                service: ::std::string::String::from(#service_name),
+                saga: ::std::string::String::from(#saga_name),
+                saga_id_field: ::std::string::String::from(#id_field),
+                root_pk: #root_pk,
+            }
+        }
+
+        #[allow(dead_code)]
+        async fn #inner<S: #trait_name>(
+            service: &S,
+            context: ::sagac_runtime::StepContext,
+            payload: ::serde_json::Value,
+        ) -> ::std::result::Result<::serde_json::Value, ::sagac_runtime::SagaError> {
+            let state = ::std::clone::Clone::clone(&context.state_name);
+            match state.as_str() {
+                #(#arms)*
+                other => ::std::result::Result::Err(::sagac_runtime::SagaError::invalid_payload(
+                    "State.Name",
+                    ::std::format!(#unknown),
+                )),
+            }
+        }
+
+        #handler_doc
+        #[derive(Debug, Clone)]
+        #[allow(dead_code)]
+        pub struct #handler<S> {
+            service: S,
+        }
+
+        #[allow(dead_code)]
+        impl<S: #trait_name> #handler<S> {
+            /// A handler over `service`.
+            pub fn new(service: S) -> Self {
+                #handler { service }
+            }
+
+            /// The service.
+            pub fn service(&self) -> &S {
+                &self.service
+            }
+
+            /// The glue's configuration: service and saga names, the saga id field, and the root's
+            /// partition key template (for the idempotency pre-check).
+            pub fn config(&self) -> ::sagac_runtime::ServiceConfig {
+                #config()
+            }
+        }
+
+        impl<S: #trait_name> ::sagac_runtime::StepHandler for #handler<S> {
+            fn handle(
+                &self,
+                step: ::sagac_runtime::Step,
+            ) -> ::sagac_runtime::BoxFuture<'_, ::std::result::Result<::serde_json::Value, ::sagac_runtime::SagaError>> {
+                ::std::boxed::Box::pin(#inner(&self.service, step.context, step.payload))
+            }
+        }
+
+        #dispatch_doc
+        #[allow(dead_code)]
+        pub async fn #dispatch<S: #trait_name>(
+            service: &S,
+            payload: ::serde_json::Value,
+        ) -> ::std::result::Result<::serde_json::Value, ::sagac_runtime::SagaError> {
+            let context = ::sagac_runtime::StepContext::from_payload(&payload, #id_field)?;
+            #inner(service, context, payload).await
+        }
+
+        #run_doc
+        #[allow(dead_code)]
+        pub async fn #run<S, M>(make: M) -> ::std::result::Result<(), ::std::boxed::Box<dyn ::std::error::Error + ::std::marker::Send + ::std::marker::Sync>>
+        where
+            S: #trait_name + 'static,
+            M: ::std::ops::FnOnce(::std::sync::Arc<dyn ::sagac_runtime::Store>) -> S,
+        {
+            ::sagac_runtime::run_service(#config(), move |store| #handler::new(make(store))).await
+        }
+
+        #serve_doc
+        #[allow(dead_code)]
+        pub fn #serve<S, M>(make: M) -> ::std::result::Result<(), ::std::boxed::Box<dyn ::std::error::Error + ::std::marker::Send + ::std::marker::Sync>>
+        where
+            S: #trait_name + 'static,
+            M: ::std::ops::FnOnce(::std::sync::Arc<dyn ::sagac_runtime::Store>) -> S,
+        {
+            ::sagac_runtime::serve(#config(), move |store| #handler::new(make(store)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(error_variant("NoSeatsAvailable"), "NoSeatsAvailable");
+        assert_eq!(error_variant("Payment.Declined"), "PaymentDeclined");
+        assert_eq!(error_variant("HTTP_TIMEOUT"), "HttpTimeout");
+        assert_eq!(index_snake("GSI1"), "gsi1");
+        assert_eq!(index_snake("ByStatus"), "by_status");
+        assert_eq!(index_snake("by-date"), "by_date");
+        assert_eq!(service_snake("credit-check"), "credit_check");
+        assert_eq!(ident("type").to_string(), "r#type");
+        assert_eq!(ident("self").to_string(), "self_");
+    }
+
+    #[test]
+    fn support_parses() {
+        assert!(!TokenStream::from_str(SUPPORT).unwrap().is_empty());
+    }
+
+    fn compile(name: &str, text: &str) -> Saga {
+        crate::compile(&crate::source::SourceFile::new(name, text))
+            .unwrap_or_else(|d| panic!("{name}: {d:?}"))
+    }
+
+    fn pretty(tokens: TokenStream) -> String {
+        prettyplease::unparse(&syn::parse2(tokens).expect("generated code parses as a file"))
+    }
+
+    /// The generated code of the reference spec, for the flight service:
+    /// what a service author reads. The trybuild pass tests of
+    /// `sagac-macros` prove that it compiles.
+    #[test]
+    fn trip_flight_snapshot() {
+        let saga = compile(
+            "trip.saga.yaml",
+            include_str!("../../../../spec/trip.saga.yaml"),
+        );
+        let code = pretty(emit(&saga, Some("flight")).unwrap());
+        insta::assert_snapshot!("trip_flight", code);
+    }
+
+    #[test]
+    fn output_is_deterministic_and_selects_services() {
+        let saga = compile(
+            "trip.saga.yaml",
+            include_str!("../../../../spec/trip.saga.yaml"),
+        );
+        let all = emit(&saga, None).unwrap().to_string();
+        assert_eq!(all, emit(&saga, None).unwrap().to_string());
+        for service in ["FlightService", "HotelService", "PaymentService"] {
+            assert!(all.contains(service), "{service}");
+        }
+        let flight = emit(&saga, Some("flight")).unwrap().to_string();
+        assert!(flight.contains("FlightService") && !flight.contains("HotelService"));
+        assert_eq!(
+            emit(&saga, Some("hotell")).unwrap_err(),
+            RustError::UnknownService {
+                name: "hotell".into(),
+                known: vec!["flight".into(), "hotel".into(), "payment".into()],
+            }
+        );
+    }
+
+    #[test]
+    fn colliding_names_are_reported() {
+        let mut saga = compile(
+            "trip.saga.yaml",
+            include_str!("../../../../spec/trip.saga.yaml"),
+        );
+        saga.events[0].name = "Trip".into();
+        let error = emit(&saga, None).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "entity `Trip` and event `Trip` would both be the Rust item `Trip`; rename one of them in the spec"
+        );
+    }
+}
