@@ -16,10 +16,18 @@ fuzz_target!(|data: &[u8]| {
     if !data.is_empty() {
         for d in &diagnostics {
             // Only the size limit is reported without a position.
-            assert!(d.span.is_some() || d.code == Code::TooLarge, "{} without a position", d.code.as_str());
+            assert!(
+                d.span.is_some() || d.code == Code::TooLarge,
+                "{} without a position",
+                d.code.as_str()
+            );
         }
     }
     let rendered = sagac_core::diagnostic::render(&file, &diagnostics);
     let positioned = diagnostics.iter().filter(|d| d.span.is_some()).count();
-    assert_eq!(rendered.matches("┌─").count(), positioned, "a span did not render:\n{rendered}");
+    assert_eq!(
+        rendered.matches("┌─").count(),
+        positioned,
+        "a span did not render:\n{rendered}"
+    );
 });

@@ -261,7 +261,9 @@ fn convert(root: &Node, error: &ValidationError<'_>, out: &mut Vec<Diagnostic>) 
                     code,
                     node.span,
                     match code {
-                        Code::InvalidDuration => format!("`{found}` is not a duration (in {})", where_(&path)),
+                        Code::InvalidDuration => {
+                            format!("`{found}` is not a duration (in {})", where_(&path))
+                        }
                         _ if pattern == TYPE_NAME_PATTERN => {
                             format!("`{found}` is not a field type (in {})", where_(&path))
                         }

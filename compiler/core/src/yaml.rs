@@ -160,6 +160,9 @@ pub fn parse(text: &str) -> Result<Node, Vec<Diagnostic>> {
 
 /// Checks that raw bytes are UTF-8 text without NUL bytes, and returns the
 /// text, or a diagnostic whose span points at the first offending byte.
+// The error is rare and moves straight into the diagnostics list; boxing it
+// would only add an allocation to the caller.
+#[allow(clippy::result_large_err)]
 pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
     if bytes.len() > MAX_BYTES {
         return Err(Diagnostic::new(
@@ -620,15 +623,15 @@ fn resolve_plain(text: &str) -> Value {
             return Value::Float(f);
         }
     }
-    if let Some(hex) = text.strip_prefix("0x") {
-        if let Ok(i) = i64::from_str_radix(hex, 16) {
-            return Value::Int(i);
-        }
+    if let Some(hex) = text.strip_prefix("0x")
+        && let Ok(i) = i64::from_str_radix(hex, 16)
+    {
+        return Value::Int(i);
     }
-    if let Some(oct) = text.strip_prefix("0o") {
-        if let Ok(i) = i64::from_str_radix(oct, 8) {
-            return Value::Int(i);
-        }
+    if let Some(oct) = text.strip_prefix("0o")
+        && let Ok(i) = i64::from_str_radix(oct, 8)
+    {
+        return Value::Int(i);
     }
     let looks_numeric = bytes
         .first()
@@ -637,10 +640,8 @@ fn resolve_plain(text: &str) -> Value {
             .iter()
             .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
         && bytes.iter().any(|b| b.is_ascii_digit());
-    if looks_numeric {
-        if let Ok(f) = text.parse::<f64>() {
-            return Value::Float(f);
-        }
+    if looks_numeric && let Ok(f) = text.parse::<f64>() {
+        return Value::Float(f);
     }
     Value::Str(text.to_owned())
 }

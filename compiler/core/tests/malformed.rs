@@ -62,13 +62,17 @@ fn yaml_bomb() {
         bomb += &format!("{next}: &{next} [{items}]\n");
     }
     let (line, _) = positioned(bomb.as_bytes(), Code::AliasLimit);
-    assert!(line > 1, "the caret points at the alias that crosses the limit");
+    assert!(
+        line > 1,
+        "the caret points at the alias that crosses the limit"
+    );
 }
 
 #[test]
 fn yaml_bomb_of_mappings() {
     // The same attack through mappings and merge keys.
-    let mut bomb = String::from("a0: &a0 {k0: 1, k1: 1, k2: 1, k3: 1, k4: 1, k5: 1, k6: 1, k7: 1}\n");
+    let mut bomb =
+        String::from("a0: &a0 {k0: 1, k1: 1, k2: 1, k3: 1, k4: 1, k5: 1, k6: 1, k7: 1}\n");
     for i in 1..10 {
         let entries: Vec<String> = (0..8).map(|k| format!("k{k}: *a{}", i - 1)).collect();
         bomb += &format!("a{i}: &a{i} {{{}}}\n", entries.join(", "));
@@ -91,7 +95,9 @@ fn deep_block_nesting() {
     positioned(deep.as_bytes(), Code::TooDeep);
     // Indented block mappings grow quadratically, so 10,000 levels would be
     // over the size limit; 1,000 are enough to cross the depth limit.
-    let deep: String = (0..1_000).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+    let deep: String = (0..1_000)
+        .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+        .collect();
     positioned(deep.as_bytes(), Code::TooDeep);
 }
 
@@ -118,7 +124,11 @@ fn just_under_the_size_limit_is_read() {
     text.push_str(&"x".repeat(MAX_BYTES - text.len()));
     let start = Instant::now();
     let result = sagac_core::compile_bytes("input.saga.yaml", text.as_bytes());
-    assert!(start.elapsed() < HANG_GUARD * 5, "took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < HANG_GUARD * 5,
+        "took {:?}",
+        start.elapsed()
+    );
     assert!(result.is_ok());
 }
 
@@ -128,7 +138,10 @@ fn non_utf8() {
     let at = REFERENCE.find("TripSagaTable").expect("table name");
     bytes[at] = 0xE9;
     let (line, column) = positioned(&bytes, Code::NotText);
-    assert_eq!((line, column), sagac_core::source::SourceFile::new("x", REFERENCE).line_col(at));
+    assert_eq!(
+        (line, column),
+        sagac_core::source::SourceFile::new("x", REFERENCE).line_col(at)
+    );
 }
 
 #[test]
@@ -161,13 +174,20 @@ fn empty_input() {
 fn several_documents() {
     let two = format!("{REFERENCE}---\n{REFERENCE}");
     let line = REFERENCE.lines().count() + 1;
-    assert_eq!(positioned(two.as_bytes(), Code::MultipleDocuments), (line, 1));
+    assert_eq!(
+        positioned(two.as_bytes(), Code::MultipleDocuments),
+        (line, 1)
+    );
 }
 
 #[test]
 fn duplicate_keys() {
     let text = REFERENCE.replacen("timeout: 15m\n", "timeout: 15m\ntimeout: 30m\n", 1);
-    let line = REFERENCE.lines().position(|l| l == "timeout: 15m").expect("saga timeout") + 2;
+    let line = REFERENCE
+        .lines()
+        .position(|l| l == "timeout: 15m")
+        .expect("saga timeout")
+        + 2;
     assert_eq!(positioned(text.as_bytes(), Code::DuplicateKey), (line, 1));
 }
 
@@ -180,14 +200,26 @@ fn custom_tags_and_complex_keys() {
 
 #[test]
 fn yaml_syntax_errors_have_positions() {
-    for text in ["sagac: [1, 2\n", "a: 'unclosed\n", "a:\n\t- b\n", "a: b: c\n", "- a\nb: c\n", "a: *missing\n"] {
+    for text in [
+        "sagac: [1, 2\n",
+        "a: 'unclosed\n",
+        "a:\n\t- b\n",
+        "a: b: c\n",
+        "- a\nb: c\n",
+        "a: *missing\n",
+    ] {
         positioned(text.as_bytes(), Code::YamlSyntax);
     }
 }
 
 #[test]
 fn wrong_top_level_shapes() {
-    for text in ["just a string\n", "- a list\n- of things\n", "42\n", "true\n"] {
+    for text in [
+        "just a string\n",
+        "- a list\n- of things\n",
+        "42\n",
+        "true\n",
+    ] {
         positioned(text.as_bytes(), Code::WrongType);
     }
 }
