@@ -3,10 +3,14 @@
 //! them, so output is deterministic by construction: same spec, same bytes.
 
 pub mod asl;
+pub mod cfn;
+pub mod dashboard;
 pub mod rust;
 pub mod diagram;
 pub mod mock;
+pub mod pipeline;
 pub mod sample;
+pub mod schemas;
 
 use crate::ir::Saga;
 
@@ -27,6 +31,10 @@ pub fn build(saga: &Saga) -> Vec<OutputFile> {
     files.extend(mock::emit(saga));
     files.extend(sample::emit(saga));
     files.extend(diagram::emit(saga));
+    files.extend(cfn::emit(saga));
+    files.extend(pipeline::emit(saga));
+    files.extend(dashboard::emit(saga));
+    files.extend(schemas::emit(saga));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
 }
