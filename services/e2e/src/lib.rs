@@ -1,10 +1,25 @@
 //! The travel saga end to end, and the local tools around the three
 //! service binaries.
 //!
-//! The library has what the end-to-end test (`tests/saga.rs`), the local
-//! tool (`trip-local`) and the benchmark (`scripts/bench-services.sh`)
-//! share: loading the services' demo catalogues into a table.
+//! - [`machine`]: the saga's state machine replayed in Rust: the order in
+//!   which the generated definition calls the services, the payloads it
+//!   sends, the retries and compensations it runs, and the root writes it
+//!   makes itself.
+//! - [`lambdas`]: the services run in process (the generated handlers
+//!   through the runtime's `invoke_step`) or as the real binaries behind
+//!   fake Lambda Runtime APIs.
+//! - [`seed_demo`]: the services' demo catalogues, for local runs and the
+//!   benchmark.
+//!
+//! `tests/saga.rs` runs the happy path and every failure path both ways
+//! against moto and checks the table afterwards; `tests/duplicates.rs`
+//! delivers each step twice at once; the `trip-local` binary prepares a
+//! table and the `lambda-bench` binary times the service binaries
+//! (`scripts/bench-services.sh`).
 #![deny(missing_docs)]
+
+pub mod lambdas;
+pub mod machine;
 
 use sagac_runtime::store::{Store, StoreError};
 

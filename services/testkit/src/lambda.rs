@@ -368,8 +368,14 @@ impl LambdaProcess {
             .env("AWS_LAMBDA_FUNCTION_NAME", function_name)
             .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{function_name}"))
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "2025/03/01/[1]0123456789abcdef")
+            .env(
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{function_name}"),
+            )
+            .env(
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                "2025/03/01/[1]0123456789abcdef",
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());

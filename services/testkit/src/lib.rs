@@ -323,9 +323,10 @@ impl Execution {
         )
     }
 
-    /// The payload of an invocation of `state` (attempt `retry_count`).
-    pub fn payload(&self, state: &str, retry_count: u32) -> Value {
-        let mut payload = json!({
+    /// The context object (`$$`) of an invocation of `state`, attempt
+    /// `retry_count`: `Execution`, `State`, `StateMachine`.
+    pub fn context(&self, state: &str, retry_count: u32) -> Value {
+        json!({
             "Execution": {
                 "Id": self.arn(),
                 "Input": {"request": self.request},
@@ -342,14 +343,23 @@ impl Execution {
             "StateMachine": {
                 "Id": format!("arn:aws:states:us-east-1:123456789012:stateMachine:{SAGA}"),
                 "Name": SAGA
-            },
-            "request": self.request,
-            "results": self.results,
-        });
+            }
+        })
+    }
+
+    /// The state input: `request`, `results`, and `error` if any.
+    pub fn input(&self) -> Value {
+        let mut input = json!({"request": self.request, "results": self.results});
         if let Some(error) = &self.error {
-            payload["error"] = error.clone();
+            input["error"] = error.clone();
         }
-        payload
+        input
+    }
+
+    /// The payload of an invocation of `state` (attempt `retry_count`):
+    /// `States.JsonMerge($$, $, false)`.
+    pub fn payload(&self, state: &str, retry_count: u32) -> Value {
+        json_merge(self.context(state, retry_count), self.input())
     }
 
     /// Records a step's output where the state machine puts it,
@@ -363,6 +373,20 @@ impl Execution {
     /// as a `Catch` with `ResultPath: $.error` does.
     pub fn fail(&mut self, error: &str, cause: &str) {
         self.error = Some(json!({"Error": error, "Cause": cause}));
+    }
+}
+
+/// `States.JsonMerge(a, b, false)`: the keys of both objects, `b`'s value
+/// where both have one (a shallow merge).
+pub fn json_merge(a: Value, b: Value) -> Value {
+    match (a, b) {
+        (Value::Object(mut a), Value::Object(b)) => {
+            for (k, v) in b {
+                a.insert(k, v);
+            }
+            Value::Object(a)
+        }
+        (_, b) => b,
     }
 }
 
@@ -389,7 +413,11 @@ pub fn diff(before: &[Item], after: &[Item]) -> (Vec<Item>, Vec<(String, String)
         .filter(|i| old.get(&key(i)) != Some(i))
         .cloned()
         .collect();
-    let removed = old.keys().filter(|k| !new.contains_key(*k)).cloned().collect();
+    let removed = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .cloned()
+        .collect();
     (changed, removed)
 }
 
@@ -399,4 +427,139 @@ pub fn sort_keys(items: &[Item]) -> Vec<String> {
         .iter()
         .map(|i| i["SK"].as_str().unwrap_or_default().to_owned())
         .collect()
+}
+
+/// Payloads of `state` that the state machine could never have sent, each
+/// with what is wrong with it: every service must answer each with
+/// `Saga.InvalidPayload` and write nothing. `other_state` is a state of
+/// another service.
+pub fn malformed(state: &str, other_state: &str) -> Vec<(&'static str, Value)> {
+    let good = Execution::new(request("trip-0001")).payload(state, 0);
+    let with = |pointer: &str, value: Value| {
+        let mut p = good.clone();
+        *p.pointer_mut(pointer).expect("a pointer into the payload") = value;
+        p
+    };
+    let without = |field: &str| {
+        let mut p = good.clone();
+        if let Some(request) = p["request"].as_object_mut() {
+            request.remove(field);
+        }
+        p
+    };
+    vec![
+        ("not an object", json!(state)),
+        (
+            "no context object",
+            json!({"request": request("trip-0001")}),
+        ),
+        ("no state name", with("/State", json!({}))),
+        (
+            "a request that is not an object",
+            with("/request", json!([1, 2])),
+        ),
+        ("no trip id", without("trip_id")),
+        ("an empty trip id", with("/request/trip_id", json!(""))),
+        ("no depart_on", without("depart_on")),
+        ("seats not a number", with("/request/seats", json!("two"))),
+        ("rooms not a number", with("/request/rooms", json!(1.5))),
+        (
+            "an amount that is not one",
+            with("/request/amount", json!("lots")),
+        ),
+        (
+            "another service's state",
+            with("/State/Name", json!(other_state)),
+        ),
+        ("an unknown state", with("/State/Name", json!("BookTaxi"))),
+        (
+            "a results entry of the wrong shape",
+            with("/results", json!({"ReserveFlight": {"output": 7}})),
+        ),
+        ("an error that is not one", {
+            let mut p = good.clone();
+            p["error"] = json!("NoRoomsAvailable");
+            p
+        }),
+    ]
+}
+
+/// An error answer of an AWS JSON-protocol API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The exception's name, e.g. `TransactionCanceledException` (the
+    /// part of `__type` after `#`).
+    pub code: String,
+    /// Its message.
+    pub message: String,
+}
+
+/// Calls DynamoDB's JSON API on the test server with `body` as it is, the
+/// way a Step Functions `aws-sdk:dynamodb:*` task does: `operation` is the
+/// API action (`TransactWriteItems`), `body` the request in DynamoDB JSON.
+pub async fn dynamodb_call(operation: &str, body: &Value) -> Result<Value, ApiError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let authority = endpoint()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let body = body.to_string();
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {authority}\r\nX-Amz-Target: DynamoDB_20120810.{operation}\r\n\
+         Content-Type: application/x-amz-json-1.0\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=testing/20250301/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(&authority)
+        .await
+        .expect("connect to the test server");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("send the request");
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .await
+        .expect("read the response");
+    let text = String::from_utf8_lossy(&response);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    let value: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    if head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200") {
+        return Ok(value);
+    }
+    let code = value["__type"]
+        .as_str()
+        .map(|t| t.rsplit('#').next().unwrap_or(t).to_owned())
+        .unwrap_or_else(|| head.lines().next().unwrap_or_default().to_owned());
+    let message = value["message"]
+        .as_str()
+        .or_else(|| value["Message"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    Err(ApiError { code, message })
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = rest[n..].trim_start_matches("\r\n");
+    }
+    out
 }

@@ -1,0 +1,179 @@
+//! The two ways of running the services' Lambdas for [`crate::machine`]:
+//! [`InProcess`] (the generated handlers through `sagac_runtime::invoke_step`,
+//! exactly what each binary runs per event) and [`Binaries`] (the real
+//! `flight`, `hotel` and `payment` processes behind fake Lambda Runtime
+//! APIs).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use flight::adapters::DynamoFlightRepository;
+use flight::handlers::{Flight, FlightHandler};
+use hotel::adapters::DynamoHotelRepository;
+use hotel::handlers::{Hotel, HotelHandler};
+use payment::adapters::DynamoPaymentRepository;
+use payment::handlers::{Payment, PaymentHandler};
+use sagac_runtime::store::Store;
+use sagac_runtime::{SagaError, invoke_step};
+use serde_json::Value;
+use trip_testkit::lambda::{FakeRuntime, LambdaProcess, Outcome, service_env};
+
+use crate::machine::{Failure, Lambdas, Service};
+
+impl From<SagaError> for Failure {
+    fn from(error: SagaError) -> Self {
+        Failure {
+            error: error.error_name().to_owned(),
+            cause: error.message(),
+        }
+    }
+}
+
+/// The three services in this process, over one store.
+pub struct InProcess {
+    store: Arc<dyn Store>,
+    flight: FlightHandler<Flight<DynamoFlightRepository>>,
+    hotel: HotelHandler<Hotel<DynamoHotelRepository>>,
+    payment: PaymentHandler<Payment<DynamoPaymentRepository>>,
+}
+
+impl InProcess {
+    /// The services over `store`, as each binary builds them at init.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        InProcess {
+            flight: FlightHandler::new(Flight::new(DynamoFlightRepository::new(Arc::clone(
+                &store,
+            )))),
+            hotel: HotelHandler::new(Hotel::new(DynamoHotelRepository::new(Arc::clone(&store)))),
+            payment: PaymentHandler::new(Payment::new(DynamoPaymentRepository::new(Arc::clone(
+                &store,
+            )))),
+            store,
+        }
+    }
+}
+
+impl Lambdas for InProcess {
+    async fn invoke(&self, service: Service, payload: Value) -> Result<Value, Failure> {
+        let store = Some(self.store.as_ref());
+        let outcome = match service {
+            Service::Flight => {
+                invoke_step(&self.flight.config(), store, &self.flight, payload).await
+            }
+            Service::Hotel => invoke_step(&self.hotel.config(), store, &self.hotel, payload).await,
+            Service::Payment => {
+                invoke_step(&self.payment.config(), store, &self.payment, payload).await
+            }
+        };
+        outcome.map_err(Failure::from)
+    }
+}
+
+/// The three service binaries, each running against its own fake Runtime
+/// API; killed on drop.
+pub struct Binaries {
+    // The process first: it is killed before its runtime goes away.
+    running: HashMap<Service, (LambdaProcess, FakeRuntime)>,
+}
+
+impl Binaries {
+    /// Starts every service's binary (`binaries[service]`) against the
+    /// table `table` on the test server, and waits for each to finish its
+    /// init.
+    pub fn start(binaries: &HashMap<Service, PathBuf>, table: &str) -> Binaries {
+        let env = service_env(table);
+        let mut running = HashMap::new();
+        for service in Service::ALL {
+            let runtime = FakeRuntime::start();
+            let process = LambdaProcess::spawn(
+                &binaries[&service],
+                &runtime,
+                &format!("TripBooking-{}", service.name()),
+                &env,
+            );
+            assert!(
+                runtime
+                    .wait_for_first_poll(Duration::from_secs(30))
+                    .is_some(),
+                "the {} binary never asked for an event",
+                service.name()
+            );
+            running.insert(service, (process, runtime));
+        }
+        Binaries { running }
+    }
+}
+
+impl Lambdas for Binaries {
+    async fn invoke(&self, service: Service, payload: Value) -> Result<Value, Failure> {
+        let (_, runtime) = &self.running[&service];
+        match runtime.invoke(payload, Duration::from_secs(30)).outcome {
+            Outcome::Response(value) => Ok(value),
+            Outcome::Error(error) => Err(Failure {
+                error: error["errorType"].as_str().unwrap_or_default().to_owned(),
+                cause: error["errorMessage"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            }),
+        }
+    }
+}
+
+/// Builds the three service binaries with the Cargo that built this crate,
+/// in the profile of the running executable (`release` if it lives under a
+/// `release` directory, `dev` otherwise), and returns their paths.
+///
+/// Cargo no longer holds its build lock while tests run, so a test may
+/// call this; the build is a no-op when the binaries are up to date.
+pub fn build_binaries() -> HashMap<Service, PathBuf> {
+    let release = std::env::current_exe()
+        .ok()
+        .is_some_and(|exe| exe.components().any(|c| c.as_os_str() == "release"));
+    let mut command = Command::new(env!("CARGO"));
+    command
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .args([
+            "build",
+            "--bins",
+            "--message-format=json-render-diagnostics",
+        ]);
+    for service in Service::ALL {
+        command.args(["-p", service.name()]);
+    }
+    if release {
+        command.arg("--release");
+    }
+    let output = command.output().expect("run cargo build");
+    assert!(
+        output.status.success(),
+        "cargo build of the service binaries failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut binaries = HashMap::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let (Some(name), Some(executable)) = (
+            message.pointer("/target/name").and_then(Value::as_str),
+            message.get("executable").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        if let Some(service) = Service::ALL.into_iter().find(|s| s.name() == name) {
+            binaries.insert(service, PathBuf::from(executable));
+        }
+    }
+    for service in Service::ALL {
+        assert!(
+            binaries.contains_key(&service),
+            "cargo built no `{}` binary",
+            service.name()
+        );
+    }
+    binaries
+}

@@ -1,0 +1,355 @@
+//! The hotel service against a DynamoDB-wire server (moto_server, see
+//! `trip_testkit::endpoint`): the generated handler over the DynamoDB
+//! adapter, driven through `sagac_runtime::invoke_step` (what the Lambda
+//! binary runs for each event), and the binary itself behind a fake Lambda
+//! Runtime API.
+//!
+//! Two deliveries of one event at the same time are tested over the memory
+//! store (`services/e2e/tests/duplicates.rs`), not here: moto's
+//! `TransactWriteItems` is not isolated from concurrent requests (it
+//! snapshots the table, writes item by item, and on a failed condition
+//! restores the snapshot, which can undo part of a concurrent transaction),
+//! so a race on moto says nothing about DynamoDB.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hotel::adapters::{DynamoHotelRepository, night_key, seed_nights};
+use hotel::domain::{
+    Date, HotelBooking, HotelCode, HotelCommit, HotelRepository, RepositoryError, RoomInventory,
+    TripId,
+};
+use hotel::handlers::{Hotel, HotelHandler, dispatch_hotel};
+use sagac_runtime::store::{DynamoStore, OUTBOX_PREFIX, Store, Update, WriteOp};
+use sagac_runtime::{ServiceConfig, invoke_step};
+use serde_json::{Value, json};
+use trip_testkit::lambda::{FakeRuntime, LambdaProcess, Outcome, service_env};
+use trip_testkit::{Execution, diff, request, scan, sort_keys, table, with_sk_prefix};
+
+const NIGHTS: [&str; 4] = ["2025-04-01", "2025-04-02", "2025-04-03", "2025-04-04"];
+
+fn louvre() -> HotelCode {
+    HotelCode::new("PAR-LOUVRE").unwrap()
+}
+
+struct Setup {
+    store: Arc<DynamoStore>,
+    handler: HotelHandler<Hotel<DynamoHotelRepository>>,
+    config: ServiceConfig,
+}
+
+/// PAR-LOUVRE with `rooms` rooms a night at 240.00 on the nights of the
+/// test trip (2025-04-01 to 2025-04-05), except `rooms_on_03` on the third.
+async fn setup(rooms: u32, rooms_on_03: u32) -> Setup {
+    let store = Arc::new(table().await);
+    let nights: Vec<RoomInventory> = NIGHTS
+        .iter()
+        .map(|night| {
+            let capacity = if *night == "2025-04-03" {
+                rooms_on_03
+            } else {
+                rooms
+            };
+            RoomInventory::new(
+                louvre(),
+                night.parse().unwrap(),
+                capacity,
+                "240.00".parse().unwrap(),
+            )
+        })
+        .collect();
+    seed_nights(store.as_ref(), &nights).await.unwrap();
+    let shared: Arc<dyn Store> = store.clone();
+    let handler = HotelHandler::new(Hotel::new(DynamoHotelRepository::new(shared)));
+    let config = handler.config();
+    Setup {
+        store,
+        handler,
+        config,
+    }
+}
+
+impl Setup {
+    async fn invoke(&self, payload: Value) -> Result<Value, sagac_runtime::SagaError> {
+        invoke_step(
+            &self.config,
+            Some(self.store.as_ref()),
+            &self.handler,
+            payload,
+        )
+        .await
+    }
+
+    async fn holds(&self) -> Vec<Value> {
+        let mut holds = Vec::new();
+        for night in NIGHTS {
+            let item = self
+                .store
+                .get(&night_key(&louvre(), night.parse().unwrap()))
+                .await
+                .unwrap()
+                .unwrap();
+            holds.push(item["holds"].clone());
+        }
+        holds
+    }
+}
+
+#[tokio::test]
+async fn reserve_and_cancel_each_write_entity_and_outbox_in_one_transaction() {
+    let s = setup(5, 5).await;
+    let mut execution = Execution::new(request("trip-0001"));
+    execution.record(
+        "ReserveFlight",
+        json!({
+            "trip_id": "trip-0001", "flight_id": "FR-trip-0001", "flight_number": "NH203",
+            "depart_on": "2025-04-01", "return_on": "2025-04-05", "seats": 2,
+            "price": "2401.00", "status": "RESERVED"
+        }),
+    );
+
+    let before = scan(&s.store).await;
+    let booked = s
+        .invoke(execution.payload("ReserveHotel", 0))
+        .await
+        .unwrap();
+    assert_eq!(
+        booked,
+        json!({
+            "trip_id": "trip-0001", "hotel_id": "HB-trip-0001", "hotel_code": "PAR-LOUVRE",
+            "check_in": "2025-04-01", "check_out": "2025-04-05", "rooms": 1,
+            "price": "960.00", "status": "RESERVED"
+        })
+    );
+    let (changed, removed) = diff(&before, &scan(&s.store).await);
+    assert!(removed.is_empty());
+    // Four nights, and under the trip: the booking, the idempotency record
+    // and one outbox event.
+    assert_eq!(
+        sort_keys(&changed)[..6],
+        [
+            "NIGHT#2025-04-01",
+            "NIGHT#2025-04-02",
+            "NIGHT#2025-04-03",
+            "NIGHT#2025-04-04",
+            "HOTEL#HB-trip-0001",
+            "IDEMPOTENCY#trip-0001#ReserveHotel",
+        ]
+    );
+    assert_eq!(changed.len(), 7);
+    assert!(
+        changed[6]["SK"]
+            .as_str()
+            .unwrap()
+            .starts_with(OUTBOX_PREFIX)
+    );
+    assert_eq!(changed[6]["event_type"], json!("HotelReserved"));
+    assert_eq!(changed[6]["payload"], booked);
+    assert_eq!(changed[4]["GSI1PK"], json!("HOTEL#PAR-LOUVRE"));
+    assert_eq!(changed[4]["GSI1SK"], json!("CHECKIN#2025-04-01"));
+    assert_eq!(s.holds().await, vec![json!({"trip-0001": 1}); 4]);
+
+    // Payment failed: CancelHotel runs with the booking in `results`.
+    execution.record("ReserveHotel", booked);
+    execution.fail("CardDeclined", "issuer declined");
+    let before = scan(&s.store).await;
+    let cancelled = s.invoke(execution.payload("CancelHotel", 0)).await.unwrap();
+    assert_eq!(cancelled["status"], json!("CANCELLED"));
+    let (changed, _) = diff(&before, &scan(&s.store).await);
+    assert_eq!(changed.len(), 7, "{:#?}", sort_keys(&changed));
+    assert_eq!(changed[4]["status"], json!("CANCELLED"));
+    assert_eq!(changed[5]["SK"], json!("IDEMPOTENCY#trip-0001#CancelHotel"));
+    assert_eq!(changed[6]["event_type"], json!("HotelCancelled"));
+    assert_eq!(
+        changed[6]["payload"],
+        json!({"trip_id": "trip-0001", "hotel_id": "HB-trip-0001", "status": "CANCELLED"})
+    );
+    assert_eq!(s.holds().await, vec![json!({}); 4]);
+    let items = scan(&s.store).await;
+    assert_eq!(with_sk_prefix(&items, OUTBOX_PREFIX).len(), 2);
+}
+
+/// A repository whose commits lose a race on one night of the stay: just
+/// before writing, another trip takes a room on 2025-04-03.
+struct LosesTheRace {
+    inner: DynamoHotelRepository,
+}
+
+impl HotelRepository for LosesTheRace {
+    async fn load_booking(
+        &self,
+        trip_id: &TripId,
+    ) -> Result<Option<HotelBooking>, RepositoryError> {
+        self.inner.load_booking(trip_id).await
+    }
+
+    async fn load_nights(
+        &self,
+        hotel_code: &HotelCode,
+        check_in: Date,
+        check_out: Date,
+    ) -> Result<Vec<RoomInventory>, RepositoryError> {
+        self.inner
+            .load_nights(hotel_code, check_in, check_out)
+            .await
+    }
+
+    async fn commit(&self, commit: HotelCommit) -> Result<(), RepositoryError> {
+        self.inner
+            .store()
+            .write(WriteOp::update(
+                night_key(&louvre(), "2025-04-03".parse().unwrap()),
+                Update::new()
+                    .set("holds", json!({"trip-9999": 1}))
+                    .increment("version", 1),
+            ))
+            .await
+            .unwrap();
+        self.inner.commit(commit).await
+    }
+}
+
+#[tokio::test]
+async fn a_stay_that_loses_a_race_on_one_night_holds_no_night() {
+    let s = setup(5, 5).await;
+    let shared: Arc<dyn Store> = s.store.clone();
+    let racing = HotelHandler::new(Hotel::new(LosesTheRace {
+        inner: DynamoHotelRepository::new(shared),
+    }));
+    let before = scan(&s.store).await;
+    let error = invoke_step(
+        &s.config,
+        Some(s.store.as_ref()),
+        &racing,
+        Execution::new(request("trip-0001")).payload("ReserveHotel", 0),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.error_name(), "TransientError");
+    let (changed, _) = diff(&before, &scan(&s.store).await);
+    // Only the other trip's night: not one of the four nights of the stay,
+    // no booking, no outbox item, no idempotency record.
+    assert_eq!(sort_keys(&changed), ["NIGHT#2025-04-03"]);
+    assert_eq!(
+        s.holds().await,
+        vec![json!({}), json!({}), json!({"trip-9999": 1}), json!({})]
+    );
+}
+
+#[tokio::test]
+async fn one_full_night_is_no_rooms_and_writes_nothing() {
+    let s = setup(5, 0).await;
+    let before = scan(&s.store).await;
+    let error = s
+        .invoke(Execution::new(request("trip-0001")).payload("ReserveHotel", 0))
+        .await
+        .unwrap_err();
+    assert_eq!(error.error_name(), "NoRoomsAvailable");
+    assert!(error.message().contains("2025-04-03"), "{error}");
+    let mut unknown = request("trip-0002");
+    unknown["hotel_code"] = json!("NYC-NOWHERE");
+    let error = s
+        .invoke(Execution::new(unknown).payload("ReserveHotel", 0))
+        .await
+        .unwrap_err();
+    assert_eq!(error.error_name(), "HotelNotFound");
+    assert_eq!(scan(&s.store).await, before);
+}
+
+#[tokio::test]
+async fn the_same_event_twice_books_once() {
+    let s = setup(5, 5).await;
+    let execution = Execution::new(request("trip-0001"));
+    let first = s
+        .invoke(execution.payload("ReserveHotel", 0))
+        .await
+        .unwrap();
+    let after_first = scan(&s.store).await;
+    let again = s
+        .invoke(execution.payload("ReserveHotel", 0))
+        .await
+        .unwrap();
+    let retried = s
+        .invoke(execution.payload("ReserveHotel", 1))
+        .await
+        .unwrap();
+    let dispatched = dispatch_hotel(s.handler.service(), execution.payload("ReserveHotel", 0))
+        .await
+        .unwrap();
+    assert_eq!([&again, &retried, &dispatched], [&first; 3]);
+    assert_eq!(scan(&s.store).await, after_first);
+    assert_eq!(s.holds().await, vec![json!({"trip-0001": 1}); 4]);
+}
+
+#[tokio::test]
+async fn cancelling_what_was_never_booked_succeeds_and_writes_nothing() {
+    let s = setup(5, 5).await;
+    let before = scan(&s.store).await;
+    let mut execution = Execution::new(request("trip-0001"));
+    execution.fail("States.Timeout", "ReserveHotel timed out");
+    let outcome = s.invoke(execution.payload("CancelHotel", 0)).await.unwrap();
+    assert_eq!(outcome, Value::Null);
+    assert_eq!(scan(&s.store).await, before);
+}
+
+/// What the saga could never have sent, or the hotel service cannot act
+/// on: each is `Saga.InvalidPayload` and writes nothing.
+fn malformed() -> Vec<(&'static str, Value)> {
+    let mut payloads = trip_testkit::malformed("ReserveHotel", "ProcessPayment");
+    let mut with = |what, field: &str, value: Value| {
+        let mut request = request("trip-0001");
+        request[field] = value;
+        payloads.push((what, Execution::new(request).payload("ReserveHotel", 0)));
+    };
+    with("zero rooms", "rooms", json!(0));
+    with(
+        "a check-out before the check-in",
+        "return_on",
+        json!("2025-03-01"),
+    );
+    with("a stay of 31 nights", "return_on", json!("2025-05-02"));
+    payloads
+}
+
+#[tokio::test]
+async fn a_malformed_payload_is_invalid_and_writes_nothing() {
+    let s = setup(5, 5).await;
+    let before = scan(&s.store).await;
+    for (what, payload) in malformed() {
+        let error = s.invoke(payload).await.unwrap_err();
+        assert_eq!(error.error_name(), "Saga.InvalidPayload", "{what}: {error}");
+    }
+    assert_eq!(scan(&s.store).await, before);
+}
+
+#[tokio::test]
+async fn the_binary_answers_a_malformed_event_with_a_lambda_error() {
+    let s = setup(5, 5).await;
+    let runtime = FakeRuntime::start();
+    let env = service_env(&s.store.config().table_name);
+    let _process = LambdaProcess::spawn(
+        std::path::Path::new(env!("CARGO_BIN_EXE_hotel")),
+        &runtime,
+        "TripBooking-hotel",
+        &env,
+    );
+    let invoke = |payload: Value| runtime.invoke(payload, Duration::from_secs(30)).outcome;
+    let before = scan(&s.store).await;
+    for (what, payload) in malformed() {
+        let outcome = invoke(payload);
+        assert_eq!(
+            outcome.error_type(),
+            Some("Saga.InvalidPayload"),
+            "{what}: {outcome:?}"
+        );
+    }
+    assert_eq!(scan(&s.store).await, before);
+    let payload = Execution::new(request("trip-0001")).payload("ReserveHotel", 0);
+    let first = invoke(payload.clone());
+    let Outcome::Response(booked) = &first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(booked["price"], json!("960.00"));
+    assert_eq!(invoke(payload), first);
+    assert_eq!(s.holds().await, vec![json!({"trip-0001": 1}); 4]);
+}

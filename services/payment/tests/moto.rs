@@ -1,0 +1,246 @@
+//! The payment service against a DynamoDB-wire server (moto_server, see
+//! `trip_testkit::endpoint`): the generated handler over the DynamoDB
+//! adapter, driven through `sagac_runtime::invoke_step` (what the Lambda
+//! binary runs for each event), and the binary itself behind a fake Lambda
+//! Runtime API.
+//!
+//! Two deliveries of one event at the same time are tested over the memory
+//! store (`services/e2e/tests/duplicates.rs`), not here: moto's
+//! `TransactWriteItems` is not isolated from concurrent requests, so a race
+//! on moto says nothing about DynamoDB.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use payment::adapters::DynamoPaymentRepository;
+use payment::handlers::{Payment, PaymentHandler, dispatch_payment};
+use sagac_runtime::store::{DynamoStore, OUTBOX_PREFIX, Store};
+use sagac_runtime::{ServiceConfig, invoke_step};
+use serde_json::{Value, json};
+use trip_testkit::lambda::{FakeRuntime, LambdaProcess, Outcome, service_env};
+use trip_testkit::{Execution, diff, request, scan, sort_keys, table, with_sk_prefix};
+
+struct Setup {
+    store: Arc<DynamoStore>,
+    handler: PaymentHandler<Payment<DynamoPaymentRepository>>,
+    config: ServiceConfig,
+}
+
+async fn setup() -> Setup {
+    let store = Arc::new(table().await);
+    let shared: Arc<dyn Store> = store.clone();
+    let handler = PaymentHandler::new(Payment::new(DynamoPaymentRepository::new(shared)));
+    let config = handler.config();
+    Setup {
+        store,
+        handler,
+        config,
+    }
+}
+
+impl Setup {
+    async fn invoke(&self, payload: Value) -> Result<Value, sagac_runtime::SagaError> {
+        invoke_step(
+            &self.config,
+            Some(self.store.as_ref()),
+            &self.handler,
+            payload,
+        )
+        .await
+    }
+}
+
+/// The test trip's request paying `amount` with `card_token`.
+fn paying(amount: Value, card_token: &str) -> Value {
+    let mut request = request("trip-0001");
+    request["amount"] = amount;
+    request["card_token"] = json!(card_token);
+    request
+}
+
+#[tokio::test]
+async fn charge_and_refund_each_write_entity_and_outbox_in_one_transaction() {
+    let s = setup().await;
+    let mut execution = Execution::new(request("trip-0001"));
+    let before = scan(&s.store).await;
+    let paid = s
+        .invoke(execution.payload("ProcessPayment", 0))
+        .await
+        .unwrap();
+    assert_eq!(
+        paid,
+        json!({
+            "trip_id": "trip-0001", "payment_id": "PT-trip-0001", "amount": "3361.00",
+            "currency": "EUR", "card_last4": "4242", "status": "CHARGED"
+        })
+    );
+    let (changed, removed) = diff(&before, &scan(&s.store).await);
+    assert!(removed.is_empty());
+    let keys = sort_keys(&changed);
+    assert_eq!(keys.len(), 3, "{keys:#?}");
+    assert_eq!(keys[0], "IDEMPOTENCY#trip-0001#ProcessPayment");
+    assert!(keys[1].starts_with(OUTBOX_PREFIX));
+    assert_eq!(keys[2], "PAYMENT#PT-trip-0001");
+    assert_eq!(changed[1]["event_type"], json!("PaymentProcessed"));
+    assert_eq!(changed[1]["payload"], paid);
+
+    // A later step failed (say the trip's own confirmation): refund.
+    execution.record("ProcessPayment", paid);
+    execution.fail("States.TaskFailed", "a later step failed");
+    let before = scan(&s.store).await;
+    let refunded = s
+        .invoke(execution.payload("RefundPayment", 0))
+        .await
+        .unwrap();
+    assert_eq!(refunded["status"], json!("REFUNDED"));
+    let (changed, _) = diff(&before, &scan(&s.store).await);
+    assert_eq!(changed.len(), 3, "{:#?}", sort_keys(&changed));
+    assert_eq!(
+        changed[0]["SK"],
+        json!("IDEMPOTENCY#trip-0001#RefundPayment")
+    );
+    assert_eq!(changed[1]["event_type"], json!("PaymentRefunded"));
+    assert_eq!(
+        changed[1]["payload"],
+        json!({"trip_id": "trip-0001", "payment_id": "PT-trip-0001", "amount": "3361.00", "status": "REFUNDED"})
+    );
+    assert_eq!(changed[2]["status"], json!("REFUNDED"));
+    let items = scan(&s.store).await;
+    assert_eq!(with_sk_prefix(&items, OUTBOX_PREFIX).len(), 2);
+}
+
+#[tokio::test]
+async fn a_declined_card_and_an_amount_over_the_limit_write_nothing() {
+    let s = setup().await;
+    let declined = s
+        .invoke(
+            Execution::new(paying(json!(100), "tok_declined_insufficient_funds"))
+                .payload("ProcessPayment", 0),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(declined.error_name(), "CardDeclined");
+    let bad_luhn = s
+        .invoke(
+            Execution::new(paying(json!(100), "tok_visa_4242424242424241"))
+                .payload("ProcessPayment", 0),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad_luhn.error_name(), "CardDeclined");
+    let mut over = paying(json!("10000.01"), "tok_visa_4242424242424242");
+    over["trip_id"] = json!("trip-0002");
+    let limit = s
+        .invoke(Execution::new(over).payload("ProcessPayment", 0))
+        .await
+        .unwrap_err();
+    assert_eq!(limit.error_name(), "AmountLimitExceeded");
+    assert!(scan(&s.store).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_same_event_twice_charges_once() {
+    let s = setup().await;
+    let execution = Execution::new(request("trip-0001"));
+    let first = s
+        .invoke(execution.payload("ProcessPayment", 0))
+        .await
+        .unwrap();
+    let after_first = scan(&s.store).await;
+    let again = s
+        .invoke(execution.payload("ProcessPayment", 0))
+        .await
+        .unwrap();
+    let retried = s
+        .invoke(execution.payload("ProcessPayment", 3))
+        .await
+        .unwrap();
+    let dispatched = dispatch_payment(s.handler.service(), execution.payload("ProcessPayment", 0))
+        .await
+        .unwrap();
+    assert_eq!([&again, &retried, &dispatched], [&first; 3]);
+    assert_eq!(scan(&s.store).await, after_first);
+}
+
+#[tokio::test]
+async fn refunding_what_was_never_charged_succeeds_and_writes_nothing() {
+    let s = setup().await;
+    let mut execution = Execution::new(request("trip-0001"));
+    execution.fail("States.Timeout", "ProcessPayment timed out");
+    let outcome = s
+        .invoke(execution.payload("RefundPayment", 0))
+        .await
+        .unwrap();
+    assert_eq!(outcome, Value::Null);
+    assert!(scan(&s.store).await.is_empty());
+}
+
+/// What the saga could never have sent, or the payment service cannot act
+/// on: each is `Saga.InvalidPayload` and writes nothing.
+fn malformed() -> Vec<(&'static str, Value)> {
+    let mut payloads = trip_testkit::malformed("ProcessPayment", "CancelFlight");
+    let mut with = |what, field: &str, value: Value| {
+        let mut request = request("trip-0001");
+        request[field] = value;
+        payloads.push((what, Execution::new(request).payload("ProcessPayment", 0)));
+    };
+    with(
+        "a currency the service does not take",
+        "currency",
+        json!("GBP"),
+    );
+    with("a negative amount", "amount", json!(-5));
+    with("sub-cent euros", "amount", json!("10.005"));
+    let mut yen = paying(json!(3361.5), "tok_visa_4242424242424242");
+    yen["currency"] = json!("JPY");
+    payloads.push((
+        "fractional yen",
+        Execution::new(yen).payload("ProcessPayment", 0),
+    ));
+    payloads
+}
+
+#[tokio::test]
+async fn a_malformed_payload_is_invalid_and_writes_nothing() {
+    let s = setup().await;
+    for (what, payload) in malformed() {
+        let error = s.invoke(payload).await.unwrap_err();
+        assert_eq!(error.error_name(), "Saga.InvalidPayload", "{what}: {error}");
+    }
+    assert!(scan(&s.store).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_binary_answers_a_malformed_event_with_a_lambda_error() {
+    let s = setup().await;
+    let runtime = FakeRuntime::start();
+    let env = service_env(&s.store.config().table_name);
+    let _process = LambdaProcess::spawn(
+        std::path::Path::new(env!("CARGO_BIN_EXE_payment")),
+        &runtime,
+        "TripBooking-payment",
+        &env,
+    );
+    let invoke = |payload: Value| runtime.invoke(payload, Duration::from_secs(30)).outcome;
+    for (what, payload) in malformed() {
+        let outcome = invoke(payload);
+        assert_eq!(
+            outcome.error_type(),
+            Some("Saga.InvalidPayload"),
+            "{what}: {outcome:?}"
+        );
+    }
+    assert!(scan(&s.store).await.is_empty());
+    let declined =
+        invoke(Execution::new(paying(json!(10), "tok_declined")).payload("ProcessPayment", 0));
+    assert_eq!(declined.error_type(), Some("CardDeclined"), "{declined:?}");
+    let payload = Execution::new(request("trip-0001")).payload("ProcessPayment", 0);
+    let first = invoke(payload.clone());
+    let Outcome::Response(paid) = &first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(paid["amount"], json!("3361.00"));
+    assert_eq!(invoke(payload), first);
+    let items = scan(&s.store).await;
+    assert_eq!(with_sk_prefix(&items, OUTBOX_PREFIX).len(), 1);
+}
