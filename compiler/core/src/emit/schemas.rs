@@ -3,8 +3,8 @@
 //!
 //! - `schema/start-request.json` — JSON Schema draft 4 (what API Gateway
 //!   models accept; the template's request model is the same schema without
-//!   `examples`), with one example request that is checked against the
-//!   schema when it is generated.
+//!   `examples`), with the build's sample request as its example (kept only
+//!   when it validates against the schema).
 //! - `schema/steps/<State>.json` — draft 7: what the Lambda behind each
 //!   Task state receives, the Step Functions context object merged with the
 //!   state input (`request`, the `results` of completed steps, and on
@@ -228,131 +228,12 @@ pub fn start_request(saga: &Saga, with_examples: bool) -> Value {
     schema
 }
 
-/// An example request, or `None` when the generated one does not validate
-/// (a pattern the sample generator cannot satisfy).
+/// The example request: the build's sample request (`sample-input.json`),
+/// kept only when it validates against the schema.
 fn example(saga: &Saga, schema: &Value) -> Option<Value> {
-    let mut map = Map::new();
-    for field in &saga.request {
-        map.insert(field.name.clone(), sample(field, &saga.root.id_field)?);
-    }
-    let instance = Value::Object(map);
+    let instance = super::sample::request(saga);
     let validator = jsonschema::draft4::new(schema).ok()?;
     validator.is_valid(&instance).then_some(instance)
-}
-
-fn sample(field: &Field, id_field: &str) -> Option<Value> {
-    if let Some(first) = field.one_of.first() {
-        return Some(Value::from(first.as_str()));
-    }
-    let value = match field.ty {
-        FieldType::Int => {
-            let v = field.min.map_or(1.0, f64::ceil);
-            Value::from(field.max.map_or(v, |m| v.min(m.floor())) as i64)
-        }
-        FieldType::Decimal => {
-            let v = field.min.map_or(100.0, |m| m.max(100.0));
-            number(field.max.map_or(v, |m| v.min(m)))
-        }
-        FieldType::Bool => Value::from(true),
-        FieldType::Date => Value::from("2030-01-15"),
-        FieldType::Timestamp => Value::from("2030-01-15T09:30:00Z"),
-        FieldType::String => match &field.pattern {
-            Some(pattern) => Value::from(pattern_sample(pattern)?),
-            None if field.name == id_field => Value::from("example-0001"),
-            None => Value::from(format!("example-{}", field.name.replace('_', "-"))),
-        },
-    };
-    Some(value)
-}
-
-/// A string matching a simple regular expression: anchors, literals,
-/// escapes (`\d`, `\w`, `\.`), character classes and `{n}`, `{n,m}`, `?`,
-/// `*`, `+`. Alternation and groups are not supported (`None`).
-fn pattern_sample(pattern: &str) -> Option<String> {
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let atom: char = match chars[i] {
-            '^' | '$' => {
-                i += 1;
-                continue;
-            }
-            '(' | ')' | '|' => return None,
-            '[' => {
-                let mut j = i + 1;
-                let negated = chars.get(j) == Some(&'^');
-                if negated {
-                    return None;
-                }
-                let first = *chars.get(j)?;
-                let pick = if first == '\\' {
-                    j += 1;
-                    escape(*chars.get(j)?)
-                } else {
-                    first
-                };
-                while j < chars.len() && chars[j] != ']' {
-                    if chars[j] == '\\' {
-                        j += 1;
-                    }
-                    j += 1;
-                }
-                i = j + 1;
-                pick_class(pick)
-            }
-            '\\' => {
-                let c = escape(*chars.get(i + 1)?);
-                i += 2;
-                c
-            }
-            '.' => {
-                i += 1;
-                'a'
-            }
-            c => {
-                i += 1;
-                c
-            }
-        };
-        let mut count = 1usize;
-        match chars.get(i) {
-            Some('{') => {
-                let close = chars[i..].iter().position(|c| *c == '}')? + i;
-                let inner: String = chars[i + 1..close].iter().collect();
-                let min = inner.split(',').next()?.trim().parse::<usize>().ok()?;
-                count = min;
-                i = close + 1;
-            }
-            Some('?') | Some('*') => {
-                count = 0;
-                i += 1;
-            }
-            Some('+') => {
-                count = 1;
-                i += 1;
-            }
-            _ => {}
-        }
-        for _ in 0..count {
-            out.push(atom);
-        }
-    }
-    Some(out)
-}
-
-fn escape(c: char) -> char {
-    match c {
-        'd' => '0',
-        'w' => 'a',
-        's' => ' ',
-        other => other,
-    }
-}
-
-/// A representative character of a class starting with `c` (`A-Z` → `A`).
-fn pick_class(c: char) -> char {
-    c
 }
 
 fn context_object(state: &str) -> Value {
@@ -471,17 +352,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pattern_samples() {
-        assert_eq!(pattern_sample("^[A-Z]{3}$").as_deref(), Some("AAA"));
-        assert_eq!(
-            pattern_sample("^[A-Za-z0-9-]{8,64}$").as_deref(),
-            Some("AAAAAAAA")
-        );
-        assert_eq!(
-            pattern_sample("^\\d{4}-\\d{2}$").as_deref(),
-            Some("0000-00")
-        );
-        assert_eq!(pattern_sample("^ab?c+$").as_deref(), Some("ac"));
-        assert_eq!(pattern_sample("^(a|b)$"), None);
+    fn the_reference_example_validates() {
+        let text = include_str!("../../../../spec/trip.saga.yaml");
+        let saga = crate::compile(&crate::source::SourceFile::new("trip", text.to_owned()))
+            .expect("trip compiles");
+        let schema = start_request(&saga, true);
+        assert_eq!(schema["examples"][0], super::super::sample::request(&saga));
     }
 }
