@@ -1,0 +1,3 @@
+sagac_macros::saga!("/work/spec/trip.saga.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+sagac_macros::saga!("spec/no-such.saga.yaml");
+
+fn main() {}
