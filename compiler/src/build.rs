@@ -8,7 +8,7 @@
 //! hand-written files.
 
 use std::collections::BTreeSet;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -133,18 +133,15 @@ pub fn build(spec: &Path, out: Option<&Path>, check: bool) -> ExitCode {
         }
         remove_empty_parents(&out, &path);
     }
-    println!(
-        "{}: {} files in {} ({written} written, {unchanged} unchanged, {} removed)",
+    say(&format!(
+        "{}: {} files in {} ({written} written, {unchanged} unchanged, {} removed)\nhappy path: {} state transitions ({})\n",
         saga.name,
         files.len(),
         out.display(),
-        extra.len()
-    );
-    println!(
-        "happy path: {} state transitions ({})",
+        extra.len(),
         transitions.len(),
         transitions.join(" -> ")
-    );
+    ));
     ExitCode::SUCCESS
 }
 
@@ -164,7 +161,11 @@ fn check_only(spec: &Path, out: &Path, files: &[OutputFile], extra: &[String]) -
         ));
     }
     if problems.is_empty() {
-        println!("{} is up to date ({} files)", out.display(), files.len());
+        say(&format!(
+            "{} is up to date ({} files)\n",
+            out.display(),
+            files.len()
+        ));
         return ExitCode::SUCCESS;
     }
     for problem in &problems {
@@ -184,6 +185,11 @@ fn check_only(spec: &Path, out: &Path, files: &[OutputFile], extra: &[String]) -
         spec.display()
     );
     ExitCode::from(FAILED)
+}
+
+/// Prints to stdout; a closed pipe (`sagac graph | head`) is not an error.
+pub(crate) fn say(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// Writes through a temporary file in the same directory, so a reader never
@@ -215,7 +221,7 @@ fn remove_empty_parents(out: &Path, file: &Path) {
 pub fn graph(spec: &Path) -> ExitCode {
     match compile(spec) {
         Ok(saga) => {
-            print!("{}", diagram::flowchart(&saga));
+            say(&diagram::flowchart(&saga));
             ExitCode::SUCCESS
         }
         Err(code) => code,

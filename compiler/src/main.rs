@@ -90,10 +90,10 @@ fn main() -> ExitCode {
         Command::Graph { spec } => build::graph(&spec),
         Command::Schema => {
             let schema = sagac_core::ast::schema();
-            println!(
-                "{}",
+            build::say(&format!(
+                "{}\n",
                 serde_json::to_string_pretty(&schema).unwrap_or_default()
-            );
+            ));
             ExitCode::SUCCESS
         }
     }
@@ -161,12 +161,12 @@ fn check(files: &[PathBuf], format: Format) -> ExitCode {
 fn explain(code: &str) -> ExitCode {
     match Code::parse(code) {
         Some(code) => {
-            println!(
-                "{}: {}\n\n{}",
+            build::say(&format!(
+                "{}: {}\n\n{}\n",
                 code.as_str(),
                 code.title(),
                 code.explanation()
-            );
+            ));
             ExitCode::SUCCESS
         }
         None => {

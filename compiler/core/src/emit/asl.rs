@@ -28,6 +28,49 @@
 //! (`ReserveCar.Caught`, `ReserveExtras.Joined`, `CancelCar.Needed`): spec
 //! state names are PascalCase, so these can never collide with them. The
 //! saga-level ones are in [`RESERVED_STATES`](crate::validate::RESERVED_STATES).
+//!
+//! # Decisions
+//!
+//! - **Failures.** A step's business errors (its `errors`) are caught without
+//!   retry and compensate the steps completed before it. Its retry policy's
+//!   errors and the four Lambda service errors are retried with the policy's
+//!   backoff. Anything else that is still failing (`States.Timeout`,
+//!   `Lambda.Unknown`, retries exhausted, `Saga.InvalidPayload`) is
+//!   ambiguous: the step may have taken effect, so its own compensation runs
+//!   first. The pivot has no compensation: its failure undoes the steps
+//!   before it. Past the pivot there is no rolling back: a retriable step
+//!   (which also retries timeouts, being idempotent by its key) that still
+//!   fails ends in the compensation-failure outcome, the one that calls a
+//!   human.
+//! - **Compensation failures** do not stop the chain: the other
+//!   compensations still release what they hold, the error is kept under
+//!   `compensation_failures.<State>`, and `CompensationOutcome` (one Choice,
+//!   on failure paths only) picks `RecordCompensationFailed` over
+//!   `RecordFailed`. Compensations also retry `States.Timeout`.
+//! - **Parallel groups.** A failing branch would make the Parallel fail and
+//!   stop its siblings, losing their outputs. So each branch catches its own
+//!   step's failure (to a `.Caught` Pass, on failure only) and the Parallel
+//!   always completes; its `ResultSelector` merges the branches' `results`
+//!   and `failures`. Only a Choice can route on data, so one `.Joined` Choice
+//!   per group is the minimum the happy path pays. On rollback a `.Needed`
+//!   Choice per branch compensates exactly the branches that completed, or
+//!   that failed ambiguously.
+//! - **Root writes** are direct `aws-sdk:dynamodb:transactWriteItems` tasks
+//!   (no Lambda, no cold start): the root item or its status change plus the
+//!   outbox item, in one transaction. Each carries a `ClientRequestToken`
+//!   derived from the execution and state names, so a retry of a write that
+//!   committed (a timeout, a lost response) is a no-op success within
+//!   DynamoDB's 10-minute window. Past it, a terminal write's failed condition
+//!   (`status = initial`) can only mean this execution already applied it:
+//!   the execution name is the saga id and only the saga moves the status.
+//!   So `DynamoDb.TransactionCanceledException` is retried twice (a
+//!   transaction conflict looks the same) and then taken as done. On
+//!   `RecordStarted` the same failure means the saga id is taken: the
+//!   execution fails before any step runs. No metric is emitted here; the
+//!   runtime counts them.
+//! - **Happy path cost**: `RecordStarted`, one transition per step (plus the
+//!   Parallel and its join per group), `RecordSucceeded` with `End`. There is
+//!   no Pass state and no Succeed state on it.
 
 use serde_json::{Map, Value, json};
 
@@ -558,15 +601,9 @@ impl<'a> Builder<'a> {
             .collect();
         // Branch outputs all have `results` and `failures` (the Parameters
         // give every branch both), so the merge below never misses a path.
-        // `States.JsonMerge` is shallow and takes two objects: n branches
-        // nest n - 1 merges (Step Functions allows 10 nested intrinsics).
-        let merge = |field: &str| {
-            let mut expr = format!("$[0].{field}");
-            for i in 1..group.branches.len() {
-                expr = format!("States.JsonMerge({expr}, $[{i}].{field}, false)");
-            }
-            expr
-        };
+        // `States.JsonMerge` is shallow and takes two objects: the merges of
+        // n branches form a balanced tree.
+        let merge = |field: &str| merge_tree(field, 0, group.branches.len());
         let mut parameters = Map::new();
         parameters.insert("request.$".into(), json!("$.request"));
         if first {
@@ -898,6 +935,20 @@ pub const START_TIMESTAMPS: &[&str] = &[
 const CLIENT_REQUEST_TOKEN: &str =
     "States.Hash(States.Format('{}#{}', $$.Execution.Name, $$.State.Name), 'MD5')";
 
+/// `States.JsonMerge` over `$[from..to].<field>` as a balanced tree, so n
+/// branches nest about log2(n) intrinsics deep (Step Functions allows 10).
+fn merge_tree(field: &str, from: usize, to: usize) -> String {
+    if to - from <= 1 {
+        return format!("$[{from}].{field}");
+    }
+    let middle = from + (to - from) / 2;
+    format!(
+        "States.JsonMerge({}, {}, false)",
+        merge_tree(field, from, middle),
+        merge_tree(field, middle, to)
+    )
+}
+
 fn record_retry() -> Value {
     json!([
         {
@@ -1064,4 +1115,40 @@ fn escape_format(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helper_names_fit_80_characters() {
+        assert_eq!(
+            helper_name("ReserveCar", CAUGHT_SUFFIX),
+            "ReserveCar.Caught"
+        );
+        let long = "A".repeat(80);
+        let name = helper_name(&long, NEEDED_SUFFIX);
+        assert_eq!(name.len(), 80);
+        assert!(name.ends_with(".Needed"));
+    }
+
+    #[test]
+    fn format_strings_escape_their_specials() {
+        assert_eq!(escape_format("TRIP#"), "TRIP#");
+        assert_eq!(escape_format("a'{b}\\"), "a\\'\\{b\\}\\\\");
+        assert_eq!(unescape_format(&escape_format("x'{y}")), "x'{y}");
+    }
+
+    #[test]
+    fn branch_results_merge_as_a_balanced_tree() {
+        assert_eq!(
+            merge_tree("results", 0, 2),
+            "States.JsonMerge($[0].results, $[1].results, false)"
+        );
+        assert_eq!(
+            merge_tree("r", 0, 4),
+            "States.JsonMerge(States.JsonMerge($[0].r, $[1].r, false), States.JsonMerge($[2].r, $[3].r, false), false)"
+        );
+    }
 }

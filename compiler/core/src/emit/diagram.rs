@@ -241,8 +241,13 @@ fn state_edges(name: &str, state: &Value, edges: &mut Vec<String>) {
 
 /// Participant alias of a service.
 fn participant(saga: &Saga, service: &str) -> String {
-    saga.service(service)
-        .map_or_else(|| id(service), |s| s.pascal.clone())
+    // Suffixed, so no service can take the alias of the client (`C`), the
+    // state machine (`SF`) or the table (`DB`).
+    format!(
+        "{}Fn",
+        saga.service(service)
+            .map_or_else(|| id(service), |s| s.pascal.clone())
+    )
 }
 
 /// The Mermaid sequence diagram of the saga and its compensation paths.
