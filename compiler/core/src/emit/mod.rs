@@ -5,10 +5,10 @@
 pub mod asl;
 pub mod cfn;
 pub mod dashboard;
-pub mod rust;
 pub mod diagram;
 pub mod mock;
 pub mod pipeline;
+pub mod rust;
 pub mod sample;
 pub mod schemas;
 
