@@ -100,21 +100,6 @@ fn build(saga: &Saga) -> Stack<'_> {
     stack
 }
 
-/// A resource's checkov skips: logical id, resource type, `(check, reason)`s.
-pub type Skips = (String, String, Vec<(String, String)>);
-
-/// The resources of the stack template with their checkov skips, for the
-/// report of what is skipped and why.
-pub fn checkov_skips(saga: &Saga) -> Vec<Skips> {
-    build(saga)
-        .template
-        .resources()
-        .iter()
-        .filter(|(_, r)| !r.skips().is_empty())
-        .map(|(id, r)| (id.clone(), r.ty().to_owned(), r.skips().to_vec()))
-        .collect()
-}
-
 /// Parameter names shared by the template and the pipeline.
 pub mod params {
     /// Deployment environment name.

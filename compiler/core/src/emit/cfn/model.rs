@@ -155,11 +155,6 @@ impl Resource {
         &self.ty
     }
 
-    /// The checkov skips, `(id, reason)`.
-    pub fn skips(&self) -> &[(String, String)] {
-        &self.checkov_skips
-    }
-
     fn into_value(self) -> Value {
         let mut out = Map::new();
         out.insert("Type".into(), Value::from(self.ty));
