@@ -512,7 +512,10 @@ fn explicit_names(saga: &Saga) -> Vec<(String, String)> {
             if key == "FunctionName" && ty != "AWS::Lambda::Function" {
                 continue;
             }
-            if key == "Name" && ty != "AWS::Events::EventBus" {
+            if key == "Name"
+                && ty != "AWS::Events::EventBus"
+                && ty != "AWS::CloudWatch::MetricStream"
+            {
                 continue;
             }
             if let Some(text) = props
@@ -659,10 +662,18 @@ fn deploy_role(t: &mut Template, saga: &Saga) {
         vec![
             at("sqs", &format!("{p}*")),
             at("cloudwatch", &format!("alarm:{p}*")),
-            at("cloudwatch", &format!("metric-stream/{p}*")),
             at("firehose", &format!("deliverystream/{p}*")),
         ],
     ));
+    let streams = arns(&names, "AWS::CloudWatch::MetricStream", |n| {
+        format!(
+            "{}:metric-stream/{n}",
+            region.replace("{svc}", "cloudwatch")
+        )
+    });
+    if !streams.is_empty() {
+        statements.push(allow("ManageMetricStream", &["cloudwatch:*"], streams));
+    }
     statements.push(allow(
         "ManageBuckets",
         &["s3:*"],

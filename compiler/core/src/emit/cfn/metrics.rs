@@ -229,6 +229,7 @@ pub(super) fn build(stack: &mut Stack<'_>) {
         Resource::new(
             "AWS::CloudWatch::MetricStream",
             json!({
+                "Name": sub(format!("{}-metrics-${{{}}}", saga.kebab, params::ENVIRONMENT)),
                 "OutputFormat": "opentelemetry1.0",
                 "FirehoseArn": att(FIREHOSE, "Arn"),
                 "RoleArn": att("MetricStreamRole", "Arn"),
