@@ -112,6 +112,8 @@ mod notify {
         assert!("2025-02-30x".parse::<Date>().is_err());
         assert!("2025-04-01 09:30:00".parse::<Timestamp>().is_err());
         assert!("1e3".parse::<Decimal>().is_ok() && "1.".parse::<Decimal>().is_err());
+        let from_number: Decimal = serde_json::from_value(serde_json::json!(10)).unwrap();
+        assert!(from_number.is_json_number() && from_number == "10".parse().unwrap());
         assert!(serde_json::from_value::<Date>(serde_json::json!("01/04/2025")).is_err());
     }
 }

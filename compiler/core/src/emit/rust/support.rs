@@ -15,7 +15,7 @@
 /// (`350.5`) and writes back the same form it read, so a value round-trips
 /// unchanged. A value built with [`str::parse`] is written as a string, which
 /// is exact whatever its precision. Two decimals are equal when their text is.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 #[allow(dead_code)]
 pub struct Decimal {
     text: ::std::string::String,
@@ -51,6 +51,20 @@ impl Decimal {
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)));
         digits(whole) && fraction.is_none_or(digits) && exponent_ok
+    }
+}
+
+impl ::std::cmp::PartialEq for Decimal {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl ::std::cmp::Eq for Decimal {}
+
+impl ::std::hash::Hash for Decimal {
+    fn hash<H: ::std::hash::Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
     }
 }
 
