@@ -171,6 +171,23 @@ fn main() {
     );
     assert!(TripCompensationFailed::ALERT);
 
+    // The same dispatch through the runtime's glue (logs, metrics, the
+    // idempotency pre-check when a store is given), as under Lambda.
+    sagac_runtime::observe::log::set_sink(sagac_runtime::observe::log::Sink::Off);
+    let handler = FlightHandler::new(Flights);
+    let config = handler.config();
+    assert_eq!(
+        (config.service.as_str(), config.saga_id_field.as_str()),
+        ("flight", "trip_id")
+    );
+    let glued = block_on(sagac_runtime::invoke_step(
+        &config,
+        None,
+        &handler,
+        payload("ReserveFlight", json!(2), "ok", json!({})),
+    ));
+    assert_eq!(glued.unwrap(), reserved);
+
     let results = json!({"ReserveFlight": {"output": reserved}});
     let booked = block_on(dispatch_hotel(
         &Hotels,
