@@ -39,6 +39,9 @@ use sagac_runtime::attribute::from_attributes;
 use sagac_runtime::store::{DynamoStore, Item, Store, StoreConfig};
 use serde_json::{Map, Value, json};
 
+/// The DynamoDB SDK client, for callers that create tables.
+pub use aws_sdk_dynamodb::Client as DynamoClient;
+
 /// The saga's name: the state machine's and the ARN's.
 pub const SAGA: &str = "TripBooking";
 
@@ -156,8 +159,8 @@ pub fn unique(prefix: &str) -> String {
 
 /// Creates the table `name` shaped like the generated stack's
 /// `TripSagaTable`: string `PK`/`SK`, index `GSI1` (`GSI1PK`/`GSI1SK`, all
-/// attributes), a stream with new and old images.
-pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) {
+/// attributes), and, if `stream`, a stream with new and old images.
+pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, stream: bool) {
     let attribute = |n: &str| {
         AttributeDefinition::builder()
             .attribute_name(n)
@@ -195,27 +198,35 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) {
                 .build()
                 .expect("index"),
         )
-        .stream_specification(
+        .set_stream_specification(stream.then(|| {
             StreamSpecification::builder()
                 .stream_enabled(true)
                 .stream_view_type(StreamViewType::NewAndOldImages)
                 .build()
-                .expect("stream specification"),
-        )
+                .expect("stream specification")
+        }))
         .send()
         .await
         .unwrap_or_else(|e| panic!("create table {name}: {e:?}"));
 }
 
-/// A fresh table (see [`create_table`]) with a unique name, and a store
-/// over it. Logs of the runtime are switched off, so test output stays
-/// readable.
+/// A fresh table (see [`create_table`], with its stream) with a unique
+/// name, and a store over it. Logs of the runtime are switched off, so test
+/// output stays readable.
 pub async fn table() -> DynamoStore {
+    table_with(true).await
+}
+
+/// [`table`], with or without the stream. moto keeps every stream record
+/// of a table and copies the whole table, records included, on every
+/// `TransactWriteItems`; a benchmark that does not read the stream is
+/// better off without it.
+pub async fn table_with(stream: bool) -> DynamoStore {
     quiet();
     let sdk = sdk_config().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let name = unique("TripSagaTable");
-    create_table(&client, &name).await;
+    create_table(&client, &name, stream).await;
     DynamoStore::new(client, StoreConfig::new(name))
 }
 
