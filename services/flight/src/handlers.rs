@@ -133,3 +133,36 @@ fn payload_path(field: &str) -> String {
         field => format!("request.{field}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::reservation_key;
+    use crate::domain::{FlightId, FlightNumber, ReservationStatus, TripId};
+
+    /// The adapter renders the spec's key templates itself; the generated
+    /// key builders must agree with it.
+    #[test]
+    fn the_adapter_keys_are_the_generated_key_builders() {
+        let trip_id = TripId::new("trip-0001").unwrap();
+        let reservation = crate::domain::FlightReservation {
+            flight_id: FlightId::for_trip(&trip_id),
+            trip_id: trip_id.clone(),
+            flight_number: FlightNumber::new("NH203").unwrap(),
+            depart_on: "2025-04-01".parse().unwrap(),
+            return_on: "2025-04-10".parse().unwrap(),
+            seats: 2,
+            price: "2401.00".parse().unwrap(),
+            status: ReservationStatus::Reserved,
+        };
+        let generated = entity(&reservation).unwrap();
+        assert_eq!(generated.key(), reservation_key(&trip_id));
+        let item = crate::adapters::reservation_item(&reservation);
+        assert_eq!(item["GSI1PK"], generated.gsi1_pk().as_str());
+        assert_eq!(item["GSI1SK"], generated.gsi1_sk().as_str());
+        assert_eq!(
+            serde_json::to_value(&generated).unwrap(),
+            Value::Object(reservation_attributes(&reservation))
+        );
+    }
+}

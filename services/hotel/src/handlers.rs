@@ -131,3 +131,36 @@ fn payload_path(field: &str) -> String {
         field => format!("request.{field}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::booking_key;
+    use crate::domain::{BookingStatus, HotelCode, HotelId, TripId};
+
+    /// The adapter renders the spec's key templates itself; the generated
+    /// key builders must agree with it.
+    #[test]
+    fn the_adapter_keys_are_the_generated_key_builders() {
+        let trip_id = TripId::new("trip-0001").unwrap();
+        let booking = crate::domain::HotelBooking {
+            hotel_id: HotelId::for_trip(&trip_id),
+            trip_id: trip_id.clone(),
+            hotel_code: HotelCode::new("PAR-LOUVRE").unwrap(),
+            check_in: "2025-04-01".parse().unwrap(),
+            check_out: "2025-04-05".parse().unwrap(),
+            rooms: 1,
+            price: "960.00".parse().unwrap(),
+            status: BookingStatus::Reserved,
+        };
+        let generated = entity(&booking).unwrap();
+        assert_eq!(generated.key(), booking_key(&trip_id));
+        let item = crate::adapters::booking_item(&booking);
+        assert_eq!(item["GSI1PK"], generated.gsi1_pk().as_str());
+        assert_eq!(item["GSI1SK"], generated.gsi1_sk().as_str());
+        assert_eq!(
+            serde_json::to_value(&generated).unwrap(),
+            Value::Object(booking_attributes(&booking))
+        );
+    }
+}

@@ -132,3 +132,30 @@ fn payload_path(field: &str) -> String {
         field => format!("request.{field}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::transaction_key;
+    use crate::domain::{Currency, Money, PaymentId, PaymentStatus, TripId};
+
+    /// The adapter renders the spec's key templates itself; the generated
+    /// key builders must agree with it.
+    #[test]
+    fn the_adapter_keys_are_the_generated_key_builders() {
+        let trip_id = TripId::new("trip-0001").unwrap();
+        let transaction = crate::domain::PaymentTransaction {
+            payment_id: PaymentId::for_trip(&trip_id),
+            trip_id: trip_id.clone(),
+            amount: Money::parse(Currency::Eur, "3361").unwrap(),
+            card_last4: Some("4242".into()),
+            status: PaymentStatus::Charged,
+        };
+        let generated = entity(&transaction).unwrap();
+        assert_eq!(generated.key(), transaction_key(&trip_id));
+        assert_eq!(
+            serde_json::to_value(&generated).unwrap(),
+            Value::Object(transaction_attributes(&transaction))
+        );
+    }
+}

@@ -100,7 +100,7 @@ pub fn reservation_attributes(reservation: &FlightReservation) -> Item {
 
 /// The stored reservation item: the entity's attributes and its `GSI1`
 /// keys (the table keys are added by the store).
-pub(super) fn reservation_item(reservation: &FlightReservation) -> Item {
+pub fn reservation_item(reservation: &FlightReservation) -> Item {
     let mut item = reservation_attributes(reservation);
     let gsi1_pk = render(&GSI1_PK, &item);
     let gsi1_sk = render(&GSI1_SK, &item);

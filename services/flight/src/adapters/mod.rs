@@ -31,7 +31,7 @@ mod seed;
 
 pub use items::{
     INVENTORY_PK, INVENTORY_SK, RESERVATION_GSI1_PK, RESERVATION_GSI1_SK, RESERVATION_SK, TRIP_PK,
-    inventory_item, inventory_key, reservation_attributes, reservation_key,
+    inventory_item, inventory_key, reservation_attributes, reservation_item, reservation_key,
 };
 pub use repository::DynamoFlightRepository;
 pub use seed::{demo_inventories, put_inventory, seed_inventories};

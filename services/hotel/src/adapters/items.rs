@@ -115,7 +115,7 @@ pub fn booking_attributes(booking: &HotelBooking) -> Item {
 
 /// The stored booking item: the entity's attributes and its `GSI1` keys
 /// (the table keys are added by the store).
-pub(super) fn booking_item(booking: &HotelBooking) -> Item {
+pub fn booking_item(booking: &HotelBooking) -> Item {
     let mut item = booking_attributes(booking);
     let gsi1_pk = render(&GSI1_PK, &item);
     let gsi1_sk = render(&GSI1_SK, &item);

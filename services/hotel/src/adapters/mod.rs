@@ -32,7 +32,7 @@ mod seed;
 
 pub use items::{
     BOOKING_GSI1_PK, BOOKING_GSI1_SK, BOOKING_SK, NIGHT_PK, NIGHT_SK, TRIP_PK, booking_attributes,
-    booking_key, night_item, night_key,
+    booking_item, booking_key, night_item, night_key,
 };
 pub use repository::DynamoHotelRepository;
 pub use seed::{demo_inventories, put_night, seed_nights};
