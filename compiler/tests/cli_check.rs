@@ -13,7 +13,10 @@ fn sagac(args: &[&str]) -> Output {
 }
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
@@ -42,7 +45,10 @@ fn invalid_spec_exits_one_with_rustc_style_diagnostics() {
     let output = sagac(&["check", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
-    assert!(err.contains("error[S020]: unknown service `hotell`"), "{err}");
+    assert!(
+        err.contains("error[S020]: unknown service `hotell`"),
+        "{err}"
+    );
     assert!(err.contains("did you mean `hotel`?"), "{err}");
     assert!(err.contains("typo.saga.yaml:"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
@@ -65,7 +71,10 @@ fn json_format_reports_positions() {
 
 #[test]
 fn usage_and_io_errors_exit_two() {
-    assert_eq!(sagac(&["check", "does/not/exist.yaml"]).status.code(), Some(2));
+    assert_eq!(
+        sagac(&["check", "does/not/exist.yaml"]).status.code(),
+        Some(2)
+    );
     assert_eq!(sagac(&["frobnicate"]).status.code(), Some(2));
     assert_eq!(sagac(&["check"]).status.code(), Some(2));
     assert_eq!(sagac(&["explain", "S999"]).status.code(), Some(2));
@@ -75,9 +84,17 @@ fn usage_and_io_errors_exit_two() {
 fn hostile_input_exits_one_without_panic() {
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty.yaml", Vec::new(), "S002"),
-        ("binary.yaml", vec![0x7f, b'E', b'L', b'F', 0, 0, 1, 2], "S008"),
+        (
+            "binary.yaml",
+            vec![0x7f, b'E', b'L', b'F', 0, 0, 1, 2],
+            "S008",
+        ),
         ("latin1.yaml", b"name: caf\xe9\n".to_vec(), "S008"),
-        ("deep.yaml", format!("a: {}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(), "S006"),
+        (
+            "deep.yaml",
+            format!("a: {}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(),
+            "S006",
+        ),
         ("docs.yaml", b"a: 1\n---\nb: 2\n".to_vec(), "S003"),
         ("dup.yaml", b"a: 1\na: 2\n".to_vec(), "S004"),
         ("huge.yaml", vec![b'#'; 9 * 1024 * 1024], "S007"),

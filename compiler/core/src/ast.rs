@@ -371,6 +371,9 @@ pub enum Jitter {
 /// An entry of `steps:`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged)]
+// Parallel groups are rare and few; boxing the common variant would only
+// add indirection to every step.
+#[allow(clippy::large_enum_variant)]
 pub enum StepEntry {
     /// Steps that run concurrently.
     Parallel(ParallelEntry),

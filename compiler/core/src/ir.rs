@@ -357,6 +357,9 @@ pub struct Action {
 
 /// A forward stage.
 #[derive(Debug, Clone, PartialEq)]
+// Parallel groups are rare and few; boxing the common variant would only
+// add indirection to every step.
+#[allow(clippy::large_enum_variant)]
 pub enum Stage {
     /// One step.
     Step(Step),
@@ -592,14 +595,38 @@ impl Traffic {
     pub fn predefined_config(self) -> Option<&'static str> {
         Some(match self {
             Traffic::AllAtOnce => "CodeDeployDefault.LambdaAllAtOnce",
-            Traffic::Canary { percent: 10, minutes: 5 } => "CodeDeployDefault.LambdaCanary10Percent5Minutes",
-            Traffic::Canary { percent: 10, minutes: 10 } => "CodeDeployDefault.LambdaCanary10Percent10Minutes",
-            Traffic::Canary { percent: 10, minutes: 15 } => "CodeDeployDefault.LambdaCanary10Percent15Minutes",
-            Traffic::Canary { percent: 10, minutes: 30 } => "CodeDeployDefault.LambdaCanary10Percent30Minutes",
-            Traffic::Linear { percent: 10, minutes: 1 } => "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
-            Traffic::Linear { percent: 10, minutes: 2 } => "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes",
-            Traffic::Linear { percent: 10, minutes: 3 } => "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes",
-            Traffic::Linear { percent: 10, minutes: 10 } => "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes",
+            Traffic::Canary {
+                percent: 10,
+                minutes: 5,
+            } => "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+            Traffic::Canary {
+                percent: 10,
+                minutes: 10,
+            } => "CodeDeployDefault.LambdaCanary10Percent10Minutes",
+            Traffic::Canary {
+                percent: 10,
+                minutes: 15,
+            } => "CodeDeployDefault.LambdaCanary10Percent15Minutes",
+            Traffic::Canary {
+                percent: 10,
+                minutes: 30,
+            } => "CodeDeployDefault.LambdaCanary10Percent30Minutes",
+            Traffic::Linear {
+                percent: 10,
+                minutes: 1,
+            } => "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+            Traffic::Linear {
+                percent: 10,
+                minutes: 2,
+            } => "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes",
+            Traffic::Linear {
+                percent: 10,
+                minutes: 3,
+            } => "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes",
+            Traffic::Linear {
+                percent: 10,
+                minutes: 10,
+            } => "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes",
             _ => return None,
         })
     }

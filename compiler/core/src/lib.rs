@@ -9,9 +9,9 @@
 
 pub mod ast;
 pub mod codes;
-pub mod ir;
 pub mod diagnostic;
 pub mod emit;
+pub mod ir;
 pub mod source;
 pub mod structure;
 pub mod validate;
@@ -58,8 +58,14 @@ fn front_end(file: &SourceFile) -> Result<ir::Saga, Vec<Diagnostic>> {
     let spec: ast::Spec = serde_json::from_value(json).map_err(|error| {
         // The schema accepted the document, so this is a gap between the
         // schema and the types; report it rather than panic.
-        vec![Diagnostic::new(Code::WrongType, root.span, format!("the spec does not match the language: {error}"))
-            .label("here")]
+        vec![
+            Diagnostic::new(
+                Code::WrongType,
+                root.span,
+                format!("the spec does not match the language: {error}"),
+            )
+            .label("here"),
+        ]
     })?;
     validate::validate(&spec, &root)
 }

@@ -6,6 +6,10 @@
 //! names the path of what it looks at, and the path is resolved to a span
 //! only when a diagnostic is actually raised.
 
+// `p!` builds owned paths: some are stored (first definitions of names),
+// most are only borrowed, and one macro for both keeps call sites uniform.
+#![allow(clippy::useless_vec)]
+
 use std::collections::BTreeMap;
 
 use crate::ast;
@@ -302,19 +306,30 @@ impl Checker<'_> {
 
     fn name(&mut self, name: &str, path: &[Segment], code: Code, ok: bool, expected: &str) {
         if !ok {
-            let diagnostic = Diagnostic::new(code, self.name_span(name, path), format!("`{name}` is not a valid {expected}"))
-                .label(format!("expected {expected}"));
+            let diagnostic = Diagnostic::new(
+                code,
+                self.name_span(name, path),
+                format!("`{name}` is not a valid {expected}"),
+            )
+            .label(format!("expected {expected}"));
             self.error(diagnostic);
         }
     }
 
     fn identifier(&mut self, name: &str, path: &[Segment], pascal: bool) {
-        let ok = if pascal { is_pascal(name) && !RUST_KEYWORDS.contains(&name) } else { is_snake(name) };
+        let ok = if pascal {
+            is_pascal(name) && !RUST_KEYWORDS.contains(&name)
+        } else {
+            is_snake(name)
+        };
         if !ok {
             let (expected, suggestion) = if pascal {
                 ("a PascalCase name", to_pascal(name))
             } else {
-                ("a snake_case name", split_pascal(name, '_').replace('-', "_"))
+                (
+                    "a snake_case name",
+                    split_pascal(name, '_').replace('-', "_"),
+                )
             };
             let suggestion = if RUST_KEYWORDS.contains(&name) {
                 format!("`{name}` is a Rust keyword; choose another name")
@@ -326,13 +341,10 @@ impl Checker<'_> {
             } else {
                 format!("`{name}` is not {expected}")
             };
-            let diagnostic = Diagnostic::new(
-                Code::InvalidIdentifier,
-                self.name_span(name, path),
-                message,
-            )
-            .label(format!("expected {expected}"))
-            .help(suggestion);
+            let diagnostic =
+                Diagnostic::new(Code::InvalidIdentifier, self.name_span(name, path), message)
+                    .label(format!("expected {expected}"))
+                    .help(suggestion);
             self.error(diagnostic);
         }
     }
@@ -349,7 +361,13 @@ impl Checker<'_> {
             self.error(diagnostic);
         }
         let name_ok = is_pascal(&spec.name) && spec.name.len() <= 64;
-        self.name(&spec.name, &p!["name"], Code::InvalidSagaName, name_ok, "saga name (PascalCase, at most 64 characters)");
+        self.name(
+            &spec.name,
+            &p!["name"],
+            Code::InvalidSagaName,
+            name_ok,
+            "saga name (PascalCase, at most 64 characters)",
+        );
 
         let workflow = match spec.workflow {
             ast::Workflow::Standard => ir::Workflow::Standard,
@@ -359,7 +377,13 @@ impl Checker<'_> {
             ir::Workflow::Standard => (3600, 365 * 86400),
             ir::Workflow::Express => (300, 300),
         };
-        let timeout_seconds = self.seconds(spec.timeout.as_ref(), default_timeout, &p!["timeout"], "the saga timeout", (1, max_timeout));
+        let timeout_seconds = self.seconds(
+            spec.timeout.as_ref(),
+            default_timeout,
+            &p!["timeout"],
+            "the saga timeout",
+            (1, max_timeout),
+        );
 
         let table = self.table(&spec.table);
         let entities = self.entities(spec, &table);
@@ -378,14 +402,24 @@ impl Checker<'_> {
             let diagnostic = Diagnostic::new(
                 Code::UnknownField,
                 self.span(&p!["root", "id"]),
-                format!("the saga id `{}` is not a field of the request", spec.root.id),
+                format!(
+                    "the saga id `{}` is not a field of the request",
+                    spec.root.id
+                ),
             )
             .label("not in `request:`")
             .help("the start request must carry the saga id; add it to `request:`");
             self.error(diagnostic);
         }
         let mut services = self.services(spec);
-        let stages = self.stages(spec, workflow, timeout_seconds, &mut services, &entities, &events);
+        let stages = self.stages(
+            spec,
+            workflow,
+            timeout_seconds,
+            &mut services,
+            &entities,
+            &events,
+        );
         let views = self.views(spec, &entities);
         let api = spec.api.as_ref().map(|api| self.api(api, &views));
         let deployment = self.deployment(&spec.deployment);
@@ -416,12 +450,25 @@ impl Checker<'_> {
     fn table(&mut self, table: &ast::Table) -> ir::Table {
         let valid_table = |n: &str| {
             (3..=255).contains(&n.len())
-                && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         };
-        self.name(&table.name, &p!["table", "name"], Code::InvalidTableName, valid_table(&table.name), "DynamoDB table name");
+        self.name(
+            &table.name,
+            &p!["table", "name"],
+            Code::InvalidTableName,
+            valid_table(&table.name),
+            "DynamoDB table name",
+        );
         let mut indexes = Vec::new();
         for (name, keys) in &table.indexes {
-            self.name(name, &p!["table", "indexes", name], Code::InvalidTableName, valid_table(name), "DynamoDB index name");
+            self.name(
+                name,
+                &p!["table", "indexes", name],
+                Code::InvalidTableName,
+                valid_table(name),
+                "DynamoDB index name",
+            );
             indexes.push(ir::Index {
                 name: name.clone(),
                 pk: keys.pk.clone(),
@@ -441,7 +488,11 @@ impl Checker<'_> {
         }
     }
 
-    fn fields(&mut self, fields: &indexmap::IndexMap<String, ast::Field>, base: &Path) -> Vec<ir::Field> {
+    fn fields(
+        &mut self,
+        fields: &indexmap::IndexMap<String, ast::Field>,
+        base: &Path,
+    ) -> Vec<ir::Field> {
         let mut out = Vec::new();
         for (name, field) in fields {
             let path = join(base, p![name]);
@@ -483,20 +534,35 @@ impl Checker<'_> {
                         this.error(diagnostic);
                     }
                 };
-                misuse("pattern", detail.pattern.is_none() || textual, "string", self);
+                misuse(
+                    "pattern",
+                    detail.pattern.is_none() || textual,
+                    "string",
+                    self,
+                );
                 misuse("enum", detail.one_of.is_none() || textual, "string", self);
-                misuse("min", detail.min.is_none() || numeric, "int and decimal", self);
-                misuse("max", detail.max.is_none() || numeric, "int and decimal", self);
-                if let (Some(min), Some(max)) = (detail.min, detail.max) {
-                    if min > max {
-                        let diagnostic = Diagnostic::new(
-                            Code::InvalidValue,
-                            self.span(&join(&path, p!["max"])),
-                            format!("`max` ({max}) is smaller than `min` ({min})"),
-                        )
-                        .label("smaller than min");
-                        self.error(diagnostic);
-                    }
+                misuse(
+                    "min",
+                    detail.min.is_none() || numeric,
+                    "int and decimal",
+                    self,
+                );
+                misuse(
+                    "max",
+                    detail.max.is_none() || numeric,
+                    "int and decimal",
+                    self,
+                );
+                if let (Some(min), Some(max)) = (detail.min, detail.max)
+                    && min > max
+                {
+                    let diagnostic = Diagnostic::new(
+                        Code::InvalidValue,
+                        self.span(&join(&path, p!["max"])),
+                        format!("`max` ({max}) is smaller than `min` ({min})"),
+                    )
+                    .label("smaller than min");
+                    self.error(diagnostic);
                 }
                 field.pattern = detail.pattern.clone();
                 field.min = detail.min;
@@ -568,15 +634,35 @@ impl Checker<'_> {
             self.identifier(name, &base, true);
             let fields = self.fields(&entity.fields, &join(&base, p!["fields"]));
             let owner = format!("entity `{name}`");
-            let pk = self.key_template(&entity.pk, &join(&base, p!["pk"]), &fields, &owner, Code::UnknownKeyField);
-            let sk = self.key_template(&entity.sk, &join(&base, p!["sk"]), &fields, &owner, Code::UnknownKeyField);
+            let pk = self.key_template(
+                &entity.pk,
+                &join(&base, p!["pk"]),
+                &fields,
+                &owner,
+                Code::UnknownKeyField,
+            );
+            let sk = self.key_template(
+                &entity.sk,
+                &join(&base, p!["sk"]),
+                &fields,
+                &owner,
+                Code::UnknownKeyField,
+            );
             let mut indexes = Vec::new();
             for (index, keys) in &entity.indexes {
                 let ipath = join(&base, p!["indexes", index]);
                 let Some(table_index) = table.indexes.iter().find(|i| &i.name == index) else {
-                    let diagnostic = Diagnostic::new(Code::UnknownIndex, self.key_span(&ipath), format!("unknown index `{index}`"))
-                        .label(format!("table `{}` has no index `{index}`", table.name))
-                        .maybe_help(did_you_mean(index, "index", index_names.iter().copied()));
+                    let diagnostic = Diagnostic::new(
+                        Code::UnknownIndex,
+                        self.key_span(&ipath),
+                        format!("unknown index `{index}`"),
+                    )
+                    .label(format!("table `{}` has no index `{index}`", table.name))
+                    .maybe_help(did_you_mean(
+                        index,
+                        "index",
+                        index_names.iter().copied(),
+                    ));
                     self.error(diagnostic);
                     continue;
                 };
@@ -587,18 +673,33 @@ impl Checker<'_> {
                         if table_index.sk.is_some() {
                             format!("index `{index}` has a sort key, but no `sk` template is given")
                         } else {
-                            format!("index `{index}` has no sort key, but an `sk` template is given")
+                            format!(
+                                "index `{index}` has no sort key, but an `sk` template is given"
+                            )
                         },
                     )
                     .label("index keys do not match the table's index");
                     self.error(diagnostic);
                 }
-                let ipk = self.key_template(&keys.pk, &join(&ipath, p!["pk"]), &fields, &owner, Code::UnknownKeyField);
-                let isk = keys
-                    .sk
-                    .as_ref()
-                    .map(|sk| self.key_template(sk, &join(&ipath, p!["sk"]), &fields, &owner, Code::UnknownKeyField));
-                if let (Some(pk), Some(sk)) = (ipk, isk.unwrap_or(Some(ir::KeyTemplate { parts: vec![] }))) {
+                let ipk = self.key_template(
+                    &keys.pk,
+                    &join(&ipath, p!["pk"]),
+                    &fields,
+                    &owner,
+                    Code::UnknownKeyField,
+                );
+                let isk = keys.sk.as_ref().map(|sk| {
+                    self.key_template(
+                        sk,
+                        &join(&ipath, p!["sk"]),
+                        &fields,
+                        &owner,
+                        Code::UnknownKeyField,
+                    )
+                });
+                if let (Some(pk), Some(sk)) =
+                    (ipk, isk.unwrap_or(Some(ir::KeyTemplate { parts: vec![] })))
+                {
                     indexes.push(ir::IndexKeys {
                         index: index.clone(),
                         pk,
@@ -646,7 +747,12 @@ impl Checker<'_> {
         out
     }
 
-    fn entity_ref<'e>(&mut self, name: &str, path: &[Segment], entities: &'e [ir::Entity]) -> Option<&'e ir::Entity> {
+    fn entity_ref<'e>(
+        &mut self,
+        name: &str,
+        path: &[Segment],
+        entities: &'e [ir::Entity],
+    ) -> Option<&'e ir::Entity> {
         let found = entities.iter().find(|e| e.name == name);
         if found.is_none() {
             let known: Vec<&str> = entities.iter().map(|e| e.name.as_str()).collect();
@@ -686,25 +792,52 @@ impl Checker<'_> {
         }
         let outcomes = [
             ("initial", None, &root.initial),
-            ("on_success", Some(&root.on_success), &root.on_success.status),
-            ("on_failure", Some(&root.on_failure), &root.on_failure.status),
-            ("on_compensation_failure", Some(&root.on_compensation_failure), &root.on_compensation_failure.status),
+            (
+                "on_success",
+                Some(&root.on_success),
+                &root.on_success.status,
+            ),
+            (
+                "on_failure",
+                Some(&root.on_failure),
+                &root.on_failure.status,
+            ),
+            (
+                "on_compensation_failure",
+                Some(&root.on_compensation_failure),
+                &root.on_compensation_failure.status,
+            ),
         ];
         let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
         for (key, outcome, status) in outcomes {
-            let path = if outcome.is_some() { p!["root", key, "status"] } else { p!["root", key] };
+            let path = if outcome.is_some() {
+                p!["root", key, "status"]
+            } else {
+                p!["root", key]
+            };
             if !is_upper_snake(status) {
-                let diagnostic = Diagnostic::new(Code::InvalidValue, self.span(&path), format!("status `{status}` is not UPPER_SNAKE_CASE"))
-                    .label("expected e.g. `CONFIRMED`");
+                let diagnostic = Diagnostic::new(
+                    Code::InvalidValue,
+                    self.span(&path),
+                    format!("status `{status}` is not UPPER_SNAKE_CASE"),
+                )
+                .label("expected e.g. `CONFIRMED`");
                 self.error(diagnostic);
             }
             if let Some(first) = seen.insert(status, key) {
-                let first_path = if first == "initial" { p!["root", first] } else { p!["root", first, "status"] };
+                let first_path = if first == "initial" {
+                    p!["root", first]
+                } else {
+                    p!["root", first, "status"]
+                };
                 let (first_span, first_label) = if lookup(self.root, &first_path).2 {
                     (self.span(&first_path), "first used here".to_owned())
                 } else {
                     // `initial` was left out: its default is what clashes.
-                    (self.key_span(&p!["root"]), format!("the initial status defaults to `{}`", root.initial))
+                    (
+                        self.key_span(&p!["root"]),
+                        format!("the initial status defaults to `{}`", root.initial),
+                    )
                 };
                 let diagnostic = Diagnostic::new(Code::InvalidRoot, self.span(&path), format!("status `{status}` is used twice"))
                     .label("already used")
@@ -716,7 +849,11 @@ impl Checker<'_> {
                 self.event_ref(&outcome.event, &p!["root", key, "event"], spec);
             }
         }
-        let outcome_events = [&root.on_success.event, &root.on_failure.event, &root.on_compensation_failure.event];
+        let outcome_events = [
+            &root.on_success.event,
+            &root.on_failure.event,
+            &root.on_compensation_failure.event,
+        ];
         let on_start = match &root.on_start {
             Some(event) => {
                 let path = p!["root", "on_start"];
@@ -771,13 +908,23 @@ impl Checker<'_> {
             description: None,
         }];
         let sk = self
-            .key_template(&outbox.sk, &p!["outbox", "sk"], &event_id, "the outbox (only `event_id`)", Code::UnknownKeyField)
+            .key_template(
+                &outbox.sk,
+                &p!["outbox", "sk"],
+                &event_id,
+                "the outbox (only `event_id`)",
+                Code::UnknownKeyField,
+            )
             .unwrap_or(ir::KeyTemplate { parts: vec![] });
         if !sk.parts.is_empty() {
             if !sk.fields().any(|f| f == "event_id") {
-                let diagnostic = Diagnostic::new(Code::KeyTemplateSyntax, self.span(&p!["outbox", "sk"]), "the outbox sort key must contain `{event_id}`")
-                    .label("every event needs its own item")
-                    .help("use `OUTBOX#{event_id}`");
+                let diagnostic = Diagnostic::new(
+                    Code::KeyTemplateSyntax,
+                    self.span(&p!["outbox", "sk"]),
+                    "the outbox sort key must contain `{event_id}`",
+                )
+                .label("every event needs its own item")
+                .help("use `OUTBOX#{event_id}`");
                 self.error(diagnostic);
             }
             for entity in entities {
@@ -785,22 +932,51 @@ impl Checker<'_> {
                     let diagnostic = Diagnostic::new(
                         Code::KeyCollision,
                         self.span(&p!["outbox", "sk"]),
-                        format!("outbox items can collide with the keys of `{}`", entity.name),
+                        format!(
+                            "outbox items can collide with the keys of `{}`",
+                            entity.name
+                        ),
                     )
                     .label(format!("`{sk}` can equal `{}`", entity.sk))
-                    .note(self.span(&p!["entities", &entity.name, "sk"]), "entity keyed here");
+                    .note(
+                        self.span(&p!["entities", &entity.name, "sk"]),
+                        "entity keyed here",
+                    );
                     self.error(diagnostic);
                 }
             }
         }
-        let ttl_seconds = self.seconds(outbox.ttl.as_ref(), 7 * 86400, &p!["outbox", "ttl"], "the outbox TTL", (3600, 365 * 86400));
+        let ttl_seconds = self.seconds(
+            outbox.ttl.as_ref(),
+            7 * 86400,
+            &p!["outbox", "ttl"],
+            "the outbox TTL",
+            (3600, 365 * 86400),
+        );
         let bus_ok = !outbox.bus.is_empty()
             && outbox.bus.len() <= 256
             && outbox.bus != "default"
-            && outbox.bus.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-        self.name(&outbox.bus, &p!["outbox", "bus"], Code::InvalidValue, bus_ok, "EventBridge bus name (letters, digits, `.`, `-`, `_`; not `default`)");
-        let source_ok = !outbox.source.is_empty() && outbox.source.len() <= 256 && !outbox.source.starts_with("aws.");
-        self.name(&outbox.source, &p!["outbox", "source"], Code::InvalidValue, source_ok, "EventBridge source (not starting with `aws.`)");
+            && outbox
+                .bus
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        self.name(
+            &outbox.bus,
+            &p!["outbox", "bus"],
+            Code::InvalidValue,
+            bus_ok,
+            "EventBridge bus name (letters, digits, `.`, `-`, `_`; not `default`)",
+        );
+        let source_ok = !outbox.source.is_empty()
+            && outbox.source.len() <= 256
+            && !outbox.source.starts_with("aws.");
+        self.name(
+            &outbox.source,
+            &p!["outbox", "source"],
+            Code::InvalidValue,
+            source_ok,
+            "EventBridge source (not starting with `aws.`)",
+        );
         ir::Outbox {
             sk,
             ttl_seconds,
@@ -814,9 +990,17 @@ impl Checker<'_> {
         for (name, event) in &spec.events {
             let base = p!["events", name];
             let ok = is_pascal(name) && name.len() <= 128;
-            self.name(name, &base, Code::InvalidMetricName, ok, "event name (PascalCase)");
+            self.name(
+                name,
+                &base,
+                Code::InvalidMetricName,
+                ok,
+                "event name (PascalCase)",
+            );
             let mut fields = Vec::new();
-            if let Some(entity) = self.entity_ref(&event.entity, &join(&base, p!["entity"]), entities) {
+            if let Some(entity) =
+                self.entity_ref(&event.entity, &join(&base, p!["entity"]), entities)
+            {
                 match &event.fields {
                     None => fields = entity.fields.iter().map(|f| f.name.clone()).collect(),
                     Some(list) => {
@@ -846,14 +1030,25 @@ impl Checker<'_> {
             let base = p!["services", name];
             let ok = name.len() <= 40
                 && name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                 && !name.ends_with('-');
-            self.name(name, &base, Code::InvalidServiceName, ok, "service name (lowercase letters, digits and `-`, at most 40)");
+            self.name(
+                name,
+                &base,
+                Code::InvalidServiceName,
+                ok,
+                "service name (lowercase letters, digits and `-`, at most 40)",
+            );
             if ok && saga_len + name.len() + 2 + 10 > 64 {
                 let diagnostic = Diagnostic::new(
                     Code::InvalidServiceName,
                     self.key_span(&base),
-                    format!("the function name `{}-{name}-<env>` would exceed Lambda's 64 characters", split_pascal(&spec.name, '-')),
+                    format!(
+                        "the function name `{}-{name}-<env>` would exceed Lambda's 64 characters",
+                        split_pascal(&spec.name, '-')
+                    ),
                 )
                 .label("too long together with the saga name")
                 .help("shorten the service or the saga name");
@@ -861,21 +1056,31 @@ impl Checker<'_> {
             }
             let memory = service.memory.unwrap_or(256);
             if !(128..=10240).contains(&memory) {
-                let diagnostic = Diagnostic::new(Code::MemoryRange, self.span(&join(&base, p!["memory"])), format!("memory must be between 128 and 10240 MB, found {memory}"))
-                    .label("out of range");
+                let diagnostic = Diagnostic::new(
+                    Code::MemoryRange,
+                    self.span(&join(&base, p!["memory"])),
+                    format!("memory must be between 128 and 10240 MB, found {memory}"),
+                )
+                .label("out of range");
                 self.error(diagnostic);
             }
-            let timeout_seconds = self.seconds(service.timeout.as_ref(), 10, &join(&base, p!["timeout"]), "a Lambda timeout", (1, 900));
-            if let Some(rc) = service.reserved_concurrency {
-                if rc > 1000 {
-                    let diagnostic = Diagnostic::new(
-                        Code::ConcurrencyRange,
-                        self.span(&join(&base, p!["reserved_concurrency"])),
-                        format!("reserved concurrency {rc} exceeds the default account limit of 1000"),
-                    )
-                    .label("out of range");
-                    self.error(diagnostic);
-                }
+            let timeout_seconds = self.seconds(
+                service.timeout.as_ref(),
+                10,
+                &join(&base, p!["timeout"]),
+                "a Lambda timeout",
+                (1, 900),
+            );
+            if let Some(rc) = service.reserved_concurrency
+                && rc > 1000
+            {
+                let diagnostic = Diagnostic::new(
+                    Code::ConcurrencyRange,
+                    self.span(&join(&base, p!["reserved_concurrency"])),
+                    format!("reserved concurrency {rc} exceeds the default account limit of 1000"),
+                )
+                .label("out of range");
+                self.error(diagnostic);
             }
             for key in service.environment.keys() {
                 let ok = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -892,42 +1097,77 @@ impl Checker<'_> {
                 timeout_seconds,
                 reserved_concurrency: service.reserved_concurrency,
                 layers: service.layers.clone(),
-                environment: service.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                environment: service
+                    .environment
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
                 actions: Vec::new(),
             });
         }
         out
     }
 
-    fn retry(&mut self, retry: Option<&ast::Retry>, path: &[Segment], fallback: ir::Retry) -> ir::Retry {
+    fn retry(
+        &mut self,
+        retry: Option<&ast::Retry>,
+        path: &[Segment],
+        fallback: ir::Retry,
+    ) -> ir::Retry {
         let Some(retry) = retry else { return fallback };
         for (i, error) in retry.errors.iter().enumerate() {
             self.error_name(error, &join(&path.to_vec(), p!["errors", i]));
         }
         if retry.attempts > 99_999_999 {
-            let diagnostic = Diagnostic::new(Code::RetryRange, self.span(&join(&path.to_vec(), p!["attempts"])), format!("`attempts` must be at most 99999999, found {}", retry.attempts))
-                .label("out of range");
+            let diagnostic = Diagnostic::new(
+                Code::RetryRange,
+                self.span(&join(&path.to_vec(), p!["attempts"])),
+                format!(
+                    "`attempts` must be at most 99999999, found {}",
+                    retry.attempts
+                ),
+            )
+            .label("out of range");
             self.error(diagnostic);
         }
         let interval_path = join(&path.to_vec(), p!["interval"]);
-        let interval = self.seconds(Some(&retry.interval), 1, &interval_path, "a retry interval", (1, 99_999_999));
+        let interval = self.seconds(
+            Some(&retry.interval),
+            1,
+            &interval_path,
+            "a retry interval",
+            (1, 99_999_999),
+        );
         let backoff = retry.backoff.unwrap_or(2.0);
         if !(1.0..=10.0).contains(&backoff) {
-            let diagnostic = Diagnostic::new(Code::RetryRange, self.span(&join(&path.to_vec(), p!["backoff"])), format!("`backoff` must be between 1.0 and 10.0, found {backoff}"))
-                .label("out of range");
+            let diagnostic = Diagnostic::new(
+                Code::RetryRange,
+                self.span(&join(&path.to_vec(), p!["backoff"])),
+                format!("`backoff` must be between 1.0 and 10.0, found {backoff}"),
+            )
+            .label("out of range");
             self.error(diagnostic);
         }
         let max_path = join(&path.to_vec(), p!["max_delay"]);
-        let max_delay = retry
-            .max_delay
-            .as_ref()
-            .map(|d| self.seconds(Some(d), interval, &max_path, "a maximum retry delay", (1, 31_622_400)));
-        if let Some(max) = max_delay {
-            if max < interval {
-                let diagnostic = Diagnostic::new(Code::RetryRange, self.span(&max_path), format!("`max_delay` ({max}s) is shorter than `interval` ({interval}s)"))
-                    .label("shorter than the first wait");
-                self.error(diagnostic);
-            }
+        let max_delay = retry.max_delay.as_ref().map(|d| {
+            self.seconds(
+                Some(d),
+                interval,
+                &max_path,
+                "a maximum retry delay",
+                (1, 31_622_400),
+            )
+        });
+        if let Some(max) = max_delay
+            && max < interval
+        {
+            let diagnostic = Diagnostic::new(
+                Code::RetryRange,
+                self.span(&max_path),
+                format!("`max_delay` ({max}s) is shorter than `interval` ({interval}s)"),
+            )
+            .label("shorter than the first wait");
+            self.error(diagnostic);
         }
         ir::Retry {
             errors: retry.errors.clone(),
@@ -941,11 +1181,19 @@ impl Checker<'_> {
 
     fn error_name(&mut self, name: &str, path: &[Segment]) {
         let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
             && !name.starts_with("States.")
             && !name.starts_with("Lambda.")
             && name != "Saga.InvalidPayload";
-        self.name(name, path, Code::InvalidValue, ok, "error name (letters, digits, `_`, `.`; `States.` and `Lambda.` are reserved by AWS)");
+        self.name(
+            name,
+            path,
+            Code::InvalidValue,
+            ok,
+            "error name (letters, digits, `_`, `.`; `States.` and `Lambda.` are reserved by AWS)",
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -966,10 +1214,21 @@ impl Checker<'_> {
         let service_index = services.iter().position(|s| s.name == step.service);
         if service_index.is_none() {
             let known: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
-            self.unknown(Code::UnknownService, &service_path, "service", &step.service, &known);
+            self.unknown(
+                Code::UnknownService,
+                &service_path,
+                "service",
+                &step.service,
+                &known,
+            );
         }
         let service_timeout = service_index.map_or(10, |i| services[i].timeout_seconds);
-        self.action(&step.service, &step.action, &join(base, p!["action"]), actions);
+        self.action(
+            &step.service,
+            &step.action,
+            &join(base, p!["action"]),
+            actions,
+        );
         if let Some(writes) = &step.writes {
             self.entity_ref(writes, &join(base, p!["writes"]), entities);
         }
@@ -987,11 +1246,27 @@ impl Checker<'_> {
             max_delay_seconds: None,
             jitter: true,
         };
-        let default_retry = self.retry(spec.defaults.retry.as_ref(), &p!["defaults", "retry"], builtin.clone());
+        let default_retry = self.retry(
+            spec.defaults.retry.as_ref(),
+            &p!["defaults", "retry"],
+            builtin.clone(),
+        );
         let retry = self.retry(step.retry.as_ref(), &join(base, p!["retry"]), default_retry);
-        let default_timeout = self.seconds(spec.defaults.timeout.as_ref(), service_timeout + 2, &p!["defaults", "timeout"], "a task timeout", (1, 31_622_400));
+        let default_timeout = self.seconds(
+            spec.defaults.timeout.as_ref(),
+            service_timeout + 2,
+            &p!["defaults", "timeout"],
+            "a task timeout",
+            (1, 31_622_400),
+        );
         let timeout_path = join(base, p!["timeout"]);
-        let timeout_seconds = self.seconds(step.timeout.as_ref(), default_timeout, &timeout_path, "a task timeout", (1, 31_622_400));
+        let timeout_seconds = self.seconds(
+            step.timeout.as_ref(),
+            default_timeout,
+            &timeout_path,
+            "a task timeout",
+            (1, 31_622_400),
+        );
         if timeout_seconds > saga_timeout {
             let diagnostic = Diagnostic::new(
                 Code::TimeoutExceedsSaga,
@@ -1001,7 +1276,15 @@ impl Checker<'_> {
             .label("longer than the whole saga");
             self.error(diagnostic);
         }
-        self.task_outlives_function(&step.name, timeout_seconds, service_timeout, &step.service, step.timeout.is_some(), &timeout_path, base);
+        self.task_outlives_function(
+            &step.name,
+            timeout_seconds,
+            service_timeout,
+            &step.service,
+            step.timeout.is_some(),
+            &timeout_path,
+            base,
+        );
         let kind = match step.kind {
             ast::StepKind::Compensatable => ir::StepKind::Compensatable,
             ast::StepKind::Pivot => ir::StepKind::Pivot,
@@ -1018,7 +1301,15 @@ impl Checker<'_> {
                 let diagnostic = Diagnostic::new(
                     Code::UselessCompensation,
                     self.key_span(&join(base, p!["compensation"])),
-                    format!("{} step `{}` is never compensated", if kind == ir::StepKind::Pivot { "pivot" } else { "retriable" }, step.name),
+                    format!(
+                        "{} step `{}` is never compensated",
+                        if kind == ir::StepKind::Pivot {
+                            "pivot"
+                        } else {
+                            "retriable"
+                        },
+                        step.name
+                    ),
                 )
                 .label("this compensation would never run")
                 .help("remove the compensation, or make the step compensatable");
@@ -1027,14 +1318,21 @@ impl Checker<'_> {
             _ => {}
         }
         if kind == ir::StepKind::Retriable && !step.errors.is_empty() {
-            let diagnostic = Diagnostic::new(Code::RetriableWithErrors, self.key_span(&join(base, p!["errors"])), format!("retriable step `{}` declares business errors", step.name))
-                .label("a retriable step may not fail for business reasons")
-                .help("remove `errors:`, or make the step compensatable or the pivot");
+            let diagnostic = Diagnostic::new(
+                Code::RetriableWithErrors,
+                self.key_span(&join(base, p!["errors"])),
+                format!("retriable step `{}` declares business errors", step.name),
+            )
+            .label("a retriable step may not fail for business reasons")
+            .help("remove `errors:`, or make the step compensatable or the pivot");
             self.error(diagnostic);
         }
         let compensation = step.compensation.as_ref().map(|comp| {
             let cbase = join(base, p!["compensation"]);
-            let name = comp.name.clone().unwrap_or_else(|| format!("Compensate{}", step.name));
+            let name = comp
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("Compensate{}", step.name));
             if comp.name.is_some() {
                 let span = self.span(&join(&cbase, p!["name"]));
                 self.state_name(&name, span, names);
@@ -1044,7 +1342,12 @@ impl Checker<'_> {
                 let span = self.key_span(&cbase);
                 self.state_name(&name, span, names);
             }
-            self.action(&step.service, &comp.action, &join(&cbase, p!["action"]), actions);
+            self.action(
+                &step.service,
+                &comp.action,
+                &join(&cbase, p!["action"]),
+                actions,
+            );
             if let Some(emits) = &comp.emits {
                 self.event_ref(emits, &join(&cbase, p!["emits"]), spec);
             }
@@ -1056,12 +1359,30 @@ impl Checker<'_> {
                 max_delay_seconds: Some(60),
                 jitter: true,
             };
-            let default = self.retry(spec.defaults.compensation_retry.as_ref(), &p!["defaults", "compensation_retry"], builtin);
+            let default = self.retry(
+                spec.defaults.compensation_retry.as_ref(),
+                &p!["defaults", "compensation_retry"],
+                builtin,
+            );
             let retry = self.retry(comp.retry.as_ref(), &join(&cbase, p!["retry"]), default);
             let ctimeout_path = join(&cbase, p!["timeout"]);
-            let timeout_seconds = self.seconds(comp.timeout.as_ref(), timeout_seconds, &ctimeout_path, "a task timeout", (1, 31_622_400));
+            let timeout_seconds = self.seconds(
+                comp.timeout.as_ref(),
+                timeout_seconds,
+                &ctimeout_path,
+                "a task timeout",
+                (1, 31_622_400),
+            );
             if comp.timeout.is_some() {
-                self.task_outlives_function(&name, timeout_seconds, service_timeout, &step.service, true, &ctimeout_path, &cbase);
+                self.task_outlives_function(
+                    &name,
+                    timeout_seconds,
+                    service_timeout,
+                    &step.service,
+                    true,
+                    &ctimeout_path,
+                    &cbase,
+                );
             }
             ir::Compensation {
                 name,
@@ -1144,23 +1465,41 @@ impl Checker<'_> {
     fn state_name(&mut self, name: &str, span: Span, names: &mut BTreeMap<String, Span>) -> bool {
         let ok = is_pascal(name) && name.len() <= 80;
         if !ok {
-            let diagnostic = Diagnostic::new(Code::InvalidStateName, span, format!("`{name}` is not a valid state name"))
-                .label("expected PascalCase, at most 80 characters")
-                .help(format!("write it as `{}`", to_pascal(&name.replace(' ', "_")).chars().take(80).collect::<String>()));
+            let diagnostic = Diagnostic::new(
+                Code::InvalidStateName,
+                span,
+                format!("`{name}` is not a valid state name"),
+            )
+            .label("expected PascalCase, at most 80 characters")
+            .help(format!(
+                "write it as `{}`",
+                to_pascal(&name.replace(' ', "_"))
+                    .chars()
+                    .take(80)
+                    .collect::<String>()
+            ));
             self.error(diagnostic);
         }
         if RESERVED_STATES.contains(&name) {
-            let diagnostic = Diagnostic::new(Code::DuplicateName, span, format!("`{name}` is a state name sagac uses itself"))
-                .label("reserved state name")
-                .help(format!("reserved names are {}", RESERVED_STATES.join(", ")));
+            let diagnostic = Diagnostic::new(
+                Code::DuplicateName,
+                span,
+                format!("`{name}` is a state name sagac uses itself"),
+            )
+            .label("reserved state name")
+            .help(format!("reserved names are {}", RESERVED_STATES.join(", ")));
             self.error(diagnostic);
             return false;
         }
         if let Some(&first) = names.get(name) {
-            let diagnostic = Diagnostic::new(Code::DuplicateName, span, format!("the state name `{name}` is used twice"))
-                .label("used again here")
-                .note(first, "first used here")
-                .help("state names must be unique within a state machine");
+            let diagnostic = Diagnostic::new(
+                Code::DuplicateName,
+                span,
+                format!("the state name `{name}` is used twice"),
+            )
+            .label("used again here")
+            .note(first, "first used here")
+            .help("state names must be unique within a state machine");
             self.error(diagnostic);
             return false;
         }
@@ -1168,15 +1507,25 @@ impl Checker<'_> {
         ok
     }
 
-    fn action(&mut self, service: &str, action: &str, path: &[Segment], actions: &mut BTreeMap<(String, String), Path>) {
+    fn action(
+        &mut self,
+        service: &str,
+        action: &str,
+        path: &[Segment],
+        actions: &mut BTreeMap<(String, String), Path>,
+    ) {
         self.identifier(action, path, false);
         let key = (service.to_owned(), action.to_owned());
         if let Some(first) = actions.get(&key) {
             let first = self.span(first);
-            let diagnostic = Diagnostic::new(Code::DuplicateAction, self.span(path), format!("service `{service}` has the action `{action}` twice"))
-                .label("used again here")
-                .note(first, "first used here")
-                .help("each action becomes one trait method; give it a distinct name");
+            let diagnostic = Diagnostic::new(
+                Code::DuplicateAction,
+                self.span(path),
+                format!("service `{service}` has the action `{action}` twice"),
+            )
+            .label("used again here")
+            .note(first, "first used here")
+            .help("each action becomes one trait method; give it a distinct name");
             self.error(diagnostic);
         } else {
             actions.insert(key, path.to_vec());
@@ -1193,9 +1542,13 @@ impl Checker<'_> {
         _events: &[ir::Event],
     ) -> Vec<ir::Stage> {
         if spec.steps.is_empty() {
-            let diagnostic = Diagnostic::new(Code::NoSteps, self.span(&p!["steps"]), "the saga has no steps")
-                .label("empty")
-                .help("add at least one step with a `name`, a `service` and an `action`");
+            let diagnostic = Diagnostic::new(
+                Code::NoSteps,
+                self.span(&p!["steps"]),
+                "the saga has no steps",
+            )
+            .label("empty")
+            .help("add at least one step with a `name`, a `service` and an `action`");
             self.error(diagnostic);
         }
         let mut names = BTreeMap::new();
@@ -1208,7 +1561,16 @@ impl Checker<'_> {
             match entry {
                 ast::StepEntry::Step(step) => {
                     let base = p!["steps", i];
-                    let ir_step = self.step(spec, step, &base, services, entities, saga_timeout, &mut names, &mut actions);
+                    let ir_step = self.step(
+                        spec,
+                        step,
+                        &base,
+                        services,
+                        entities,
+                        saga_timeout,
+                        &mut names,
+                        &mut actions,
+                    );
                     let kind_path = join(&base, p!["kind"]);
                     match ir_step.kind {
                         ir::StepKind::Compensatable if phase > 0 => {
@@ -1224,10 +1586,16 @@ impl Checker<'_> {
                         ir::StepKind::Pivot => {
                             if let Some(first) = &pivot {
                                 let first = self.span(first);
-                                let diagnostic = Diagnostic::new(Code::MultiplePivots, self.span(&kind_path), format!("`{}` is a second pivot", step.name))
-                                    .label("second pivot")
-                                    .note(first, "the first pivot")
-                                    .help("a saga has at most one pivot; make the later step retriable");
+                                let diagnostic = Diagnostic::new(
+                                    Code::MultiplePivots,
+                                    self.span(&kind_path),
+                                    format!("`{}` is a second pivot", step.name),
+                                )
+                                .label("second pivot")
+                                .note(first, "the first pivot")
+                                .help(
+                                    "a saga has at most one pivot; make the later step retriable",
+                                );
                                 self.error(diagnostic);
                             } else if phase == 2 {
                                 let diagnostic = Diagnostic::new(Code::StepOrder, self.span(&kind_path), format!("pivot `{}` comes after a retriable step", step.name))
@@ -1249,9 +1617,21 @@ impl Checker<'_> {
                     let span = self.span(&join(&base, p!["name"]));
                     self.state_name(&group.name, span, &mut names);
                     if group.branches.len() < 2 {
-                        let diagnostic = Diagnostic::new(Code::InvalidParallel, self.key_span(&join(&base, p!["branches"])), format!("parallel group `{}` has {}", group.name, if group.branches.is_empty() { "no branches" } else { "only one branch" }))
-                            .label("needs at least two branches")
-                            .help("a single step does not need a parallel group");
+                        let diagnostic = Diagnostic::new(
+                            Code::InvalidParallel,
+                            self.key_span(&join(&base, p!["branches"])),
+                            format!(
+                                "parallel group `{}` has {}",
+                                group.name,
+                                if group.branches.is_empty() {
+                                    "no branches"
+                                } else {
+                                    "only one branch"
+                                }
+                            ),
+                        )
+                        .label("needs at least two branches")
+                        .help("a single step does not need a parallel group");
                         self.error(diagnostic);
                     }
                     if phase > 0 {
@@ -1267,7 +1647,16 @@ impl Checker<'_> {
                     let mut branches = Vec::new();
                     for (b, step) in group.branches.iter().enumerate() {
                         let bbase = join(&base, p!["branches", b]);
-                        let ir_step = self.step(spec, step, &bbase, services, entities, saga_timeout, &mut names, &mut actions);
+                        let ir_step = self.step(
+                            spec,
+                            step,
+                            &bbase,
+                            services,
+                            entities,
+                            saga_timeout,
+                            &mut names,
+                            &mut actions,
+                        );
                         if ir_step.kind != ir::StepKind::Compensatable {
                             let diagnostic = Diagnostic::new(Code::InvalidParallel, self.span(&join(&bbase, p!["kind"])), format!("branch `{}` of parallel group `{}` is not compensatable", step.name, group.name))
                                 .label("branches must be compensatable")
@@ -1301,7 +1690,10 @@ impl Checker<'_> {
                         offenders.push((step.name.clone(), join(&base, p!["idempotent"])));
                     }
                     if let Some(comp) = step.compensation.as_ref().filter(|c| !c.idempotent) {
-                        let name = comp.name.clone().unwrap_or_else(|| format!("Compensate{}", step.name));
+                        let name = comp
+                            .name
+                            .clone()
+                            .unwrap_or_else(|| format!("Compensate{}", step.name));
                         offenders.push((name, join(&base, p!["compensation", "idempotent"])));
                     }
                     for (name, path) in offenders {
@@ -1326,19 +1718,34 @@ impl Checker<'_> {
             self.identifier(name, &base, true);
             let table_path = join(&base, p!["table"]);
             let valid_table = (3..=255).contains(&view.table.len())
-                && view.table.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-            self.name(&view.table, &table_path, Code::InvalidTableName, valid_table, "DynamoDB table name");
+                && view
+                    .table
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            self.name(
+                &view.table,
+                &table_path,
+                Code::InvalidTableName,
+                valid_table,
+                "DynamoDB table name",
+            );
             if let Some(first) = tables.get(view.table.as_str()) {
                 let first = self.span(first);
-                let diagnostic = Diagnostic::new(Code::DuplicateTable, self.span(&table_path), format!("table name `{}` is used twice", view.table))
-                    .label("used again here")
-                    .note(first, "first used here");
+                let diagnostic = Diagnostic::new(
+                    Code::DuplicateTable,
+                    self.span(&table_path),
+                    format!("table name `{}` is used twice", view.table),
+                )
+                .label("used again here")
+                .note(first, "first used here");
                 self.error(diagnostic);
             } else {
                 tables.insert(view.table.as_str(), table_path.clone());
             }
             let mut fields = Vec::new();
-            if let Some(entity) = self.entity_ref(&view.source, &join(&base, p!["source"]), entities) {
+            if let Some(entity) =
+                self.entity_ref(&view.source, &join(&base, p!["source"]), entities)
+            {
                 for (i, field) in view.fields.iter().enumerate() {
                     if self.field_ref(field, &join(&base, p!["fields", i]), entity) {
                         fields.extend(entity.field(field).cloned());
@@ -1364,20 +1771,58 @@ impl Checker<'_> {
                     .collect();
             }
             let owner = format!("view `{name}` (its `fields:`)");
-            let pk = self.key_template(&view.pk, &join(&base, p!["pk"]), &fields, &owner, Code::ViewKeyField);
-            let sk = view
-                .sk
-                .as_ref()
-                .and_then(|sk| self.key_template(sk, &join(&base, p!["sk"]), &fields, &owner, Code::ViewKeyField));
+            let pk = self.key_template(
+                &view.pk,
+                &join(&base, p!["pk"]),
+                &fields,
+                &owner,
+                Code::ViewKeyField,
+            );
+            let sk = view.sk.as_ref().and_then(|sk| {
+                self.key_template(
+                    sk,
+                    &join(&base, p!["sk"]),
+                    &fields,
+                    &owner,
+                    Code::ViewKeyField,
+                )
+            });
             let mut indexes = Vec::new();
             for (index, keys) in &view.indexes {
                 let ipath = join(&base, p!["indexes", index]);
-                let ok = (3..=255).contains(&index.len()) && index.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-                self.name(index, &ipath, Code::InvalidTableName, ok, "DynamoDB index name");
-                let ipk = self.key_template(&keys.pk, &join(&ipath, p!["pk"]), &fields, &owner, Code::ViewKeyField);
-                let isk = keys.sk.as_ref().and_then(|sk| self.key_template(sk, &join(&ipath, p!["sk"]), &fields, &owner, Code::ViewKeyField));
+                let ok = (3..=255).contains(&index.len())
+                    && index
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+                self.name(
+                    index,
+                    &ipath,
+                    Code::InvalidTableName,
+                    ok,
+                    "DynamoDB index name",
+                );
+                let ipk = self.key_template(
+                    &keys.pk,
+                    &join(&ipath, p!["pk"]),
+                    &fields,
+                    &owner,
+                    Code::ViewKeyField,
+                );
+                let isk = keys.sk.as_ref().and_then(|sk| {
+                    self.key_template(
+                        sk,
+                        &join(&ipath, p!["sk"]),
+                        &fields,
+                        &owner,
+                        Code::ViewKeyField,
+                    )
+                });
                 if let Some(pk) = ipk {
-                    indexes.push(ir::IndexKeys { index: index.clone(), pk, sk: isk });
+                    indexes.push(ir::IndexKeys {
+                        index: index.clone(),
+                        pk,
+                        sk: isk,
+                    });
                 }
             }
             out.push(ir::View {
@@ -1397,8 +1842,14 @@ impl Checker<'_> {
         let auth = match api.auth {
             ast::Auth::Iam => ir::Auth::Iam,
             ast::Auth::None => ir::Auth::None,
-            ast::Auth::Cognito => match api.authorizer.as_ref().and_then(|a| a.user_pool_arn.clone()) {
-                Some(arn) if arn.starts_with("arn:aws") && arn.contains(":cognito-idp:") => ir::Auth::Cognito { user_pool_arn: arn },
+            ast::Auth::Cognito => match api
+                .authorizer
+                .as_ref()
+                .and_then(|a| a.user_pool_arn.clone())
+            {
+                Some(arn) if arn.starts_with("arn:aws") && arn.contains(":cognito-idp:") => {
+                    ir::Auth::Cognito { user_pool_arn: arn }
+                }
                 _ => {
                     let diagnostic = Diagnostic::new(Code::AuthorizerConfig, self.span(&p!["api", "auth"]), "`auth: cognito` needs `authorizer.user_pool_arn`")
                         .label("no user pool given")
@@ -1408,23 +1859,45 @@ impl Checker<'_> {
                 }
             },
             ast::Auth::Jwt => {
-                let diagnostic = Diagnostic::new(Code::AuthorizerConfig, self.span(&p!["api", "auth"]), "JWT authorisers exist only for HTTP APIs; sagac generates a REST API")
-                    .label("not available for REST APIs")
-                    .help("use `auth: cognito` with a user pool, or `auth: iam`");
+                let diagnostic = Diagnostic::new(
+                    Code::AuthorizerConfig,
+                    self.span(&p!["api", "auth"]),
+                    "JWT authorisers exist only for HTTP APIs; sagac generates a REST API",
+                )
+                .label("not available for REST APIs")
+                .help("use `auth: cognito` with a user pool, or `auth: iam`");
                 self.error(diagnostic);
                 ir::Auth::Iam
             }
         };
-        let (rate, burst) = api.throttle.as_ref().map_or((50.0, 100), |t| (t.rate, t.burst));
+        let (rate, burst) = api
+            .throttle
+            .as_ref()
+            .map_or((50.0, 100), |t| (t.rate, t.burst));
         if !(rate > 0.0 && rate <= 10_000.0) || burst == 0 || burst > 5_000 {
-            let diagnostic = Diagnostic::new(Code::ConcurrencyRange, self.span(&p!["api", "throttle"]), format!("throttling rate {rate} / burst {burst} is out of range"))
-                .label("rate must be in (0, 10000], burst in [1, 5000]");
+            let diagnostic = Diagnostic::new(
+                Code::ConcurrencyRange,
+                self.span(&p!["api", "throttle"]),
+                format!("throttling rate {rate} / burst {burst} is out of range"),
+            )
+            .label("rate must be in (0, 10000], burst in [1, 5000]");
             self.error(diagnostic);
         }
-        let path_ok = |p: &str| p.starts_with('/') && p.len() > 1 && !p.ends_with('/') && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '{' | '}' | '.'));
+        let path_ok = |p: &str| {
+            p.starts_with('/')
+                && p.len() > 1
+                && !p.ends_with('/')
+                && p.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '{' | '}' | '.')
+                })
+        };
         if !path_ok(&api.start.path) {
-            let diagnostic = Diagnostic::new(Code::InvalidValue, self.span(&p!["api", "start", "path"]), format!("`{}` is not a valid resource path", api.start.path))
-                .label("expected e.g. `/trips`");
+            let diagnostic = Diagnostic::new(
+                Code::InvalidValue,
+                self.span(&p!["api", "start", "path"]),
+                format!("`{}` is not a valid resource path", api.start.path),
+            )
+            .label("expected e.g. `/trips`");
             self.error(diagnostic);
         }
         let status = api.status.as_ref().and_then(|status| {
@@ -1438,29 +1911,56 @@ impl Checker<'_> {
             let parameter = match parameter {
                 Some(p) if path_ok(&status.path) => p,
                 _ => {
-                    let diagnostic = Diagnostic::new(Code::InvalidValue, self.span(&p!["api", "status", "path"]), format!("`{}` must end with the id as a path parameter", status.path))
-                        .label("expected e.g. `/trips/{trip_id}`");
+                    let diagnostic = Diagnostic::new(
+                        Code::InvalidValue,
+                        self.span(&p!["api", "status", "path"]),
+                        format!("`{}` must end with the id as a path parameter", status.path),
+                    )
+                    .label("expected e.g. `/trips/{trip_id}`");
                     self.error(diagnostic);
                     return None;
                 }
             };
             let Some(view) = views.iter().find(|v| v.name == status.view) else {
                 let known: Vec<&str> = views.iter().map(|v| v.name.as_str()).collect();
-                self.unknown(Code::UnknownView, &p!["api", "status", "view"], "view", &status.view, &known);
+                self.unknown(
+                    Code::UnknownView,
+                    &p!["api", "status", "view"],
+                    "view",
+                    &status.view,
+                    &known,
+                );
                 return None;
             };
-            if let Some(index) = &status.index {
-                if !view.indexes.iter().any(|i| &i.index == index) {
-                    let known: Vec<&str> = view.indexes.iter().map(|i| i.index.as_str()).collect();
-                    self.unknown(Code::UnknownIndex, &p!["api", "status", "index"], "index", index, &known);
-                    return None;
-                }
+            if let Some(index) = &status.index
+                && !view.indexes.iter().any(|i| &i.index == index)
+            {
+                let known: Vec<&str> = view.indexes.iter().map(|i| i.index.as_str()).collect();
+                self.unknown(
+                    Code::UnknownIndex,
+                    &p!["api", "status", "index"],
+                    "index",
+                    index,
+                    &known,
+                );
+                return None;
             }
             if !view.fields.iter().any(|f| f.name == parameter) {
                 let names: Vec<&str> = view.fields.iter().map(|f| f.name.as_str()).collect();
-                let diagnostic = Diagnostic::new(Code::UnknownField, self.span(&p!["api", "status", "path"]), format!("path parameter `{parameter}` is not a field of view `{}`", view.name))
-                    .label("not a view field")
-                    .maybe_help(did_you_mean(&parameter, "field", names.iter().copied()));
+                let diagnostic = Diagnostic::new(
+                    Code::UnknownField,
+                    self.span(&p!["api", "status", "path"]),
+                    format!(
+                        "path parameter `{parameter}` is not a field of view `{}`",
+                        view.name
+                    ),
+                )
+                .label("not a view field")
+                .maybe_help(did_you_mean(
+                    &parameter,
+                    "field",
+                    names.iter().copied(),
+                ));
                 self.error(diagnostic);
                 return None;
             }
@@ -1472,7 +1972,13 @@ impl Checker<'_> {
             })
         });
         let name_ok = !api.name.is_empty() && api.name.len() <= 128;
-        self.name(&api.name, &p!["api", "name"], Code::InvalidValue, name_ok, "API name");
+        self.name(
+            &api.name,
+            &p!["api", "name"],
+            Code::InvalidValue,
+            name_ok,
+            "API name",
+        );
         ir::Api {
             name: api.name.clone(),
             auth,
@@ -1485,16 +1991,32 @@ impl Checker<'_> {
 
     fn shift(&mut self, shift: &ast::TrafficShift, path: &Path) -> (u32, u32) {
         if !(1..=99).contains(&shift.percent) {
-            let diagnostic = Diagnostic::new(Code::CanaryRange, self.span(&join(path, p!["percent"])), format!("traffic percentage must be between 1 and 99, found {}", shift.percent))
-                .label("out of range");
+            let diagnostic = Diagnostic::new(
+                Code::CanaryRange,
+                self.span(&join(path, p!["percent"])),
+                format!(
+                    "traffic percentage must be between 1 and 99, found {}",
+                    shift.percent
+                ),
+            )
+            .label("out of range");
             self.error(diagnostic);
         }
         let ipath = join(path, p!["interval"]);
         let minutes = match self.duration(&shift.interval, &ipath) {
-            Some(ms) if ms % 60_000 == 0 && (1..=2880).contains(&(ms / 60_000)) => (ms / 60_000) as u32,
+            Some(ms) if ms % 60_000 == 0 && (1..=2880).contains(&(ms / 60_000)) => {
+                (ms / 60_000) as u32
+            }
             Some(_) => {
-                let diagnostic = Diagnostic::new(Code::CanaryRange, self.span(&ipath), format!("the interval must be whole minutes between 1m and 2880m, found `{}`", shift.interval.0))
-                    .label("out of range");
+                let diagnostic = Diagnostic::new(
+                    Code::CanaryRange,
+                    self.span(&ipath),
+                    format!(
+                        "the interval must be whole minutes between 1m and 2880m, found `{}`",
+                        shift.interval.0
+                    ),
+                )
+                .label("out of range");
                 self.error(diagnostic);
                 5
             }
@@ -1508,9 +2030,19 @@ impl Checker<'_> {
         let parts: Vec<&str> = region.split('-').collect();
         let region_ok = (3..=4).contains(&parts.len())
             && parts[0].len() == 2
-            && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-            && parts.last().is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
-        self.name(region, &p!["deployment", "region"], Code::InvalidRegion, region_ok, "AWS region (e.g. `ap-northeast-1`)");
+            && parts[..parts.len() - 1]
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+            && parts
+                .last()
+                .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        self.name(
+            region,
+            &p!["deployment", "region"],
+            Code::InvalidRegion,
+            region_ok,
+            "AWS region (e.g. `ap-northeast-1`)",
+        );
         let chosen: Vec<&str> = [
             deployment.canary.as_ref().map(|_| "canary"),
             deployment.linear.as_ref().map(|_| "linear"),
@@ -1520,10 +2052,17 @@ impl Checker<'_> {
         .flatten()
         .collect();
         if chosen.len() > 1 {
-            let diagnostic = Diagnostic::new(Code::ConflictingStrategies, self.key_span(&p!["deployment", chosen[1]]), format!("both `{}` and `{}` are chosen", chosen[0], chosen[1]))
-                .label("second strategy")
-                .note(self.key_span(&p!["deployment", chosen[0]]), "first strategy")
-                .help("choose one deployment strategy");
+            let diagnostic = Diagnostic::new(
+                Code::ConflictingStrategies,
+                self.key_span(&p!["deployment", chosen[1]]),
+                format!("both `{}` and `{}` are chosen", chosen[0], chosen[1]),
+            )
+            .label("second strategy")
+            .note(
+                self.key_span(&p!["deployment", chosen[0]]),
+                "first strategy",
+            )
+            .help("choose one deployment strategy");
             self.error(diagnostic);
         }
         let traffic = if let Some(canary) = &deployment.canary {
@@ -1535,32 +2074,62 @@ impl Checker<'_> {
         } else if deployment.all_at_once {
             ir::Traffic::AllAtOnce
         } else {
-            ir::Traffic::Canary { percent: 10, minutes: 5 }
+            ir::Traffic::Canary {
+                percent: 10,
+                minutes: 5,
+            }
         };
         if deployment.alarms.len() > 10 {
-            let diagnostic = Diagnostic::new(Code::TooManyAlarms, self.span(&p!["deployment", "alarms", 10usize]), format!("{} alarms are listed; a deployment group watches at most 10", deployment.alarms.len()))
-                .label("the 11th alarm")
-                .help("keep the ten alarms that best show a bad release (errors, throttles, duration)");
+            let diagnostic = Diagnostic::new(
+                Code::TooManyAlarms,
+                self.span(&p!["deployment", "alarms", 10usize]),
+                format!(
+                    "{} alarms are listed; a deployment group watches at most 10",
+                    deployment.alarms.len()
+                ),
+            )
+            .label("the 11th alarm")
+            .help("keep the ten alarms that best show a bad release (errors, throttles, duration)");
             self.error(diagnostic);
         }
         let mut alarms = Vec::new();
         for (i, alarm) in deployment.alarms.iter().enumerate() {
             let base = p!["deployment", "alarms", i];
-            let period = self.seconds(alarm.period.as_ref(), 60, &join(&base, p!["period"]), "an alarm period", (10, 86_400));
-            if ![10, 20, 30].contains(&period) && period % 60 != 0 {
-                let diagnostic = Diagnostic::new(Code::ConcurrencyRange, self.span(&join(&base, p!["period"])), format!("an alarm period must be 10s, 20s, 30s or whole minutes, found {period}s"))
-                    .label("not accepted by CloudWatch");
+            let period = self.seconds(
+                alarm.period.as_ref(),
+                60,
+                &join(&base, p!["period"]),
+                "an alarm period",
+                (10, 86_400),
+            );
+            if ![10, 20, 30].contains(&period) && !period.is_multiple_of(60) {
+                let diagnostic = Diagnostic::new(
+                    Code::ConcurrencyRange,
+                    self.span(&join(&base, p!["period"])),
+                    format!(
+                        "an alarm period must be 10s, 20s, 30s or whole minutes, found {period}s"
+                    ),
+                )
+                .label("not accepted by CloudWatch");
                 self.error(diagnostic);
             }
             let evaluation_periods = alarm.evaluation_periods.unwrap_or(1);
             if evaluation_periods == 0 || (evaluation_periods as u64) * period > 86_400 {
-                let diagnostic = Diagnostic::new(Code::ConcurrencyRange, self.span(&join(&base, p!["evaluation_periods"])), "evaluation periods must be at least 1 and cover at most one day")
-                    .label("out of range");
+                let diagnostic = Diagnostic::new(
+                    Code::ConcurrencyRange,
+                    self.span(&join(&base, p!["evaluation_periods"])),
+                    "evaluation periods must be at least 1 and cover at most one day",
+                )
+                .label("out of range");
                 self.error(diagnostic);
             }
             if alarm.threshold < 0.0 {
-                let diagnostic = Diagnostic::new(Code::ConcurrencyRange, self.span(&join(&base, p!["threshold"])), "an alarm threshold cannot be negative")
-                    .label("negative");
+                let diagnostic = Diagnostic::new(
+                    Code::ConcurrencyRange,
+                    self.span(&join(&base, p!["threshold"])),
+                    "an alarm threshold cannot be negative",
+                )
+                .label("negative");
                 self.error(diagnostic);
             }
             let (metric, statistic) = match alarm.metric {
@@ -1579,13 +2148,34 @@ impl Checker<'_> {
         }
         let alias = deployment.alias.clone().unwrap_or_else(|| "live".into());
         let alias_ok = alias.len() <= 128
-            && alias.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && alias.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+            && alias
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic())
+            && alias
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
             && alias != "LATEST";
-        self.name(&alias, &p!["deployment", "alias"], Code::InvalidValue, alias_ok, "alias name");
+        self.name(
+            &alias,
+            &p!["deployment", "alias"],
+            Code::InvalidValue,
+            alias_ok,
+            "alias name",
+        );
         let pipeline = deployment.pipeline.as_ref().map(|pipeline| {
-            let ok = pipeline.repository.split('/').count() == 2 && pipeline.repository.split('/').all(|p| !p.is_empty() && !p.contains(char::is_whitespace));
-            self.name(&pipeline.repository, &p!["deployment", "pipeline", "repository"], Code::InvalidValue, ok, "repository (`owner/name`)");
+            let ok = pipeline.repository.split('/').count() == 2
+                && pipeline
+                    .repository
+                    .split('/')
+                    .all(|p| !p.is_empty() && !p.contains(char::is_whitespace));
+            self.name(
+                &pipeline.repository,
+                &p!["deployment", "pipeline", "repository"],
+                Code::InvalidValue,
+                ok,
+                "repository (`owner/name`)",
+            );
             ir::Pipeline {
                 repository: pipeline.repository.clone(),
                 branch: pipeline.branch.clone(),
@@ -1609,16 +2199,38 @@ impl Checker<'_> {
     fn observability(&mut self, observability: &ast::Observability) -> ir::Observability {
         let datadog = observability.datadog.as_ref().map(|dd| {
             if !DATADOG_SITES.contains(&dd.site.as_str()) {
-                let diagnostic = Diagnostic::new(Code::UnknownSite, self.span(&p!["observability", "datadog", "site"]), format!("unknown Datadog site `{}`", dd.site))
-                    .label("not a Datadog site")
-                    .maybe_help(did_you_mean(&dd.site, "site", DATADOG_SITES.iter().copied()));
+                let diagnostic = Diagnostic::new(
+                    Code::UnknownSite,
+                    self.span(&p!["observability", "datadog", "site"]),
+                    format!("unknown Datadog site `{}`", dd.site),
+                )
+                .label("not a Datadog site")
+                .maybe_help(did_you_mean(
+                    &dd.site,
+                    "site",
+                    DATADOG_SITES.iter().copied(),
+                ));
                 self.error(diagnostic);
             }
-            let secret_ok = !dd.api_key_secret.is_empty() && dd.api_key_secret.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c));
-            self.name(&dd.api_key_secret, &p!["observability", "datadog", "api_key_secret"], Code::InvalidValue, secret_ok, "Secrets Manager secret name");
+            let secret_ok = !dd.api_key_secret.is_empty()
+                && dd
+                    .api_key_secret
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c));
+            self.name(
+                &dd.api_key_secret,
+                &p!["observability", "datadog", "api_key_secret"],
+                Code::InvalidValue,
+                secret_ok,
+                "Secrets Manager secret name",
+            );
             if dd.extension_version == 0 {
-                let diagnostic = Diagnostic::new(Code::InvalidValue, self.span(&p!["observability", "datadog", "extension_version"]), "the Datadog extension version starts at 1")
-                    .label("no such layer version");
+                let diagnostic = Diagnostic::new(
+                    Code::InvalidValue,
+                    self.span(&p!["observability", "datadog", "extension_version"]),
+                    "the Datadog extension version starts at 1",
+                )
+                .label("no such layer version");
                 self.error(diagnostic);
             }
             ir::Datadog {
@@ -1630,18 +2242,33 @@ impl Checker<'_> {
         let metric_ok = |m: &str| {
             m.len() <= 200
                 && m.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && m.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+                && m.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
         };
         if let Some(metrics) = &observability.metrics {
-            for (key, name) in [("completed", &metrics.completed), ("compensation", &metrics.compensation)] {
-                self.name(name, &p!["observability", "metrics", key], Code::InvalidMetricName, metric_ok(name), "Datadog metric name");
+            for (key, name) in [
+                ("completed", &metrics.completed),
+                ("compensation", &metrics.compensation),
+            ] {
+                self.name(
+                    name,
+                    &p!["observability", "metrics", key],
+                    Code::InvalidMetricName,
+                    metric_ok(name),
+                    "Datadog metric name",
+                );
             }
         }
         let retention_path = p!["observability", "log_retention"];
         let days = match &observability.log_retention {
             None => 30,
             Some(d) => match self.duration(d, &retention_path) {
-                Some(ms) if ms % 86_400_000 == 0 && LOG_RETENTION_DAYS.contains(&((ms / 86_400_000) as u32)) => (ms / 86_400_000) as u32,
+                Some(ms)
+                    if ms % 86_400_000 == 0
+                        && LOG_RETENTION_DAYS.contains(&((ms / 86_400_000) as u32)) =>
+                {
+                    (ms / 86_400_000) as u32
+                }
                 Some(_) => {
                     let diagnostic = Diagnostic::new(Code::LogRetention, self.span(&retention_path), format!("CloudWatch Logs does not accept a retention of `{}`", d.0))
                         .label("not an accepted retention")
@@ -1652,15 +2279,31 @@ impl Checker<'_> {
                 None => 30,
             },
         };
-        let namespaces = observability.metric_stream.as_ref().map(|s| s.namespaces.clone()).unwrap_or_default();
+        let namespaces = observability
+            .metric_stream
+            .as_ref()
+            .map(|s| s.namespaces.clone())
+            .unwrap_or_default();
         for (i, namespace) in namespaces.iter().enumerate() {
-            let ok = namespace.len() <= 255 && !namespace.is_empty() && !namespace.starts_with(':') && namespace.chars().all(|c| c.is_ascii_graphic());
-            self.name(namespace, &p!["observability", "metric_stream", "namespaces", i], Code::InvalidValue, ok, "CloudWatch namespace");
+            let ok = namespace.len() <= 255
+                && !namespace.is_empty()
+                && !namespace.starts_with(':')
+                && namespace.chars().all(|c| c.is_ascii_graphic());
+            self.name(
+                namespace,
+                &p!["observability", "metric_stream", "namespaces", i],
+                Code::InvalidValue,
+                ok,
+                "CloudWatch namespace",
+            );
         }
         ir::Observability {
             datadog,
             completed_metric: observability.metrics.as_ref().map(|m| m.completed.clone()),
-            compensation_metric: observability.metrics.as_ref().map(|m| m.compensation.clone()),
+            compensation_metric: observability
+                .metrics
+                .as_ref()
+                .map(|m| m.compensation.clone()),
             metric_stream_namespaces: namespaces,
             log_retention_days: days,
             tracing: observability.tracing.unwrap_or(true),

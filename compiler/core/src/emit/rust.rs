@@ -272,7 +272,13 @@ fn lit(text: &str) -> Literal {
 fn doc_attr(text: &str) -> TokenStream {
     let text: Vec<String> = text
         .lines()
-        .map(|line| if line.is_empty() { String::new() } else { format!(" {line}") })
+        .map(|line| {
+            if line.is_empty() {
+                String::new()
+            } else {
+                format!(" {line}")
+            }
+        })
         .collect();
     let text = text.join("\n");
     quote!(#[doc = #text])
