@@ -17,9 +17,12 @@
 //!   `results`, and `error` on compensation paths).
 //! - [`lambda`]: a fake Lambda Runtime API, to run the real service
 //!   binaries, time their init and read their peak memory.
+//! - [`layering`]: the layering rule every service's `tests/layering.rs`
+//!   checks on its sources and on the shared kernel's.
 #![deny(missing_docs)]
 
 pub mod lambda;
+pub mod layering;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

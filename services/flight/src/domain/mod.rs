@@ -1,7 +1,9 @@
 //! The flight domain: the rules of seat inventory and flight reservations.
 //!
 //! Everything here is plain data and pure, synchronous functions over it, and
-//! the only dependency is the standard library. A use case reads a
+//! the only dependencies are the standard library and the shared kernel,
+//! `travel_kernel`, whose values (ids, dates, prices, store errors) this
+//! module re-exports. A use case reads a
 //! [`FlightReservation`] and a [`FlightInventory`] through the
 //! [`FlightRepository`], asks [`decide_reservation`] or
 //! [`decide_cancellation`] what to do, and writes the resulting
@@ -21,22 +23,21 @@
 //! - Cancelling releases the trip's seats. Cancelling a reservation that is
 //!   already cancelled, or that never existed, succeeds and writes nothing.
 
-mod date;
 mod decision;
 mod error;
 mod event;
 mod inventory;
-mod price;
 mod repository;
 mod reservation;
 mod value;
 
-pub use date::Date;
 pub use decision::{CancelDecision, ReserveDecision, decide_cancellation, decide_reservation};
-pub use error::{FailureKind, FlightError};
+pub use error::FlightError;
 pub use event::FlightEvent;
 pub use inventory::FlightInventory;
-pub use price::Price;
-pub use repository::{FlightCommit, FlightRepository, InventoryUpdate, RepositoryError};
+pub use repository::{FlightCommit, FlightRepository, InventoryUpdate};
 pub use reservation::{FlightReservation, ReservationStatus, SeatRequest};
-pub use value::{AirportCode, FlightId, FlightNumber, IdempotencyKey, InvalidValue, Route, TripId};
+pub use travel_kernel::{
+    Date, FailureKind, IdempotencyKey, InvalidValue, Price, RepositoryError, TripId,
+};
+pub use value::{AirportCode, FlightId, FlightNumber, Route};

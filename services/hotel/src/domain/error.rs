@@ -3,24 +3,7 @@
 use std::error::Error;
 use std::fmt;
 
-use super::{Date, HotelCode, RepositoryError, TripId};
-
-/// How the saga should react to a failure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FailureKind {
-    /// A rule refused the command, under one of the error names the spec
-    /// declares for the step. Retrying cannot help; the state machine catches
-    /// the name and compensates.
-    Business,
-    /// The store could not complete the transaction just now. Retrying, which
-    /// reads again, may succeed; the spec's retry policies call this
-    /// `TransientError`.
-    Transient,
-    /// The command can never succeed as sent, and the spec has no name for
-    /// why: a malformed field, a step already compensated, a damaged record.
-    /// Retrying cannot help either.
-    Rejected,
-}
+use super::{Date, FailureKind, HotelCode, RepositoryError, TripId};
 
 /// Why a hotel command failed.
 #[derive(Clone, Debug, PartialEq, Eq)]

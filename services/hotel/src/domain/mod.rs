@@ -1,7 +1,9 @@
 //! The hotel domain: the rules of room availability and hotel bookings.
 //!
 //! Everything here is plain data and pure, synchronous functions over it, and
-//! the only dependency is the standard library. A use case reads a
+//! the only dependencies are the standard library and the shared kernel,
+//! `travel_kernel`, whose values (ids, dates, prices, store errors) this
+//! module re-exports. A use case reads a
 //! [`HotelBooking`] and the [`RoomInventory`] of each night through the
 //! [`HotelRepository`], asks [`decide_reservation`] or
 //! [`decide_cancellation`] what to do, and writes the resulting
@@ -27,21 +29,20 @@
 //!   writes nothing.
 
 mod booking;
-mod date;
 mod decision;
 mod error;
 mod event;
 mod inventory;
-mod price;
 mod repository;
 mod value;
 
 pub use booking::{BookingStatus, HotelBooking, StayRequest};
-pub use date::Date;
 pub use decision::{CancelDecision, ReserveDecision, decide_cancellation, decide_reservation};
-pub use error::{FailureKind, HotelError};
+pub use error::HotelError;
 pub use event::HotelEvent;
 pub use inventory::RoomInventory;
-pub use price::Price;
-pub use repository::{HotelCommit, HotelRepository, InventoryUpdate, RepositoryError};
-pub use value::{HotelCode, HotelId, IdempotencyKey, InvalidValue, TripId};
+pub use repository::{HotelCommit, HotelRepository, InventoryUpdate};
+pub use travel_kernel::{
+    Date, FailureKind, IdempotencyKey, InvalidValue, Price, RepositoryError, TripId,
+};
+pub use value::{HotelCode, HotelId};

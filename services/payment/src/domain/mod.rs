@@ -1,7 +1,9 @@
 //! The payment domain: the rules of charging a trip's card and refunding it.
 //!
 //! Everything here is plain data and pure, synchronous functions over it, and
-//! the only dependency is the standard library. A use case reads a
+//! the only dependencies are the standard library and the shared kernel,
+//! `travel_kernel`, whose values (ids, invalid values, store errors) this
+//! module re-exports. A use case reads a
 //! [`PaymentTransaction`] through the [`PaymentRepository`], asks
 //! [`decide_charge`] or [`decide_refund`] what to do, and writes the
 //! resulting [`PaymentCommit`]: the changed state and its [`PaymentEvent`],
@@ -35,9 +37,10 @@ mod value;
 
 pub use card::{CardToken, DeclineReason};
 pub use decision::{ChargeDecision, RefundDecision, decide_charge, decide_refund};
-pub use error::{FailureKind, PaymentError};
+pub use error::PaymentError;
 pub use event::PaymentEvent;
 pub use money::{Currency, Money};
-pub use repository::{PaymentCommit, PaymentRepository, RepositoryError};
+pub use repository::{PaymentCommit, PaymentRepository};
 pub use transaction::{ChargeRequest, PaymentStatus, PaymentTransaction};
-pub use value::{IdempotencyKey, InvalidValue, PaymentId, TripId};
+pub use travel_kernel::{FailureKind, IdempotencyKey, InvalidValue, RepositoryError, TripId};
+pub use value::PaymentId;

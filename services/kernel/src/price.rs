@@ -4,15 +4,16 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
-use super::InvalidValue;
+use crate::InvalidValue;
 
 /// An exact, non-negative decimal amount: `units` × 10^-`scale`, such as a
-/// fare of `350.50` (35050 units at scale 2).
+/// fare of `350.50` (35050 units at scale 2) or a nightly rate of `180.50`.
 ///
-/// Fares are quoted in the trip's currency, which this service neither knows
-/// nor converts, so a price carries its own number of decimal places instead
-/// of a currency's minor unit. It never goes through a float: a fare times a
-/// seat count must come out to the exact cent.
+/// Fares and rates are quoted in the trip's currency, which the flight and
+/// hotel services neither know nor convert, so a price carries its own number
+/// of decimal places instead of a currency's minor unit. It never goes
+/// through a float: a fare times a seat count, or rates times rooms summed
+/// over the nights of a stay, must come out to the exact cent.
 #[derive(Clone, Copy, Debug)]
 pub struct Price {
     units: u64,
@@ -24,7 +25,7 @@ impl Price {
     pub const ZERO: Price = Price { units: 0, scale: 0 };
 
     /// The most decimal places a price may have. Four covers every currency's
-    /// minor unit with room for sub-cent fares.
+    /// minor unit with room for sub-cent fares and rates.
     pub const MAX_SCALE: u8 = 4;
 
     /// `units` × 10^-`scale`, if `scale` is at most [`Price::MAX_SCALE`].
@@ -48,6 +49,17 @@ impl Price {
         Some(Price {
             units,
             scale: self.scale,
+        })
+    }
+
+    /// This price plus `other`, at the larger of their scales, or `None` if
+    /// that overflows.
+    pub fn plus(self, other: Price) -> Option<Price> {
+        let scale = self.scale.max(other.scale);
+        let units = self.units_at(scale).checked_add(other.units_at(scale))?;
+        Some(Price {
+            units: u64::try_from(units).ok()?,
+            scale,
         })
     }
 
@@ -169,5 +181,22 @@ mod tests {
         assert_eq!(price("0.10").times(3), Some(price("0.30")));
         assert_eq!(price("19999.99").times(9).unwrap().to_string(), "179999.91");
         assert_eq!(Price::new(u64::MAX, 0).unwrap().times(2), None);
+    }
+
+    #[test]
+    fn adds_at_the_finer_scale() {
+        assert_eq!(
+            price("180.5").plus(price("0.25")).unwrap().to_string(),
+            "180.75"
+        );
+        assert_eq!(
+            price("100").plus(price("0.05")).unwrap().to_string(),
+            "100.05"
+        );
+        assert_eq!(
+            Price::ZERO.plus(price("12.30")).unwrap().to_string(),
+            "12.30"
+        );
+        assert_eq!(Price::new(u64::MAX, 0).unwrap().plus(price("1")), None);
     }
 }

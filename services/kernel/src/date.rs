@@ -3,13 +3,13 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::InvalidValue;
+use crate::InvalidValue;
 
 /// A day of the proleptic Gregorian calendar between the years 1 and 9999,
 /// the range ISO 8601 writes with four year digits.
 ///
-/// Dates order chronologically, which is all the flight rules need: a return
-/// must not come before the departure.
+/// Dates order chronologically (a flight's return must not come before its
+/// departure), and [`Date::next_day`] walks the nights of a hotel stay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
     // The field order makes the derived ordering chronological.
@@ -40,6 +40,30 @@ impl Date {
     /// The day of the month, from 1.
     pub fn day(self) -> u8 {
         self.day
+    }
+
+    /// The following day, or `None` after 9999-12-31.
+    pub fn next_day(self) -> Option<Date> {
+        if self.day < days_in_month(self.year, self.month) {
+            Some(Date {
+                day: self.day + 1,
+                ..self
+            })
+        } else if self.month < 12 {
+            Some(Date {
+                month: self.month + 1,
+                day: 1,
+                ..self
+            })
+        } else if self.year < 9999 {
+            Some(Date {
+                year: self.year + 1,
+                month: 1,
+                day: 1,
+            })
+        } else {
+            None
+        }
     }
 }
 
@@ -132,6 +156,17 @@ mod tests {
         ] {
             assert!(text.parse::<Date>().is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn the_next_day_crosses_months_years_and_leap_days() {
+        assert_eq!(date("2025-04-01").next_day(), Some(date("2025-04-02")));
+        assert_eq!(date("2025-04-30").next_day(), Some(date("2025-05-01")));
+        assert_eq!(date("2024-02-28").next_day(), Some(date("2024-02-29")));
+        assert_eq!(date("2024-02-29").next_day(), Some(date("2024-03-01")));
+        assert_eq!(date("2025-02-28").next_day(), Some(date("2025-03-01")));
+        assert_eq!(date("2025-12-31").next_day(), Some(date("2026-01-01")));
+        assert_eq!(date("9999-12-31").next_day(), None);
     }
 
     #[test]
