@@ -31,7 +31,7 @@ use serde_json::Value;
 
 use crate::BoxFuture;
 use crate::observe::{self, Level};
-use crate::store::{Condition, Key, OUTBOX_PREFIX, OutboxEvent, Store, StoreError, WriteOp};
+use crate::store::{Condition, Key, OutboxEvent, Store, StoreError, WriteOp};
 use crate::stream::{BatchResponse, EventName, parse_records};
 
 /// EventBridge's limit of entries per `PutEvents` call.
@@ -336,7 +336,7 @@ pub async fn dispatch(
         };
         let Some(key) = store_config
             .key_of(image)
-            .filter(|k| k.sk.starts_with(OUTBOX_PREFIX))
+            .filter(|k| k.sk.starts_with(store_config.outbox_prefix()))
         else {
             report.ignored += 1;
             continue;

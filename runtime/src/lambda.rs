@@ -30,7 +30,7 @@ use crate::BoxFuture;
 use crate::context::{StepContext, StepEvent};
 use crate::error::SagaError;
 use crate::observe::{self, Level, LogContext, log::with_context, trace::Span};
-use crate::store::{DynamoStore, Store};
+use crate::store::{DynamoStore, Store, StoreConfig, TableLayout};
 use crate::template::KeyTemplate;
 
 /// Name of the step latency metric (milliseconds).
@@ -49,10 +49,16 @@ pub struct ServiceConfig {
     /// rendered from `request`; it locates idempotency records. `None`
     /// disables the pre-check (the commit still de-duplicates).
     pub root_pk: Option<KeyTemplate>,
+    /// The table's layout as the spec declares it (key attribute names,
+    /// outbox sort key, TTL); generated code passes it, so the service's
+    /// writes always match the table the template creates.
+    pub table: TableLayout,
 }
 
 impl ServiceConfig {
-    /// A configuration; `root_pk` is parsed from its template text.
+    /// A configuration over the spec language's default table layout
+    /// ([`TableLayout::defaults`]); `root_pk` is parsed from its template
+    /// text. Generated code sets [`ServiceConfig::table`] from the spec.
     pub fn new(
         service: impl Into<String>,
         saga: impl Into<String>,
@@ -64,6 +70,7 @@ impl ServiceConfig {
             saga: saga.into(),
             saga_id_field: saga_id_field.into(),
             root_pk: root_pk.map(KeyTemplate::parse).transpose()?,
+            table: TableLayout::defaults(),
         })
     }
 }
@@ -260,14 +267,19 @@ fn record_duration(config: &ServiceConfig, step: &str, error: &SagaError, starte
 }
 
 /// Runs a step handler under the Lambda runtime, in the caller's Tokio
-/// runtime. The DynamoDB store is built once from the environment
-/// (`TABLE_NAME`, `AWS_ENDPOINT_URL*`) and handed to `make`.
+/// runtime. The DynamoDB store is built once, from the configuration's
+/// table layout and the environment (`TABLE_NAME`, `AWS_ENDPOINT_URL*`),
+/// and handed to `make`.
 pub async fn run_service<H, M>(config: ServiceConfig, make: M) -> Result<(), lambda_runtime::Error>
 where
     H: StepHandler + 'static,
     M: FnOnce(Arc<dyn Store>) -> H,
 {
-    let store: Arc<dyn Store> = match DynamoStore::from_env().await {
+    let store = match StoreConfig::from_env_with(config.table.clone()) {
+        Ok(table) => DynamoStore::from_env_with(table).await,
+        Err(e) => Err(e),
+    };
+    let store: Arc<dyn Store> = match store {
         Ok(store) => Arc::new(store),
         Err(e) => {
             observe::error(&format!("cannot initialise the store: {e}"));

@@ -4,7 +4,7 @@
 //! compiler writes into the template:
 //!
 //! ```json
-//! {"view_table": "TripViewTable",
+//! {"view_table": "TripViewTable", "pk_attr": "PK", "sk_attr": "SK", "source_sk_attr": "SK",
 //!  "views": [{"name": "TripView", "source_sk_prefix": "METADATA",
 //!             "pk": "CUSTOMER#{customer_id}", "sk": "TRIP#{trip_id}",
 //!             "fields": ["trip_id", "status"],
@@ -49,27 +49,16 @@ use crate::template::KeyTemplate;
 /// The attribute holding a view row's guard version.
 pub const VIEW_VERSION_ATTRIBUTE: &str = "view_version";
 
-fn default_pk() -> String {
-    "PK".into()
-}
-
-fn default_sk() -> String {
-    "SK".into()
-}
-
 /// The `PROJECTION` configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ProjectionConfig {
     /// The view table.
     pub view_table: String,
-    /// Its partition key attribute (default `PK`).
-    #[serde(default = "default_pk")]
+    /// Its partition key attribute.
     pub pk_attr: String,
-    /// Its sort key attribute (default `SK`).
-    #[serde(default = "default_sk")]
+    /// Its sort key attribute.
     pub sk_attr: String,
-    /// The sort key attribute of the source table (default `SK`).
-    #[serde(default = "default_sk")]
+    /// The sort key attribute of the source table (the spec's `table.sk`).
     pub source_sk_attr: String,
     /// The views kept in it.
     pub views: Vec<ViewConfig>,
@@ -303,7 +292,7 @@ mod tests {
 
     fn config() -> ProjectionConfig {
         ProjectionConfig::parse(
-            r#"{"view_table": "V", "views": [{"name": "TripView", "source_sk_prefix": "METADATA",
+            r#"{"view_table": "V", "pk_attr": "PK", "sk_attr": "SK", "source_sk_attr": "SK", "views": [{"name": "TripView", "source_sk_prefix": "METADATA",
                 "pk": "CUSTOMER#{customer_id}", "sk": "TRIP#{trip_id}", "fields": ["trip_id", "status", "note"],
                 "indexes": [{"name": "ByStatus", "pk_attr": "ByStatusPK", "sk_attr": "ByStatusSK",
                              "pk": "STATUS#{status}", "sk": "{created_at}"},
@@ -316,7 +305,7 @@ mod tests {
     fn parses_configuration_and_reports_bad_templates() {
         let c = config();
         assert_eq!(c.views[0].indexes.len(), 2);
-        let e = ProjectionConfig::parse(r#"{"view_table": "V", "views": [{"name": "X", "source_sk_prefix": "M", "pk": "A#{", "sk": "B", "fields": []}]}"#)
+        let e = ProjectionConfig::parse(r#"{"view_table": "V", "pk_attr": "PK", "sk_attr": "SK", "source_sk_attr": "SK", "views": [{"name": "X", "source_sk_prefix": "M", "pk": "A#{", "sk": "B", "fields": []}]}"#)
             .unwrap_err();
         assert!(e.contains("views[0].pk"), "{e}");
     }

@@ -127,6 +127,15 @@ impl KeyTemplate {
         Ok(out)
     }
 
+    /// The literal text before the first placeholder (`OUTBOX#` of
+    /// `OUTBOX#{event_id}`): what every rendered key starts with.
+    pub fn prefix(&self) -> &str {
+        match self.parts.first() {
+            Some(Part::Literal(s)) => s,
+            _ => "",
+        }
+    }
+
     /// The template text.
     pub fn as_str(&self) -> &str {
         &self.source

@@ -926,6 +926,15 @@ impl Checker<'_> {
                 .label("every event needs its own item")
                 .help("use `OUTBOX#{event_id}`");
                 self.error(diagnostic);
+            } else if sk.prefix().is_empty() {
+                let diagnostic = Diagnostic::new(
+                    Code::KeyTemplateSyntax,
+                    self.span(&p!["outbox", "sk"]),
+                    "the outbox sort key must start with literal text",
+                )
+                .label("the stream filter selects outbox items by this prefix")
+                .help("use `OUTBOX#{event_id}`");
+                self.error(diagnostic);
             }
             for entity in entities {
                 if may_overlap(&sk, &entity.sk) && !entity.sk.parts.is_empty() {

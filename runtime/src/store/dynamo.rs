@@ -38,9 +38,16 @@ impl DynamoStore {
 
     /// Loads the AWS configuration from the environment (region,
     /// credentials, `AWS_ENDPOINT_URL*`) and the table settings from
-    /// [`StoreConfig::from_env`].
+    /// [`StoreConfig::from_env`] (the layout too, as the generic binaries
+    /// get it).
     pub async fn from_env() -> Result<Self, StoreError> {
-        let config = StoreConfig::from_env()?;
+        Self::from_env_with(StoreConfig::from_env()?).await
+    }
+
+    /// Loads the AWS configuration from the environment over the given
+    /// table settings (what generated service code does, with its layout
+    /// compiled in and `TABLE_NAME` from the environment).
+    pub async fn from_env_with(config: StoreConfig) -> Result<Self, StoreError> {
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .load()
             .await;

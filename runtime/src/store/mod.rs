@@ -32,11 +32,10 @@ use serde_json::{Map, Value};
 use crate::BoxFuture;
 pub use crate::attribute::Item;
 use crate::context::StepContext;
+use crate::template::KeyTemplate;
 pub use dynamo::DynamoStore;
 pub use memory::{ChangeRecord, MemoryStore};
 
-/// Sort key prefix of outbox items.
-pub const OUTBOX_PREFIX: &str = "OUTBOX#";
 /// Sort key prefix of idempotency records.
 pub const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
 /// Label of the condition that guards the idempotency record.
@@ -73,19 +72,158 @@ impl fmt::Display for Key {
     }
 }
 
-/// Table-level settings shared by every store implementation.
+/// The facts of the single table that the spec decides: key attribute
+/// names, the outbox's sort key template, the TTL attribute and the outbox
+/// TTL.
+///
+/// There is one source for them, the spec. Generated service code carries
+/// them as constants (`ServiceConfig::table`, from the same IR the template
+/// is emitted from); the generic binaries (the outbox dispatcher) read them
+/// from the environment the generated template sets
+/// ([`TableLayout::from_env`]). Nothing in the runtime assumes the spec
+/// language's defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableLayout {
+    /// Partition key attribute (`table.pk`).
+    pub pk_attribute: String,
+    /// Sort key attribute (`table.sk`).
+    pub sk_attribute: String,
+    /// Sort key template of outbox items (`outbox.sk`), with the single
+    /// placeholder `{event_id}`.
+    pub outbox_sk: KeyTemplate,
+    /// TTL attribute (`table.ttl`), epoch seconds; `None` writes no TTL.
+    pub ttl_attribute: Option<String>,
+    /// How long outbox items live if the dispatcher never deletes them
+    /// (`outbox.ttl`).
+    pub outbox_ttl: Duration,
+}
+
+/// Environment variable names of [`TableLayout::from_env`], as the
+/// generated template sets them on the generic functions.
+pub mod env {
+    /// The table name.
+    pub const TABLE_NAME: &str = "TABLE_NAME";
+    /// [`super::TableLayout::pk_attribute`].
+    pub const PK_ATTRIBUTE: &str = "PK_ATTRIBUTE";
+    /// [`super::TableLayout::sk_attribute`].
+    pub const SK_ATTRIBUTE: &str = "SK_ATTRIBUTE";
+    /// [`super::TableLayout::outbox_sk`] (the template text).
+    pub const OUTBOX_SK: &str = "OUTBOX_SK";
+    /// [`super::TableLayout::ttl_attribute`] (unset: no TTL).
+    pub const TTL_ATTRIBUTE: &str = "TTL_ATTRIBUTE";
+    /// [`super::TableLayout::outbox_ttl`] in seconds.
+    pub const OUTBOX_TTL_SECONDS: &str = "OUTBOX_TTL_SECONDS";
+    /// [`super::StoreConfig::idempotency_ttl`] in seconds (optional).
+    pub const IDEMPOTENCY_TTL_SECONDS: &str = "IDEMPOTENCY_TTL_SECONDS";
+}
+
+fn configuration(message: impl Into<String>) -> StoreError {
+    StoreError::Service {
+        code: "Configuration".into(),
+        message: message.into(),
+    }
+}
+
+fn required_env(name: &str) -> Result<String, StoreError> {
+    std::env::var(name)
+        .map_err(|_| configuration(format!("environment variable {name} is not set")))
+}
+
+impl TableLayout {
+    /// A layout from the spec's values; `outbox_sk` must parse and hold
+    /// `{event_id}`.
+    pub fn new(
+        pk_attribute: impl Into<String>,
+        sk_attribute: impl Into<String>,
+        outbox_sk: &str,
+        ttl_attribute: Option<&str>,
+        outbox_ttl: Duration,
+    ) -> Result<Self, StoreError> {
+        let template = KeyTemplate::parse(outbox_sk).map_err(|e| configuration(e.to_string()))?;
+        if !template.fields().eq(["event_id"]) {
+            return Err(configuration(format!(
+                "outbox sort key template `{outbox_sk}` must have exactly one placeholder, `{{event_id}}`"
+            )));
+        }
+        if template.prefix().is_empty() {
+            return Err(configuration(format!(
+                "outbox sort key template `{outbox_sk}` must start with literal text (the stream filter's prefix)"
+            )));
+        }
+        Ok(Self {
+            pk_attribute: pk_attribute.into(),
+            sk_attribute: sk_attribute.into(),
+            outbox_sk: template,
+            ttl_attribute: ttl_attribute.map(str::to_owned),
+            outbox_ttl,
+        })
+    }
+
+    /// The spec language's defaults (`PK`, `SK`, `OUTBOX#{event_id}`,
+    /// TTL attribute `expires_at`, 7 days): for tests and examples, never
+    /// assumed by the runtime itself.
+    pub fn defaults() -> Self {
+        Self::new(
+            "PK",
+            "SK",
+            "OUTBOX#{event_id}",
+            Some("expires_at"),
+            Duration::from_secs(7 * 86_400),
+        )
+        .unwrap_or_else(|e| unreachable!("the default layout is valid: {e}"))
+    }
+
+    /// Reads `PK_ATTRIBUTE`, `SK_ATTRIBUTE`, `OUTBOX_SK` and
+    /// `OUTBOX_TTL_SECONDS` (all required) and `TTL_ATTRIBUTE` (optional), as
+    /// the generated template sets them (see [`env`]).
+    pub fn from_env() -> Result<Self, StoreError> {
+        let ttl = required_env(env::OUTBOX_TTL_SECONDS)?;
+        let ttl = ttl.trim().parse::<u64>().map_err(|_| {
+            configuration(format!(
+                "environment variable {} is not a number of seconds: `{ttl}`",
+                env::OUTBOX_TTL_SECONDS
+            ))
+        })?;
+        let ttl_attribute = std::env::var(env::TTL_ATTRIBUTE).ok();
+        Self::new(
+            required_env(env::PK_ATTRIBUTE)?,
+            required_env(env::SK_ATTRIBUTE)?,
+            &required_env(env::OUTBOX_SK)?,
+            ttl_attribute.as_deref(),
+            Duration::from_secs(ttl),
+        )
+    }
+
+    /// The sort key prefix every outbox item starts with (`OUTBOX#`).
+    pub fn outbox_prefix(&self) -> &str {
+        self.outbox_sk.prefix()
+    }
+}
+
+fn outbox_sort_key(template: &KeyTemplate, event_id: &str) -> String {
+    let mut fields = Map::new();
+    fields.insert("event_id".into(), Value::String(event_id.to_owned()));
+    template
+        .render(&fields)
+        .unwrap_or_else(|e| unreachable!("the outbox template has only `event_id`: {e}"))
+}
+
+/// Settings of one store: the table, its [`TableLayout`], and how long
+/// idempotency records live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreConfig {
-    /// The table name (env `TABLE_NAME`).
+    /// The table name (env `TABLE_NAME`: it carries the environment's
+    /// suffix, a deploy-time fact).
     pub table_name: String,
-    /// Partition key attribute name.
+    /// Partition key attribute.
     pub pk_attribute: String,
-    /// Sort key attribute name.
+    /// Sort key attribute.
     pub sk_attribute: String,
-    /// TTL attribute name (env `TTL_ATTRIBUTE`), epoch seconds.
-    pub ttl_attribute: String,
-    /// How long outbox items live if the dispatcher never deletes them
-    /// (env `OUTBOX_TTL_SECONDS`, default 7 days).
+    /// TTL attribute, epoch seconds; `None` writes no TTL.
+    pub ttl_attribute: Option<String>,
+    /// Sort key template of outbox items (`{event_id}` its one field).
+    pub outbox_sk: KeyTemplate,
+    /// How long outbox items live if the dispatcher never deletes them.
     pub outbox_ttl: Duration,
     /// How long idempotency records live (env `IDEMPOTENCY_TTL_SECONDS`,
     /// default 90 days, the window in which Step Functions de-duplicates
@@ -93,38 +231,49 @@ pub struct StoreConfig {
     pub idempotency_ttl: Duration,
 }
 
+/// The default lifetime of idempotency records: 90 days.
+pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(90 * 86_400);
+
 impl StoreConfig {
-    /// Defaults for a table: `PK` / `SK`, TTL attribute `expires_at`,
-    /// outbox TTL 7 days, idempotency TTL 90 days.
+    /// A table with the spec language's default layout
+    /// ([`TableLayout::defaults`]); for tests.
     pub fn new(table_name: impl Into<String>) -> Self {
+        Self::with_layout(table_name, TableLayout::defaults())
+    }
+
+    /// A table with the spec's layout.
+    pub fn with_layout(table_name: impl Into<String>, layout: TableLayout) -> Self {
         Self {
             table_name: table_name.into(),
-            pk_attribute: "PK".into(),
-            sk_attribute: "SK".into(),
-            ttl_attribute: "expires_at".into(),
-            outbox_ttl: Duration::from_secs(7 * 86_400),
-            idempotency_ttl: Duration::from_secs(90 * 86_400),
+            pk_attribute: layout.pk_attribute,
+            sk_attribute: layout.sk_attribute,
+            ttl_attribute: layout.ttl_attribute,
+            outbox_sk: layout.outbox_sk,
+            outbox_ttl: layout.outbox_ttl,
+            idempotency_ttl: env_seconds(env::IDEMPOTENCY_TTL_SECONDS).unwrap_or(IDEMPOTENCY_TTL),
         }
     }
 
-    /// Reads `TABLE_NAME` (required), `TTL_ATTRIBUTE`, `OUTBOX_TTL_SECONDS`
-    /// and `IDEMPOTENCY_TTL_SECONDS` from the environment.
+    /// `TABLE_NAME` from the environment, with the given layout (what
+    /// generated service code does: the layout is compiled in).
+    pub fn from_env_with(layout: TableLayout) -> Result<Self, StoreError> {
+        Ok(Self::with_layout(required_env(env::TABLE_NAME)?, layout))
+    }
+
+    /// `TABLE_NAME` and the whole layout from the environment
+    /// ([`TableLayout::from_env`]): what the generic binaries do.
     pub fn from_env() -> Result<Self, StoreError> {
-        let table = std::env::var("TABLE_NAME").map_err(|_| StoreError::Service {
-            code: "Configuration".into(),
-            message: "environment variable TABLE_NAME is not set".into(),
-        })?;
-        let mut config = Self::new(table);
-        if let Ok(attr) = std::env::var("TTL_ATTRIBUTE") {
-            config.ttl_attribute = attr;
-        }
-        if let Some(secs) = env_seconds("OUTBOX_TTL_SECONDS") {
-            config.outbox_ttl = secs;
-        }
-        if let Some(secs) = env_seconds("IDEMPOTENCY_TTL_SECONDS") {
-            config.idempotency_ttl = secs;
-        }
-        Ok(config)
+        Self::from_env_with(TableLayout::from_env()?)
+    }
+
+    /// The sort key prefix of outbox items (`OUTBOX#`).
+    pub fn outbox_prefix(&self) -> &str {
+        self.outbox_sk.prefix()
+    }
+
+    /// The outbox item's sort key for an event id.
+    pub fn outbox_sort_key(&self, event_id: &str) -> String {
+        outbox_sort_key(&self.outbox_sk, event_id)
     }
 
     /// The item with the key attributes set.
@@ -459,11 +608,6 @@ impl OutboxEvent {
             },
         })
     }
-
-    /// The outbox sort key, `OUTBOX#{event_id}`.
-    pub fn sort_key(&self) -> String {
-        format!("{OUTBOX_PREFIX}{}", self.event_id)
-    }
 }
 
 /// A deterministic event id: the same step (idempotency key) emitting the
@@ -614,11 +758,13 @@ impl Change {
         let mut ops = self.ops;
         for event in self.events {
             let mut item = event.to_item();
-            item.insert(
-                config.ttl_attribute.clone(),
-                Value::from(now + config.outbox_ttl.as_secs()),
+            if let Some(ttl) = &config.ttl_attribute {
+                item.insert(ttl.clone(), Value::from(now + config.outbox_ttl.as_secs()));
+            }
+            let key = Key::new(
+                self.root_pk.clone(),
+                config.outbox_sort_key(&event.event_id),
             );
-            let key = Key::new(self.root_pk.clone(), event.sort_key());
             ops.push(WriteOp::create(key, item).label(OUTBOX_LABEL));
         }
         let result_text =
@@ -635,10 +781,12 @@ impl Change {
             "recorded_at".into(),
             Value::String(crate::time::now_rfc3339()),
         );
-        record.insert(
-            config.ttl_attribute.clone(),
-            Value::from(now + config.idempotency_ttl.as_secs()),
-        );
+        if let Some(ttl) = &config.ttl_attribute {
+            record.insert(
+                ttl.clone(),
+                Value::from(now + config.idempotency_ttl.as_secs()),
+            );
+        }
         ops.push(WriteOp::create(idempotency_key, record).label(IDEMPOTENCY_LABEL));
         Ok(ops)
     }
@@ -1013,7 +1161,7 @@ mod tests {
             .into_transaction(&config)
             .unwrap();
         assert_eq!(ops.len(), 3);
-        assert!(ops[1].key.sk.starts_with(OUTBOX_PREFIX));
+        assert!(ops[1].key.sk.starts_with(config.outbox_prefix()));
         assert_eq!(ops[1].label.as_deref(), Some(OUTBOX_LABEL));
         assert_eq!(ops[2].key.sk, "IDEMPOTENCY#exec#ReserveFlight");
         let WriteAction::Put(record) = &ops[2].action else {

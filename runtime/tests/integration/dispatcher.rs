@@ -2,13 +2,18 @@
 //! with a rule that forwards the bus to an SQS queue we can read back.
 
 use sagac_runtime::dispatcher::{DispatcherConfig, EventBridgePublisher, dispatch};
-use sagac_runtime::store::{
-    Change, Key, MemoryStore, OUTBOX_PREFIX, Query, Store, StoreConfig, WriteOp,
-};
+use sagac_runtime::store::{Change, Key, MemoryStore, Query, Store, StoreConfig, WriteOp};
 use sagac_runtime::stream::{EventName, event_from_changes, record_json};
 use serde_json::{Value, json};
 
 use crate::support::{aws_json, dynamo_store, sdk_config, unique};
+
+/// The outbox sort key prefix of the spec under test.
+fn outbox_prefix() -> String {
+    sagac_runtime::store::TableLayout::defaults()
+        .outbox_prefix()
+        .to_owned()
+}
 
 /// Commits two steps' changes, each with one outbox event.
 async fn two_steps(store: &dyn Store) {
@@ -29,7 +34,7 @@ async fn two_steps(store: &dyn Store) {
 /// The stream batch DynamoDB would deliver for the table's outbox items.
 async fn outbox_batch(store: &dyn Store) -> Value {
     let items = store
-        .query(&Query::partition("TRIP#t-1").sk_begins_with(OUTBOX_PREFIX))
+        .query(&Query::partition("TRIP#t-1").sk_begins_with(&outbox_prefix()))
         .await
         .unwrap();
     assert_eq!(items.len(), 2);
@@ -160,7 +165,7 @@ async fn publishes_to_eventbridge_once_per_event() {
     }
     // Published events leave the outbox.
     let left = store
-        .query(&Query::partition("TRIP#t-1").sk_begins_with(OUTBOX_PREFIX))
+        .query(&Query::partition("TRIP#t-1").sk_begins_with(&outbox_prefix()))
         .await
         .unwrap();
     assert!(left.is_empty());
@@ -213,7 +218,7 @@ async fn unpublishable_records_are_reported_by_sequence_number() {
     assert_eq!(report.ignored, 1);
     // Nothing published, so the outbox is intact for the redelivery.
     let left = store
-        .query(&Query::partition("TRIP#t-1").sk_begins_with(OUTBOX_PREFIX))
+        .query(&Query::partition("TRIP#t-1").sk_begins_with(&outbox_prefix()))
         .await
         .unwrap();
     assert_eq!(left.len(), 2);

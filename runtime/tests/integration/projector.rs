@@ -12,6 +12,7 @@ fn config(view_table: &str) -> ProjectionConfig {
     ProjectionConfig::parse(
         &json!({
             "view_table": view_table,
+            "pk_attr": "PK", "sk_attr": "SK", "source_sk_attr": "SK",
             "views": [{
                 "name": "TripView", "source_sk_prefix": "METADATA",
                 "pk": "CUSTOMER#{customer_id}", "sk": "TRIP#{trip_id}",

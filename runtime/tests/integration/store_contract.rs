@@ -3,10 +3,17 @@
 //! written once here, so the two cannot drift apart.
 
 use sagac_runtime::store::{
-    Change, Condition, IDEMPOTENCY_PREFIX, Key, MemoryStore, OUTBOX_PREFIX, OutboxEvent, Query,
-    Store, StoreConfig, StoreError, Update, WriteOp,
+    Change, Condition, IDEMPOTENCY_PREFIX, Key, MemoryStore, OutboxEvent, Query, Store,
+    StoreConfig, StoreError, Update, WriteOp,
 };
 use serde_json::{Value, json};
+
+/// The outbox sort key prefix of the spec under test.
+fn outbox_prefix() -> String {
+    sagac_runtime::store::TableLayout::defaults()
+        .outbox_prefix()
+        .to_owned()
+}
 
 fn item(v: Value) -> serde_json::Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
@@ -22,7 +29,7 @@ fn inventory_key() -> Key {
 
 async fn outbox(store: &dyn Store, pk: &str) -> Vec<serde_json::Map<String, Value>> {
     store
-        .query(&Query::partition(pk).sk_begins_with(OUTBOX_PREFIX))
+        .query(&Query::partition(pk).sk_begins_with(&outbox_prefix()))
         .await
         .unwrap()
 }

@@ -16,14 +16,18 @@ use std::sync::Arc;
 
 use sagac_runtime::BoxFuture;
 use sagac_runtime::store::{
-    IDEMPOTENCY_PREFIX, Item, Key, MemoryStore, OUTBOX_PREFIX, Query, Store, StoreConfig,
-    StoreError, WriteOp,
+    IDEMPOTENCY_PREFIX, Item, Key, MemoryStore, Query, Store, StoreConfig, StoreError, WriteOp,
 };
 use serde_json::{Value, json};
 use trip_e2e::lambdas::InProcess;
 use trip_e2e::machine::{Failure, Lambdas, STEPS};
 use trip_e2e::seed_demo;
 use trip_testkit::{Execution, quiet, request};
+
+/// The outbox sort key prefix of the spec under test.
+fn outbox_prefix() -> String {
+    flight::handlers::table_layout().outbox_prefix().to_owned()
+}
 
 /// A memory store that yields before every call.
 struct Yielding(MemoryStore);
@@ -132,7 +136,7 @@ async fn every_step_delivered_twice_at_once_takes_effect_once() {
         changes += 1;
         let items = memory.0.items();
         assert_eq!(
-            count(&items, trip, OUTBOX_PREFIX),
+            count(&items, trip, &outbox_prefix()),
             changes,
             "{}",
             step.state
@@ -160,7 +164,7 @@ async fn every_step_delivered_twice_at_once_takes_effect_once() {
         changes += 1;
         let items = memory.0.items();
         assert_eq!(
-            count(&items, trip, OUTBOX_PREFIX),
+            count(&items, trip, &outbox_prefix()),
             changes,
             "{}",
             step.compensation

@@ -34,14 +34,17 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use sagac_runtime::store::{
-    DynamoStore, IDEMPOTENCY_PREFIX, Item, OUTBOX_PREFIX, Store, derive_event_id,
-};
+use sagac_runtime::store::{DynamoStore, IDEMPOTENCY_PREFIX, Item, Store, derive_event_id};
 use serde_json::{Value, json};
 use trip_e2e::lambdas::{Binaries, InProcess, build_binaries};
 use trip_e2e::machine::{Definition, Fault, Lambdas, run};
 use trip_e2e::seed_demo;
 use trip_testkit::{request, scan, table};
+
+/// The outbox sort key prefix of the spec under test.
+fn outbox_prefix() -> String {
+    flight::handlers::table_layout().outbox_prefix().to_owned()
+}
 
 /// What one trip must look like afterwards.
 struct Expected {
@@ -306,7 +309,7 @@ fn check_trip(items: &[Item], expected: &Expected) {
     }
 
     // One outbox event per change.
-    let outbox = with_prefix(&mine, OUTBOX_PREFIX);
+    let outbox = with_prefix(&mine, &outbox_prefix());
     let mut events: Vec<&str> = outbox
         .iter()
         .map(|i| i["event_type"].as_str().unwrap())
@@ -330,7 +333,8 @@ fn check_trip(items: &[Item], expected: &Expected) {
         assert_eq!(
             item["SK"],
             json!(format!(
-                "{OUTBOX_PREFIX}{}",
+                "{}{}",
+                outbox_prefix(),
                 item["event_id"].as_str().unwrap()
             ))
         );

@@ -20,11 +20,16 @@ use flight::domain::{
     FlightReservation, RepositoryError, Route, TripId,
 };
 use flight::handlers::{Flight, FlightHandler, dispatch_flight};
-use sagac_runtime::store::{DynamoStore, Item, OUTBOX_PREFIX, Store, Update, WriteOp};
+use sagac_runtime::store::{DynamoStore, Item, Store, Update, WriteOp};
 use sagac_runtime::{ServiceConfig, invoke_step};
 use serde_json::{Value, json};
 use trip_testkit::lambda::{FakeRuntime, LambdaProcess, Outcome, service_env};
 use trip_testkit::{Execution, diff, request, scan, sort_keys, table, with_sk_prefix};
+
+/// The outbox sort key prefix of the spec under test.
+fn outbox_prefix() -> String {
+    flight::handlers::table_layout().outbox_prefix().to_owned()
+}
 
 /// NH203 from HND to CDG on 2025-04-01 with `capacity` seats at 1200.50.
 fn nh203(capacity: u32) -> FlightInventory {
@@ -162,7 +167,7 @@ async fn reserve_and_cancel_each_write_entity_and_outbox_in_one_transaction() {
 
     // Two changes, two events.
     let items = scan(&s.store).await;
-    assert_eq!(with_sk_prefix(&items, OUTBOX_PREFIX).len(), 2);
+    assert_eq!(with_sk_prefix(&items, &outbox_prefix()).len(), 2);
 }
 
 /// A repository whose commits lose a race: just before writing, another
@@ -385,6 +390,6 @@ async fn the_binary_answers_a_malformed_event_with_a_lambda_error() {
     assert_eq!(reserved["status"], json!("RESERVED"));
     assert_eq!(invoke(payload), first);
     let items = scan(&s.store).await;
-    assert_eq!(with_sk_prefix(&items, OUTBOX_PREFIX).len(), 1);
+    assert_eq!(with_sk_prefix(&items, &outbox_prefix()).len(), 1);
     assert_eq!(s.inventory().await["holds"], json!({"trip-0001": 2}));
 }

@@ -20,11 +20,16 @@ use hotel::domain::{
     TripId,
 };
 use hotel::handlers::{Hotel, HotelHandler, dispatch_hotel};
-use sagac_runtime::store::{DynamoStore, OUTBOX_PREFIX, Store, Update, WriteOp};
+use sagac_runtime::store::{DynamoStore, Store, Update, WriteOp};
 use sagac_runtime::{ServiceConfig, invoke_step};
 use serde_json::{Value, json};
 use trip_testkit::lambda::{FakeRuntime, LambdaProcess, Outcome, service_env};
 use trip_testkit::{Execution, diff, request, scan, sort_keys, table, with_sk_prefix};
+
+/// The outbox sort key prefix of the spec under test.
+fn outbox_prefix() -> String {
+    hotel::handlers::table_layout().outbox_prefix().to_owned()
+}
 
 const NIGHTS: [&str; 4] = ["2025-04-01", "2025-04-02", "2025-04-03", "2025-04-04"];
 
@@ -141,7 +146,7 @@ async fn reserve_and_cancel_each_write_entity_and_outbox_in_one_transaction() {
         changed[6]["SK"]
             .as_str()
             .unwrap()
-            .starts_with(OUTBOX_PREFIX)
+            .starts_with(&outbox_prefix())
     );
     assert_eq!(changed[6]["event_type"], json!("HotelReserved"));
     assert_eq!(changed[6]["payload"], booked);
@@ -166,7 +171,7 @@ async fn reserve_and_cancel_each_write_entity_and_outbox_in_one_transaction() {
     );
     assert_eq!(s.holds().await, vec![json!({}); 4]);
     let items = scan(&s.store).await;
-    assert_eq!(with_sk_prefix(&items, OUTBOX_PREFIX).len(), 2);
+    assert_eq!(with_sk_prefix(&items, &outbox_prefix()).len(), 2);
 }
 
 /// A repository whose commits lose a race on one night of the stay: just

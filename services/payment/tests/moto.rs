@@ -14,11 +14,16 @@ use std::time::Duration;
 
 use payment::adapters::DynamoPaymentRepository;
 use payment::handlers::{Payment, PaymentHandler, dispatch_payment};
-use sagac_runtime::store::{DynamoStore, OUTBOX_PREFIX, Store};
+use sagac_runtime::store::{DynamoStore, Store};
 use sagac_runtime::{ServiceConfig, invoke_step};
 use serde_json::{Value, json};
 use trip_testkit::lambda::{FakeRuntime, LambdaProcess, Outcome, service_env};
 use trip_testkit::{Execution, diff, request, scan, sort_keys, table, with_sk_prefix};
+
+/// The outbox sort key prefix of the spec under test.
+fn outbox_prefix() -> String {
+    payment::handlers::table_layout().outbox_prefix().to_owned()
+}
 
 struct Setup {
     store: Arc<DynamoStore>,
@@ -79,7 +84,7 @@ async fn charge_and_refund_each_write_entity_and_outbox_in_one_transaction() {
     let keys = sort_keys(&changed);
     assert_eq!(keys.len(), 3, "{keys:#?}");
     assert_eq!(keys[0], "IDEMPOTENCY#trip-0001#ProcessPayment");
-    assert!(keys[1].starts_with(OUTBOX_PREFIX));
+    assert!(keys[1].starts_with(&outbox_prefix()));
     assert_eq!(keys[2], "PAYMENT#PT-trip-0001");
     assert_eq!(changed[1]["event_type"], json!("PaymentProcessed"));
     assert_eq!(changed[1]["payload"], paid);
@@ -106,7 +111,7 @@ async fn charge_and_refund_each_write_entity_and_outbox_in_one_transaction() {
     );
     assert_eq!(changed[2]["status"], json!("REFUNDED"));
     let items = scan(&s.store).await;
-    assert_eq!(with_sk_prefix(&items, OUTBOX_PREFIX).len(), 2);
+    assert_eq!(with_sk_prefix(&items, &outbox_prefix()).len(), 2);
 }
 
 #[tokio::test]
@@ -242,5 +247,5 @@ async fn the_binary_answers_a_malformed_event_with_a_lambda_error() {
     assert_eq!(paid["amount"], json!("3361.00"));
     assert_eq!(invoke(payload), first);
     let items = scan(&s.store).await;
-    assert_eq!(with_sk_prefix(&items, OUTBOX_PREFIX).len(), 1);
+    assert_eq!(with_sk_prefix(&items, &outbox_prefix()).len(), 1);
 }

@@ -119,6 +119,7 @@ pub fn emit(saga: &Saga, service: Option<&str>) -> Result<TokenStream, RustError
     out.extend(request_struct(saga, &names));
     out.extend(results_struct(saga, &names));
     out.extend(helpers());
+    out.extend(table_layout(saga));
     for service in services {
         for action in &service.actions {
             out.extend(command_struct(&names, action));
@@ -980,6 +981,7 @@ fn service_items(saga: &Saga, names: &Names, service: &Service) -> TokenStream {
                 saga: ::std::string::String::from(#saga_name),
                 saga_id_field: ::std::string::String::from(#id_field),
                 root_pk: #root_pk,
+                table: table_layout(),
             }
         }
 
@@ -1062,6 +1064,50 @@ fn service_items(saga: &Saga, names: &Names, service: &Service) -> TokenStream {
             M: ::std::ops::FnOnce(::std::sync::Arc<dyn ::sagac_runtime::Store>) -> S,
         {
             ::sagac_runtime::serve(#config(), move |store| #handler::new(make(store)))
+        }
+    }
+}
+
+/// `table_layout()`: the spec's table layout as the runtime's
+/// `TableLayout`, the one place generated code learns the key attribute
+/// names, the outbox sort key and the TTL (the validator has checked what
+/// `TableLayout::new` checks).
+fn table_layout(saga: &Saga) -> TokenStream {
+    let pk = lit(&saga.table.pk);
+    let sk = lit(&saga.table.sk);
+    let outbox_sk = lit(&saga.outbox.sk.to_string());
+    let ttl = match &saga.table.ttl {
+        Some(attribute) => {
+            let attribute = lit(attribute);
+            quote!(::std::option::Option::Some(#attribute))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    let seconds = saga.outbox.ttl_seconds;
+    let doc = doc_attr(&format!(
+        "The layout of `{}` as the spec declares it: key attributes `{}`/`{}`, outbox sort key `{}`, \
+         TTL attribute {}, outbox TTL {seconds} s. The service's store is built over it.",
+        saga.table.name,
+        saga.table.pk,
+        saga.table.sk,
+        saga.outbox.sk,
+        saga.table
+            .ttl
+            .as_deref()
+            .map_or("none".to_owned(), |t| format!("`{t}`")),
+    ));
+    quote! {
+        #doc
+        #[allow(dead_code)]
+        pub fn table_layout() -> ::sagac_runtime::store::TableLayout {
+            ::sagac_runtime::store::TableLayout::new(
+                #pk,
+                #sk,
+                #outbox_sk,
+                #ttl,
+                ::std::time::Duration::from_secs(#seconds),
+            )
+            .unwrap_or_else(|e| ::std::unreachable!("sagac validated the table layout: {e}"))
         }
     }
 }

@@ -174,8 +174,13 @@ mod tests {
     use crate::adapters::{inventory_item, put_inventory};
     use crate::application::{CancelFlight, ReserveFlight, cancel_flight, reserve_flight};
     use crate::domain::{AirportCode, Route};
-    use sagac_runtime::store::{MemoryStore, OUTBOX_PREFIX, Query, StoreConfig};
+    use sagac_runtime::store::{MemoryStore, Query, StoreConfig};
     use serde_json::json;
+
+    /// The outbox sort key prefix of the spec under test.
+    fn outbox_prefix() -> String {
+        crate::handlers::table_layout().outbox_prefix().to_owned()
+    }
 
     fn inventory(capacity: u32) -> FlightInventory {
         FlightInventory::new(
@@ -226,7 +231,7 @@ mod tests {
         let sks: Vec<&str> = changes.iter().map(|c| c.key.sk.as_str()).collect();
         assert_eq!(sks[0], "FLIGHT#FR-trip-0001");
         assert_eq!(sks[1], "INVENTORY");
-        assert!(sks[2].starts_with(OUTBOX_PREFIX));
+        assert!(sks[2].starts_with(&outbox_prefix()));
         assert_eq!(sks[3], "IDEMPOTENCY#trip-0001#ReserveFlight");
         let outbox = changes[2].new_image.as_ref().unwrap();
         assert_eq!(outbox["event_type"], json!("FlightReserved"));
@@ -346,7 +351,7 @@ mod tests {
             .unwrap();
         assert_eq!(inventory.seats_available(), 3);
         let outbox = memory
-            .query(&Query::partition("TRIP#trip-0001").sk_begins_with(OUTBOX_PREFIX))
+            .query(&Query::partition("TRIP#trip-0001").sk_begins_with(&outbox_prefix()))
             .await
             .unwrap();
         let mut types: Vec<&str> = outbox

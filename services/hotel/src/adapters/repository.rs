@@ -197,8 +197,13 @@ mod tests {
     use crate::application::{
         CancelHotel, HotelCancellation, ReserveHotel, cancel_hotel, reserve_hotel,
     };
-    use sagac_runtime::store::{MemoryStore, OUTBOX_PREFIX, StoreConfig};
+    use sagac_runtime::store::{MemoryStore, StoreConfig};
     use serde_json::json;
+
+    /// The outbox sort key prefix of the spec under test.
+    fn outbox_prefix() -> String {
+        crate::handlers::table_layout().outbox_prefix().to_owned()
+    }
 
     fn louvre() -> HotelCode {
         HotelCode::new("PAR-LOUVRE").unwrap()
@@ -268,7 +273,7 @@ mod tests {
         assert_eq!(changes.len(), 7, "{changes:#?}");
         assert_eq!(changes[0].key.sk, "HOTEL#HB-trip-0001");
         assert!(changes[1..5].iter().all(|c| c.key.sk.starts_with("NIGHT#")));
-        assert!(changes[5].key.sk.starts_with(OUTBOX_PREFIX));
+        assert!(changes[5].key.sk.starts_with(&outbox_prefix()));
         assert_eq!(changes[6].key.sk, "IDEMPOTENCY#trip-0001#ReserveHotel");
         let record = changes[6].new_image.as_ref().unwrap();
         let result: Value = serde_json::from_str(record["result"].as_str().unwrap()).unwrap();
@@ -321,7 +326,7 @@ mod tests {
                 .all(|n| n.holds().is_empty() && n.version() == 2)
         );
         let outbox = memory
-            .query(&Query::partition("TRIP#trip-0001").sk_begins_with(OUTBOX_PREFIX))
+            .query(&Query::partition("TRIP#trip-0001").sk_begins_with(&outbox_prefix()))
             .await
             .unwrap();
         assert_eq!(outbox.len(), 2);

@@ -147,8 +147,13 @@ mod tests {
     use crate::application::{
         PaymentRefund, ProcessPayment, RefundPayment, process_payment, refund_payment,
     };
-    use sagac_runtime::store::{MemoryStore, OUTBOX_PREFIX, StoreConfig};
+    use sagac_runtime::store::{MemoryStore, StoreConfig};
     use serde_json::json;
+
+    /// The outbox sort key prefix of the spec under test.
+    fn outbox_prefix() -> String {
+        crate::handlers::table_layout().outbox_prefix().to_owned()
+    }
 
     fn repository() -> (DynamoPaymentRepository, Arc<MemoryStore>) {
         let memory = Arc::new(MemoryStore::new(StoreConfig::new("TripSagaTable")));
@@ -178,7 +183,7 @@ mod tests {
         let changes = memory.changes();
         assert_eq!(changes.len(), 3, "{changes:#?}");
         assert_eq!(changes[0].key.sk, "PAYMENT#PT-trip-0001");
-        assert!(changes[1].key.sk.starts_with(OUTBOX_PREFIX));
+        assert!(changes[1].key.sk.starts_with(&outbox_prefix()));
         assert_eq!(changes[2].key.sk, "IDEMPOTENCY#trip-0001#ProcessPayment");
         let stored = changes[0].new_image.as_ref().unwrap();
         assert_eq!(stored["amount"], json!("1250.50"));

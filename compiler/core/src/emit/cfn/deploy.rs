@@ -136,17 +136,12 @@ fn service_function(stack: &mut Stack<'_>, service: &Service) {
         .iter()
         .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
         .collect();
-    let mut reserved = vec![
+    let reserved = vec![
         ("SAGA_NAME".to_owned(), Value::from(saga.name.as_str())),
         ("TABLE_NAME".to_owned(), r(TABLE)),
     ];
-    if let Some(ttl) = &saga.table.ttl {
-        reserved.push(("TTL_ATTRIBUTE".into(), Value::from(ttl.as_str())));
-    }
-    reserved.push((
-        "OUTBOX_TTL_SECONDS".into(),
-        Value::from(saga.outbox.ttl_seconds.to_string()),
-    ));
+    // The table layout (key attributes, outbox sort key, TTL) is compiled
+    // into the service's generated code, so it is not passed here.
     environment.retain(|(k, _)| !reserved.iter().any(|(r, _)| r == k));
     environment.extend(reserved);
 

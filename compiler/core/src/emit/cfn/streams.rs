@@ -9,7 +9,9 @@
 //! with the stack key) that an alarm watches.
 //!
 //! Contract with the runtime crate: the dispatcher reads `TABLE_NAME`,
-//! `EVENT_BUS_NAME` and `EVENT_SOURCE`, reads an outbox item back and
+//! `EVENT_BUS_NAME`, `EVENT_SOURCE` and the table layout the spec declares
+//! (`PK_ATTRIBUTE`, `SK_ATTRIBUTE`, `OUTBOX_SK`, `TTL_ATTRIBUTE`,
+//! `OUTBOX_TTL_SECONDS`; `sagac_runtime::store::TableLayout::from_env`), reads an outbox item back and
 //! deletes it once published (so it may `GetItem` and `DeleteItem` on the
 //! table); a projector reads `PROJECTION` (see `sagac_runtime::projector`)
 //! and writes its view table with a conditional `PutItem`.
@@ -243,9 +245,18 @@ fn dispatcher(stack: &mut Stack<'_>) {
             Value::from(saga.outbox.source.as_str()),
         ),
     ];
+    // The generic binary learns the table's layout from here (see
+    // `sagac_runtime::store::TableLayout::from_env`).
+    environment.push(("PK_ATTRIBUTE".into(), Value::from(saga.table.pk.as_str())));
+    environment.push(("SK_ATTRIBUTE".into(), Value::from(saga.table.sk.as_str())));
+    environment.push(("OUTBOX_SK".into(), Value::from(saga.outbox.sk.to_string())));
     if let Some(ttl) = &saga.table.ttl {
         environment.push(("TTL_ATTRIBUTE".into(), Value::from(ttl.as_str())));
     }
+    environment.push((
+        "OUTBOX_TTL_SECONDS".into(),
+        Value::from(saga.outbox.ttl_seconds.to_string()),
+    ));
     functions::add(
         stack,
         Function {
