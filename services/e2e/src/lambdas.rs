@@ -57,59 +57,71 @@ impl InProcess {
 }
 
 impl Lambdas for InProcess {
-    async fn invoke(&self, service: Service, payload: Value) -> Result<Value, Failure> {
+    async fn invoke(&self, service: &str, payload: Value) -> Result<Value, Failure> {
         let store = Some(self.store.as_ref());
-        let outcome = match service {
-            Service::Flight => {
+        let outcome = match Service::named(service) {
+            Some(Service::Flight) => {
                 invoke_step(&self.flight.config(), store, &self.flight, payload).await
             }
-            Service::Hotel => invoke_step(&self.hotel.config(), store, &self.hotel, payload).await,
-            Service::Payment => {
+            Some(Service::Hotel) => {
+                invoke_step(&self.hotel.config(), store, &self.hotel, payload).await
+            }
+            Some(Service::Payment) => {
                 invoke_step(&self.payment.config(), store, &self.payment, payload).await
             }
+            None => panic!("the travel saga has no service `{service}`"),
         };
         outcome.map_err(Failure::from)
     }
 }
 
-/// The three service binaries, each running against its own fake Runtime
-/// API; killed on drop.
+/// Service binaries, each running against its own fake Runtime API; killed
+/// on drop.
 pub struct Binaries {
     // The process first: it is killed before its runtime goes away.
-    running: HashMap<Service, (LambdaProcess, FakeRuntime)>,
+    running: HashMap<String, (LambdaProcess, FakeRuntime)>,
 }
 
 impl Binaries {
-    /// Starts every service's binary (`binaries[service]`) against the
-    /// table `table` on the test server, and waits for each to finish its
-    /// init.
+    /// Starts the travel services' binaries (`binaries[service]`) against
+    /// the table `table` on the test server.
     pub fn start(binaries: &HashMap<Service, PathBuf>, table: &str) -> Binaries {
-        let env = service_env(table);
+        let named: Vec<(String, PathBuf)> = Service::ALL
+            .into_iter()
+            .map(|s| (s.name().to_owned(), binaries[&s].clone()))
+            .collect();
+        Binaries::start_named("TripBooking", &named, &service_env(table))
+    }
+
+    /// Starts each `(service, binary)` of the saga `saga` with `env`, and
+    /// waits for each to finish its init.
+    pub fn start_named(
+        saga: &str,
+        binaries: &[(String, PathBuf)],
+        env: &[(&str, String)],
+    ) -> Binaries {
         let mut running = HashMap::new();
-        for service in Service::ALL {
+        for (service, binary) in binaries {
             let runtime = FakeRuntime::start();
-            let process = LambdaProcess::spawn(
-                &binaries[&service],
-                &runtime,
-                &format!("TripBooking-{}", service.name()),
-                &env,
-            );
+            let process = LambdaProcess::spawn(binary, &runtime, &format!("{saga}-{service}"), env);
             assert!(
                 runtime
                     .wait_for_first_poll(Duration::from_secs(30))
                     .is_some(),
-                "the {} binary never asked for an event",
-                service.name()
+                "the {service} binary never asked for an event"
             );
-            running.insert(service, (process, runtime));
+            running.insert(service.clone(), (process, runtime));
         }
         Binaries { running }
     }
 }
 
 impl Lambdas for Binaries {
-    async fn invoke(&self, service: Service, payload: Value) -> Result<Value, Failure> {
-        let (_, runtime) = &self.running[&service];
+    async fn invoke(&self, service: &str, payload: Value) -> Result<Value, Failure> {
+        let (_, runtime) = self
+            .running
+            .get(service)
+            .unwrap_or_else(|| panic!("no binary runs the service `{service}`"));
         match runtime.invoke(payload, Duration::from_secs(30)).outcome {
             Outcome::Response(value) => Ok(value),
             Outcome::Error(error) => Err(Failure {
@@ -123,26 +135,36 @@ impl Lambdas for Binaries {
     }
 }
 
-/// Builds the three service binaries with the Cargo that built this crate,
-/// in the profile of the running executable (`release` if it lives under a
-/// `release` directory, `dev` otherwise), and returns their paths.
+/// Builds the three travel service binaries (see [`build_bins`]).
+pub fn build_binaries() -> HashMap<Service, PathBuf> {
+    let names: Vec<&str> = Service::ALL.iter().map(|s| s.name()).collect();
+    let built = build_bins(&names, &names);
+    Service::ALL
+        .into_iter()
+        .map(|s| (s, built[s.name()].clone()))
+        .collect()
+}
+
+/// Builds the binaries `bins` of the packages `packages` with the Cargo
+/// that built this crate, in the profile of the running executable
+/// (`release` if it lives under a `release` directory, `dev` otherwise),
+/// and returns their paths by binary name.
 ///
 /// Cargo no longer holds its build lock while tests run, so a test may
 /// call this; the build is a no-op when the binaries are up to date.
-pub fn build_binaries() -> HashMap<Service, PathBuf> {
+pub fn build_bins(packages: &[&str], bins: &[&str]) -> HashMap<String, PathBuf> {
     let release = std::env::current_exe()
         .ok()
         .is_some_and(|exe| exe.components().any(|c| c.as_os_str() == "release"));
     let mut command = Command::new(env!("CARGO"));
     command
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
-        .args([
-            "build",
-            "--bins",
-            "--message-format=json-render-diagnostics",
-        ]);
-    for service in Service::ALL {
-        command.args(["-p", service.name()]);
+        .args(["build", "--message-format=json-render-diagnostics"]);
+    for package in packages {
+        command.args(["-p", package]);
+    }
+    for bin in bins {
+        command.args(["--bin", bin]);
     }
     if release {
         command.arg("--release");
@@ -150,7 +172,7 @@ pub fn build_binaries() -> HashMap<Service, PathBuf> {
     let output = command.output().expect("run cargo build");
     assert!(
         output.status.success(),
-        "cargo build of the service binaries failed:\n{}",
+        "cargo build of {bins:?} failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     let mut binaries = HashMap::new();
@@ -164,16 +186,12 @@ pub fn build_binaries() -> HashMap<Service, PathBuf> {
         ) else {
             continue;
         };
-        if let Some(service) = Service::ALL.into_iter().find(|s| s.name() == name) {
-            binaries.insert(service, PathBuf::from(executable));
+        if bins.contains(&name) {
+            binaries.insert(name.to_owned(), PathBuf::from(executable));
         }
     }
-    for service in Service::ALL {
-        assert!(
-            binaries.contains_key(&service),
-            "cargo built no `{}` binary",
-            service.name()
-        );
+    for bin in bins {
+        assert!(binaries.contains_key(*bin), "cargo built no `{bin}` binary");
     }
     binaries
 }

@@ -73,12 +73,10 @@ pub struct Failure {
 /// Whatever runs the services' Lambdas: in process through the runtime's
 /// `invoke_step`, or the real binaries behind a fake Runtime API.
 pub trait Lambdas {
-    /// Invokes `service` with `payload`.
-    fn invoke(
-        &self,
-        service: Service,
-        payload: Value,
-    ) -> impl Future<Output = Result<Value, Failure>>;
+    /// Invokes the service named `service` (its name in the spec) with
+    /// `payload`.
+    fn invoke(&self, service: &str, payload: Value)
+    -> impl Future<Output = Result<Value, Failure>>;
 }
 
 /// A forward step of the saga and its compensation, as the spec declares
@@ -152,9 +150,9 @@ impl Definition {
         }
     }
 
-    /// The Lambda task states and the service each invokes, in definition
-    /// order.
-    pub fn lambda_states(&self) -> Vec<(String, Service)> {
+    /// The Lambda task states and the service each invokes (its name in
+    /// the spec), in definition order.
+    pub fn lambda_states(&self) -> Vec<(String, String)> {
         self.states
             .iter()
             .filter_map(|(name, state)| Some((name.clone(), lambda_service(state)?)))
@@ -168,8 +166,9 @@ impl Definition {
     }
 }
 
-/// The service a state invokes, if it is a Lambda task.
-fn lambda_service(state: &Value) -> Option<Service> {
+/// The service a state invokes (its spec name, snake_case), if it is a
+/// Lambda task: `${OrderDeskFunctionAlias}` names `order_desk`.
+fn lambda_service(state: &Value) -> Option<String> {
     if state["Resource"] != LAMBDA_INVOKE {
         return None;
     }
@@ -177,7 +176,14 @@ fn lambda_service(state: &Value) -> Option<Service> {
     let pascal = function
         .strip_prefix("${")?
         .strip_suffix("FunctionAlias}")?;
-    Service::named(&pascal.to_ascii_lowercase())
+    let mut snake = String::new();
+    for (i, c) in pascal.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            snake.push('_');
+        }
+        snake.push(c.to_ascii_lowercase());
+    }
+    Some(snake)
 }
 
 const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
@@ -238,8 +244,19 @@ pub async fn run(
     request: Value,
     fault: Option<Fault>,
 ) -> Run {
-    let execution = Execution::new(request.clone());
-    let mut data = json!({ "request": request });
+    run_execution(definition, lambdas, table, Execution::new(request), fault).await
+}
+
+/// Runs the definition for `execution` (its name and start request; the
+/// execution input is `{"request": …}`) on `table`.
+pub async fn run_execution(
+    definition: &Definition,
+    lambdas: &impl Lambdas,
+    table: &str,
+    execution: Execution,
+    fault: Option<Fault>,
+) -> Run {
+    let mut data = json!({ "request": execution.request.clone() });
     let mut history = Vec::new();
     let mut name = definition.start.clone();
     for _ in 0..1000 {
@@ -333,7 +350,7 @@ async fn task(
                 let service = lambda_service(state)
                     .unwrap_or_else(|| panic!("{name}: no service behind its FunctionName"));
                 lambdas
-                    .invoke(service, parameters["Payload"].clone())
+                    .invoke(&service, parameters["Payload"].clone())
                     .await
                     .map(|payload| json!({"Payload": payload, "StatusCode": 200}))
             }
@@ -678,7 +695,7 @@ mod tests {
         for step in STEPS {
             for state in [step.state, step.compensation] {
                 assert!(
-                    states.contains(&(state.to_owned(), step.service)),
+                    states.contains(&(state.to_owned(), step.service.name().to_owned())),
                     "{state} on {}: {states:?}",
                     step.service.name()
                 );

@@ -74,8 +74,8 @@ async fn twice_at_once(lambdas: &InProcess, execution: &Execution, state: &str) 
         .find(|s| s.state == state || s.compensation == state)
         .unwrap();
     let (a, b) = tokio::join!(
-        lambdas.invoke(step.service, execution.payload(state, 0)),
-        lambdas.invoke(step.service, execution.payload(state, 0)),
+        lambdas.invoke(step.service.name(), execution.payload(state, 0)),
+        lambdas.invoke(step.service.name(), execution.payload(state, 0)),
     );
     let mut answers = Vec::new();
     let mut transient = 0;
@@ -91,7 +91,7 @@ async fn twice_at_once(lambdas: &InProcess, execution: &Execution, state: &str) 
     assert!(!answers.is_empty(), "{state}: both deliveries failed");
     for _ in 0..transient {
         let retried = lambdas
-            .invoke(step.service, execution.payload(state, 1))
+            .invoke(step.service.name(), execution.payload(state, 1))
             .await
             .unwrap();
         answers.push(retried);

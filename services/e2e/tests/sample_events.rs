@@ -85,7 +85,7 @@ async fn the_generated_sample_events_book_and_undo_a_trip() {
     for (service, action, status) in steps {
         let payload = sample(service.name(), action);
         let output = lambdas
-            .invoke(service, payload)
+            .invoke(service.name(), payload)
             .await
             .unwrap_or_else(|e| panic!("{action}: {e:?}"));
         assert_eq!(output["status"], json!(status), "{action}: {output}");

@@ -23,6 +23,7 @@
 
 pub mod lambda;
 pub mod layering;
+pub mod stack;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -304,6 +305,8 @@ pub fn request(trip_id: &str) -> Value {
 /// saga id), its start request, and the outputs of the steps so far.
 #[derive(Debug, Clone)]
 pub struct Execution {
+    /// The saga (state machine) name.
+    pub saga: String,
     /// `Execution.Name`: the saga id.
     pub name: String,
     /// The start request (`$.request`).
@@ -315,14 +318,21 @@ pub struct Execution {
 }
 
 impl Execution {
-    /// A new execution of `request`, named after its `trip_id`.
+    /// A new execution of the travel saga for `request`, named after its
+    /// `trip_id`.
     pub fn new(request: Value) -> Self {
         let name = request["trip_id"]
             .as_str()
             .expect("request.trip_id")
             .to_owned();
+        Execution::of(SAGA, &name, request)
+    }
+
+    /// A new execution of the saga `saga` named `name` for `request`.
+    pub fn of(saga: &str, name: &str, request: Value) -> Self {
         Execution {
-            name,
+            saga: saga.to_owned(),
+            name: name.to_owned(),
             request,
             results: Map::new(),
             error: None,
@@ -332,8 +342,8 @@ impl Execution {
     /// The execution ARN.
     pub fn arn(&self) -> String {
         format!(
-            "arn:aws:states:us-east-1:123456789012:execution:{SAGA}:{}",
-            self.name
+            "arn:aws:states:us-east-1:123456789012:execution:{}:{}",
+            self.saga, self.name
         )
     }
 
@@ -345,7 +355,7 @@ impl Execution {
                 "Id": self.arn(),
                 "Input": {"request": self.request},
                 "Name": self.name,
-                "RoleArn": "arn:aws:iam::123456789012:role/TripBooking-StateMachine",
+                "RoleArn": format!("arn:aws:iam::123456789012:role/{}-StateMachine", self.saga),
                 "StartTime": "2025-03-01T09:00:00.000Z",
                 "RedriveCount": 0
             },
@@ -355,8 +365,8 @@ impl Execution {
                 "RetryCount": retry_count
             },
             "StateMachine": {
-                "Id": format!("arn:aws:states:us-east-1:123456789012:stateMachine:{SAGA}"),
-                "Name": SAGA
+                "Id": format!("arn:aws:states:us-east-1:123456789012:stateMachine:{}", self.saga),
+                "Name": self.saga
             }
         })
     }
@@ -512,6 +522,14 @@ pub struct ApiError {
 /// way a Step Functions `aws-sdk:dynamodb:*` task does: `operation` is the
 /// API action (`TransactWriteItems`), `body` the request in DynamoDB JSON.
 pub async fn dynamodb_call(operation: &str, body: &Value) -> Result<Value, ApiError> {
+    aws_call("dynamodb", &format!("DynamoDB_20120810.{operation}"), body).await
+}
+
+/// Calls an AWS JSON-protocol API on the test server: `service` is the
+/// signing name (`dynamodb`, `streams.dynamodb`, `events`, `sqs`), `target`
+/// the `X-Amz-Target` (`DynamoDBStreams_20120810.GetRecords`,
+/// `AWSEvents.PutRule`, `AmazonSQS.ReceiveMessage`).
+pub async fn aws_call(service: &str, target: &str, body: &Value) -> Result<Value, ApiError> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let authority = endpoint()
         .trim_start_matches("http://")
@@ -519,9 +537,9 @@ pub async fn dynamodb_call(operation: &str, body: &Value) -> Result<Value, ApiEr
         .to_owned();
     let body = body.to_string();
     let request = format!(
-        "POST / HTTP/1.1\r\nHost: {authority}\r\nX-Amz-Target: DynamoDB_20120810.{operation}\r\n\
+        "POST / HTTP/1.1\r\nHost: {authority}\r\nX-Amz-Target: {target}\r\n\
          Content-Type: application/x-amz-json-1.0\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=testing/20250301/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=testing/20250301/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );

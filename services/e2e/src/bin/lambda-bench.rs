@@ -205,7 +205,7 @@ async fn in_process(service: &str, invocations: usize) -> Vec<f64> {
     let memory = Arc::new(MemoryStore::new(StoreConfig::new("TripSagaTable")));
     seed(memory.as_ref(), invocations).await;
     let lambdas = InProcess::new(memory);
-    let target = Service::named(service).expect("a service");
+    let target = Service::named(service).expect("a service").name();
     let (action, _) = states(service);
     let mut times = Vec::with_capacity(invocations);
     for i in 0..invocations {
