@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs a local moto_server (DynamoDB incl. transactions and streams, Step
-# Functions, EventBridge, CloudFormation, ... all on one port) on 127.0.0.1.
+# Functions, EventBridge, CloudFormation, ... all on one port) on 127.0.0.1,
+# handling one request at a time (scripts/moto_server_serial.py says why:
+# moto's TransactWriteItems is not atomic under concurrent requests).
 #
 #   scripts/moto-server.sh start   start it on a free port (no-op if already up),
 #                                  wait until it answers; writes .cache/moto.port,
@@ -22,6 +24,7 @@ PID_FILE="$CACHE/moto.pid"
 LOG_FILE="$CACHE/moto.log"
 PY="$CACHE/venv/bin/python"
 MOTO="$CACHE/venv/bin/moto_server"
+SERIAL="$ROOT/scripts/moto_server_serial.py"
 
 die() { echo "moto-server: error: $*" >&2; exit 1; }
 
@@ -72,9 +75,9 @@ cmd_start() {
     # setsid: own process group, so a Ctrl-C in the caller's terminal does not
     # reach it and `stop` can end the whole group.
     if command -v setsid >/dev/null 2>&1; then
-      setsid "$MOTO" -H 127.0.0.1 -p "$port" >"$LOG_FILE" 2>&1 </dev/null &
+      setsid "$PY" "$SERIAL" -H 127.0.0.1 -p "$port" >"$LOG_FILE" 2>&1 </dev/null &
     else
-      "$MOTO" -H 127.0.0.1 -p "$port" >"$LOG_FILE" 2>&1 </dev/null &
+      "$PY" "$SERIAL" -H 127.0.0.1 -p "$port" >"$LOG_FILE" 2>&1 </dev/null &
     fi
     pid=$!
     for i in $(seq 1 150); do # up to ~30 s (first import of moto is slow)

@@ -31,17 +31,15 @@ struct Moto {
     _wrapper: Option<Child>,
 }
 
-fn moto_binary() -> Option<PathBuf> {
+/// The command that starts the project's test server: moto's server
+/// handling one request at a time (`scripts/moto_server_serial.py` says
+/// why), with the Python of `.cache/venv` (`scripts/setup-tools.sh`).
+fn moto_command() -> Option<String> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cached = root.join(".cache/venv/bin/moto_server");
-    if cached.exists() {
-        return Some(cached);
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("moto_server"))
-            .find(|p| p.exists())
-    })
+    let python = root.join(".cache/venv/bin/python");
+    let script = root.join("scripts/moto_server_serial.py");
+    (python.exists() && script.exists())
+        .then(|| format!("'{}' '{}'", python.display(), script.display()))
 }
 
 fn start_moto() -> Moto {
@@ -51,10 +49,10 @@ fn start_moto() -> Moto {
             _wrapper: None,
         };
     }
-    let Some(binary) = moto_binary() else {
+    let Some(command) = moto_command() else {
         panic!(
-            "no DynamoDB-compatible server: AWS_ENDPOINT_URL is unset and moto_server was found neither in \
-             .cache/venv/bin nor on PATH. Run scripts/setup-tools.sh (installs moto into .cache/venv), or \
+            "no DynamoDB-compatible server: AWS_ENDPOINT_URL is unset and .cache/venv has no moto. \
+             Run scripts/setup-tools.sh (installs moto into .cache/venv), or \
              start one with scripts/moto-server.sh start and eval \"$(scripts/moto-server.sh env)\"."
         );
     };
@@ -64,8 +62,7 @@ fn start_moto() -> Moto {
         .expect("a free loopback port");
     let log = std::env::temp_dir().join(format!("sagac-runtime-moto-{port}.log"));
     let script = format!(
-        "'{}' -H 127.0.0.1 -p {port} >'{}' 2>&1 & pid=$!; read _; kill $pid",
-        binary.display(),
+        "{command} -H 127.0.0.1 -p {port} >'{}' 2>&1 & pid=$!; read _; kill $pid",
         log.display()
     );
     let wrapper = Command::new("sh")

@@ -5,8 +5,9 @@
 //! This runs over the runtime's `MemoryStore`, whose transactions are
 //! atomic and isolated like DynamoDB's, behind a wrapper that yields to
 //! the executor before every store call, so the two invocations interleave
-//! at every read and write. (moto cannot be used for this: its
-//! `TransactWriteItems` is not isolated from concurrent requests.)
+//! at every read and write, every interleaving a deterministic yield can
+//! reach. (`tests/concurrency.rs` races the real binaries on the test
+//! server, which serialises requests to keep moto's transactions atomic.)
 //! Whatever the interleaving, the step takes effect once: one entity
 //! change, one outbox event, one idempotency record; the invocation that
 //! loses either answers with the winner's result or fails with
