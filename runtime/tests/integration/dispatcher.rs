@@ -34,7 +34,7 @@ async fn two_steps(store: &dyn Store) {
 /// The stream batch DynamoDB would deliver for the table's outbox items.
 async fn outbox_batch(store: &dyn Store) -> Value {
     let items = store
-        .query(&Query::partition("TRIP#t-1").sk_begins_with(&outbox_prefix()))
+        .query(&Query::partition("TRIP#t-1").sk_begins_with(outbox_prefix()))
         .await
         .unwrap();
     assert_eq!(items.len(), 2);
@@ -165,7 +165,7 @@ async fn publishes_to_eventbridge_once_per_event() {
     }
     // Published events leave the outbox.
     let left = store
-        .query(&Query::partition("TRIP#t-1").sk_begins_with(&outbox_prefix()))
+        .query(&Query::partition("TRIP#t-1").sk_begins_with(outbox_prefix()))
         .await
         .unwrap();
     assert!(left.is_empty());
@@ -218,7 +218,7 @@ async fn unpublishable_records_are_reported_by_sequence_number() {
     assert_eq!(report.ignored, 1);
     // Nothing published, so the outbox is intact for the redelivery.
     let left = store
-        .query(&Query::partition("TRIP#t-1").sk_begins_with(&outbox_prefix()))
+        .query(&Query::partition("TRIP#t-1").sk_begins_with(outbox_prefix()))
         .await
         .unwrap();
     assert_eq!(left.len(), 2);

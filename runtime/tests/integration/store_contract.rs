@@ -29,7 +29,7 @@ fn inventory_key() -> Key {
 
 async fn outbox(store: &dyn Store, pk: &str) -> Vec<serde_json::Map<String, Value>> {
     store
-        .query(&Query::partition(pk).sk_begins_with(&outbox_prefix()))
+        .query(&Query::partition(pk).sk_begins_with(outbox_prefix()))
         .await
         .unwrap()
 }

@@ -17,7 +17,7 @@
 //! project's test server handles one request at a time
 //! (`scripts/moto_server_serial.py`), and these tests are the proof.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sagac_runtime::store::{DynamoStore, Item, Key, Store};
@@ -28,7 +28,7 @@ use trip_testkit::lambda::{FakeRuntime, LambdaProcess, Outcome, service_env};
 use trip_testkit::{Execution, request, scan, table};
 
 /// Four `flight` processes against `table`.
-fn flight_instances(binary: &PathBuf, table: &str) -> Vec<(LambdaProcess, FakeRuntime)> {
+fn flight_instances(binary: &Path, table: &str) -> Vec<(LambdaProcess, FakeRuntime)> {
     (0..4)
         .map(|i| {
             let runtime = FakeRuntime::start();

@@ -351,7 +351,7 @@ mod tests {
             .unwrap();
         assert_eq!(inventory.seats_available(), 3);
         let outbox = memory
-            .query(&Query::partition("TRIP#trip-0001").sk_begins_with(&outbox_prefix()))
+            .query(&Query::partition("TRIP#trip-0001").sk_begins_with(outbox_prefix()))
             .await
             .unwrap();
         let mut types: Vec<&str> = outbox

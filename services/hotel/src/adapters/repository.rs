@@ -326,7 +326,7 @@ mod tests {
                 .all(|n| n.holds().is_empty() && n.version() == 2)
         );
         let outbox = memory
-            .query(&Query::partition("TRIP#trip-0001").sk_begins_with(&outbox_prefix()))
+            .query(&Query::partition("TRIP#trip-0001").sk_begins_with(outbox_prefix()))
             .await
             .unwrap();
         assert_eq!(outbox.len(), 2);
