@@ -112,3 +112,51 @@ def test_eventbridge_put_events_and_sqs():
     assert resp["FailedEntryCount"] == 0
     msgs = sqs.receive_message(QueueUrl=q, WaitTimeSeconds=1).get("Messages", [])
     assert len(msgs) == 1 and '"e1"' in msgs[0]["Body"]
+
+
+def test_concurrent_transactions_stay_atomic(table):
+    """Thirty-two transactions race for one counter at once: each puts its own
+    item and moves the counter from 0 to 1, so exactly one may commit. A
+    threaded moto rolls a failed transaction back by restoring the whole
+    table as it was when that transaction began, erasing the winner's
+    writes; the project's server (scripts/moto_server_serial.py) handles one
+    request at a time, so the winner's item and counter survive."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ddb = client("dynamodb")
+    ddb.put_item(TableName=table, Item={"PK": {"S": "C"}, "SK": {"S": "COUNTER"},
+                                        "n": {"N": "0"}})
+
+    def race(i):
+        try:
+            ddb_i = client("dynamodb")
+            ddb_i.transact_write_items(TransactItems=[
+                {"Update": {"TableName": table,
+                            "Key": {"PK": {"S": "C"}, "SK": {"S": "COUNTER"}},
+                            "UpdateExpression": "SET n = :one",
+                            "ConditionExpression": "n = :zero",
+                            "ExpressionAttributeValues": {":one": {"N": "1"},
+                                                          ":zero": {"N": "0"}}}},
+                {"Put": {"TableName": table,
+                         "Item": {"PK": {"S": "C"}, "SK": {"S": f"WINNER#{i}"}}}},
+            ] + [
+                # Padding that widens the window in which a threaded moto
+                # would interleave two transactions.
+                {"Put": {"TableName": table,
+                         "Item": {"PK": {"S": f"PAD#{i}"}, "SK": {"S": f"{j}"}}}}
+                for j in range(30)
+            ])
+            return True
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "TransactionCanceledException", e
+            return False
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        won = list(pool.map(race, range(32)))
+    assert won.count(True) == 1, won
+    items = ddb.query(TableName=table, KeyConditionExpression="PK = :c",
+                      ExpressionAttributeValues={":c": {"S": "C"}})["Items"]
+    winners = [i["SK"]["S"] for i in items if i["SK"]["S"].startswith("WINNER#")]
+    counter = [i for i in items if i["SK"]["S"] == "COUNTER"][0]
+    assert counter["n"]["N"] == "1"
+    assert winners == [f"WINNER#{won.index(True)}"], winners
