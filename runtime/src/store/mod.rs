@@ -19,6 +19,7 @@
 //! Items are JSON objects ([`Item`]); keys are strings. The store adds the
 //! partition and sort key attributes itself.
 
+pub mod api;
 mod dynamo;
 mod expr;
 mod memory;
