@@ -12,8 +12,10 @@
 //! preference; DynamoDB's 38-digit decimals beyond `f64` lose precision, so
 //! money should be stored in minor units or as strings.
 
+#[cfg(feature = "aws")]
 use std::collections::HashMap;
 
+#[cfg(feature = "aws")]
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Number, Value};
@@ -57,6 +59,7 @@ fn child(path: &str, name: &str) -> String {
     }
 }
 
+#[cfg(feature = "aws")]
 /// Converts a JSON value into an SDK attribute value. Total: every JSON value
 /// has a DynamoDB representation.
 pub fn to_attribute(value: &Value) -> AttributeValue {
@@ -70,6 +73,7 @@ pub fn to_attribute(value: &Value) -> AttributeValue {
     }
 }
 
+#[cfg(feature = "aws")]
 /// Converts a JSON item into the SDK's attribute map.
 pub fn to_attributes(item: &Item) -> HashMap<String, AttributeValue> {
     item.iter()
@@ -77,11 +81,13 @@ pub fn to_attributes(item: &Item) -> HashMap<String, AttributeValue> {
         .collect()
 }
 
+#[cfg(feature = "aws")]
 /// Converts an SDK attribute value into JSON.
 pub fn from_attribute(value: &AttributeValue) -> Result<Value, AttributeError> {
     from_attribute_at("", value)
 }
 
+#[cfg(feature = "aws")]
 fn from_attribute_at(path: &str, value: &AttributeValue) -> Result<Value, AttributeError> {
     Ok(match value {
         AttributeValue::S(s) => Value::String(s.clone()),
@@ -112,11 +118,13 @@ fn from_attribute_at(path: &str, value: &AttributeValue) -> Result<Value, Attrib
     })
 }
 
+#[cfg(feature = "aws")]
 /// Converts the SDK's attribute map into a JSON item.
 pub fn from_attributes(map: &HashMap<String, AttributeValue>) -> Result<Item, AttributeError> {
     from_attributes_at("", map)
 }
 
+#[cfg(feature = "aws")]
 fn from_attributes_at(
     path: &str,
     map: &HashMap<String, AttributeValue>,
@@ -284,6 +292,7 @@ mod tests {
         })
     }
 
+    #[cfg(feature = "aws")]
     #[test]
     fn sdk_round_trip_preserves_values() {
         let v = sample();
@@ -296,6 +305,7 @@ mod tests {
         assert_eq!(from_dynamodb_json(&to_dynamodb_json(&v)), Ok(v));
     }
 
+    #[cfg(feature = "aws")]
     #[test]
     fn numbers_are_n_strings() {
         assert_eq!(to_attribute(&json!(7)), AttributeValue::N("7".into()));

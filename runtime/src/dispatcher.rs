@@ -135,11 +135,13 @@ pub trait EventPublisher: Send + Sync {
 }
 
 /// [`EventPublisher`] over the EventBridge SDK client.
+#[cfg(feature = "aws")]
 #[derive(Debug, Clone)]
 pub struct EventBridgePublisher {
     client: aws_sdk_eventbridge::Client,
 }
 
+#[cfg(feature = "aws")]
 impl EventBridgePublisher {
     /// A publisher over an existing client.
     pub fn new(client: aws_sdk_eventbridge::Client) -> Self {
@@ -156,6 +158,7 @@ impl EventBridgePublisher {
     }
 }
 
+#[cfg(feature = "aws")]
 impl EventPublisher for EventBridgePublisher {
     fn put_events<'a>(
         &'a self,
@@ -204,6 +207,7 @@ impl EventPublisher for EventBridgePublisher {
 
 /// Parses an outbox `occurred_at` (RFC 3339) into the entry's `Time`;
 /// an unparsable time is left out (EventBridge then uses the call's time).
+#[cfg(feature = "aws")]
 fn event_time(text: &str) -> Option<aws_sdk_eventbridge::primitives::DateTime> {
     use aws_sdk_eventbridge::primitives::{DateTime, DateTimeFormat};
     DateTime::from_str(text, DateTimeFormat::DateTimeWithOffset).ok()
@@ -437,6 +441,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "aws")]
     #[test]
     fn event_times_parse() {
         let t = event_time("2024-02-29T12:34:56.789Z").unwrap();

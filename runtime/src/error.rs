@@ -122,6 +122,7 @@ impl fmt::Display for SagaError {
 
 impl std::error::Error for SagaError {}
 
+#[cfg(feature = "aws")]
 impl From<SagaError> for lambda_runtime::Diagnostic {
     fn from(error: SagaError) -> Self {
         lambda_runtime::Diagnostic {
@@ -173,6 +174,7 @@ mod tests {
         assert_eq!(SagaError::internal("x").error_name(), "Saga.InternalError");
     }
 
+    #[cfg(feature = "aws")]
     #[test]
     fn maps_to_lambda_diagnostic() {
         let d: lambda_runtime::Diagnostic =

@@ -20,6 +20,7 @@
 //!    state machine matches.
 
 use std::future::Future;
+#[cfg(feature = "aws")]
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -30,7 +31,9 @@ use crate::BoxFuture;
 use crate::context::{StepContext, StepEvent};
 use crate::error::SagaError;
 use crate::observe::{self, Level, LogContext, log::with_context, trace::Span};
-use crate::store::{DynamoStore, Store, StoreConfig, TableLayout};
+#[cfg(feature = "aws")]
+use crate::store::{DynamoStore, StoreConfig};
+use crate::store::{Store, TableLayout};
 use crate::template::KeyTemplate;
 
 /// Name of the step latency metric (milliseconds).
@@ -266,6 +269,7 @@ fn record_duration(config: &ServiceConfig, step: &str, error: &SagaError, starte
     );
 }
 
+#[cfg(feature = "aws")]
 /// Runs a step handler under the Lambda runtime, in the caller's Tokio
 /// runtime. The DynamoDB store is built once, from the configuration's
 /// table layout and the environment (`TABLE_NAME`, `AWS_ENDPOINT_URL*`),
@@ -300,6 +304,7 @@ where
     .await
 }
 
+#[cfg(feature = "aws")]
 /// The whole `main` of a service Lambda: a single-threaded Tokio runtime
 /// (a Lambda handles one event at a time; fewer threads start faster and
 /// use less memory) running [`run_service`].
@@ -319,6 +324,7 @@ mod tests {
     use super::*;
     use crate::store::{Change, MemoryStore, StoreConfig};
     use serde_json::json;
+    use std::sync::Arc;
 
     fn payload(state: &str) -> Value {
         json!({

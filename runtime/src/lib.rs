@@ -58,7 +58,9 @@ pub mod time;
 
 pub use context::{StepContext, StepEvent, TraceContext};
 pub use error::SagaError;
-pub use lambda::{ServiceConfig, Step, StepHandler, invoke_step, run_service, serve};
+pub use lambda::{ServiceConfig, Step, StepHandler, invoke_step};
+#[cfg(feature = "aws")]
+pub use lambda::{run_service, serve};
 pub use store::{Change, Committed, Condition, Key, Store, StoreError, Update, WriteOp};
 pub use template::KeyTemplate;
 

@@ -20,7 +20,9 @@
 //! partition and sort key attributes itself.
 
 pub mod api;
+#[cfg(feature = "aws")]
 mod dynamo;
+#[cfg(feature = "aws")]
 mod expr;
 mod memory;
 
@@ -34,6 +36,7 @@ use crate::BoxFuture;
 pub use crate::attribute::Item;
 use crate::context::StepContext;
 use crate::template::KeyTemplate;
+#[cfg(feature = "aws")]
 pub use dynamo::DynamoStore;
 pub use memory::{ChangeRecord, MemoryStore};
 
@@ -317,6 +320,7 @@ pub enum Comparison {
 }
 
 impl Comparison {
+    #[cfg(feature = "aws")]
     fn operator(self) -> &'static str {
         match self {
             Self::Eq => "=",
