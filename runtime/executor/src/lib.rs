@@ -63,7 +63,9 @@ pub use exec::{Execution, ExecutionOptions, Executor, Status, error_matches, ret
 pub use history::{EventType, HistoryEvent};
 pub use mock::{MockConfig, MockError, MockTarget};
 pub use model::{Definition, DefinitionError};
-pub use target::{Resource, Router, TaskError, TaskFuture, TaskRequest, TaskResponse, TaskTarget};
+pub use target::{
+    FnTarget, Resource, Router, TaskError, TaskFuture, TaskRequest, TaskResponse, TaskTarget,
+};
 
 use std::future::Future;
 use std::sync::Arc;

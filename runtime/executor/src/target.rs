@@ -113,6 +113,16 @@ impl<T: TaskTarget + ?Sized> TaskTarget for Box<T> {
     }
 }
 
+/// A target from a function answering each request at once (handy in tests
+/// and for synchronous in-process handlers).
+pub struct FnTarget<F>(pub F);
+
+impl<F: Fn(TaskRequest<'_>) -> TaskResponse> TaskTarget for FnTarget<F> {
+    fn invoke<'a>(&'a self, request: TaskRequest<'a>) -> TaskFuture<'a> {
+        (self.0)(request).ready()
+    }
+}
+
 /// A Task `Resource`, classified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resource<'a> {
