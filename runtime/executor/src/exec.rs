@@ -284,6 +284,10 @@ impl<'d> Executor<'d> {
 struct Failure {
     error: String,
     cause: Option<String>,
+    /// Raised by the executor itself (a path, a template, a rule), not by a
+    /// Task target: its cause gets Step Functions' "An error occurred while
+    /// executing the state …" prefix when it leaves the state.
+    internal: bool,
 }
 
 impl Failure {
@@ -291,7 +295,21 @@ impl Failure {
         Failure {
             error: error.to_owned(),
             cause: Some(cause.into()),
+            internal: true,
         }
+    }
+
+    /// Names the state and its entry event in an executor-raised cause, as
+    /// Step Functions words it.
+    fn located(mut self, state: &str, entered_event: u64) -> Failure {
+        if self.internal {
+            self.internal = false;
+            self.cause = Some(format!(
+                "An error occurred while executing the state '{state}' (entered at the event id #{entered_event}). {}",
+                self.cause.unwrap_or_default()
+            ));
+        }
+        self
     }
 
     fn runtime(cause: impl Into<String>) -> Failure {
@@ -309,6 +327,7 @@ impl From<TaskError> for Failure {
         Failure {
             error: e.error,
             cause: e.cause,
+            internal: false,
         }
     }
 }
@@ -476,12 +495,13 @@ impl<'r> Run<'r> {
 
     async fn state(&mut self, state: &'r State, input: Value, thread: &mut Thread) -> Flow<Next> {
         let (entered, exited) = event_types(&state.kind);
-        self.event(
+        let entered_id = self.event(
             thread,
             entered,
             Some(json!({"name": state.name, "input": input.to_string(), "inputDetails": {"truncated": false}})),
         );
         let entered_at = thread.now;
+        let located = |f: Failure| Stop::Failed(f.located(&state.name, entered_id));
         let result = match &state.kind {
             StateKind::Pass(pass) => self.pass(state, pass, &input, entered_at),
             StateKind::Choice(c) => self.choice(state, c, &input, entered_at),
@@ -499,21 +519,22 @@ impl<'r> Run<'r> {
                 let cause = self.fail_field(f.cause.as_ref(), &input, &ctx);
                 let (error, cause) = match (error, cause) {
                     (Ok(e), Ok(c)) => (e, c),
-                    (Err(e), _) | (_, Err(e)) => return Err(Stop::Failed(e)),
+                    (Err(e), _) | (_, Err(e)) => return Err(located(e)),
                 };
                 return Err(Stop::Failed(Failure {
                     error: error.unwrap_or_default(),
                     cause,
+                    internal: false,
                 }));
             }
             StateKind::Wait(w) => self.wait(state, w, &input, entered_at, thread)?,
             StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
                 return self
-                    .retrying(state, input, entered_at, exited, thread)
+                    .retrying(state, input, (entered_at, entered_id), exited, thread)
                     .await;
             }
         };
-        let next = result.map_err(Stop::Failed)?;
+        let next = result.map_err(located)?;
         if let Some(exited) = exited {
             let output = match &next {
                 Next::Go(_, o) | Next::End(o) => o,
@@ -703,7 +724,7 @@ impl<'r> Run<'r> {
         &mut self,
         state: &'r State,
         input: Value,
-        entered: Instant,
+        (entered, entered_id): (Instant, u64),
         exited: Option<EventType>,
         thread: &mut Thread,
     ) -> Flow<Next> {
@@ -748,21 +769,24 @@ impl<'r> Run<'r> {
             match attempt {
                 Ok(output) => break output,
                 Err(Stop::TimedOut) => return Err(Stop::TimedOut),
-                Err(Stop::Failed(failure)) => match self.after_failure(
-                    &failure,
-                    retry,
-                    catch,
-                    &mut retries,
-                    &input,
-                    thread,
-                )? {
-                    Some(AfterFailure::Retry) => {}
-                    Some(AfterFailure::Caught(next, output)) => {
-                        self.exit(state, exited, &output, thread);
-                        return Ok(Next::Go(next, output));
+                Err(Stop::Failed(failure)) => {
+                    let failure = failure.located(&state.name, entered_id);
+                    match self.after_failure(
+                        &failure,
+                        retry,
+                        catch,
+                        &mut retries,
+                        &input,
+                        thread,
+                    )? {
+                        Some(AfterFailure::Retry) => {}
+                        Some(AfterFailure::Caught(next, output)) => {
+                            self.exit(state, exited, &output, thread);
+                            return Ok(Next::Go(next, output));
+                        }
+                        None => return Err(Stop::Failed(failure)),
                     }
-                    None => return Err(Stop::Failed(failure)),
-                },
+                }
             }
         };
         self.exit(state, exited, &output, thread);
