@@ -5,11 +5,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn sagac(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sagac")).args(args).current_dir(workspace()).output().expect("sagac runs")
+    Command::new(env!("CARGO_BIN_EXE_sagac"))
+        .args(args)
+        .current_dir(workspace())
+        .output()
+        .expect("sagac runs")
 }
 
 const DEFINITION: &str = "tests/asl/fixtures/executor/retry-catch.asl.json";
@@ -66,7 +73,10 @@ fn json_is_describe_execution_plus_history() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let value: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(value["status"], "SUCCEEDED");
-    assert!(value["output"].is_string(), "output is a JSON string, as DescribeExecution returns it");
+    assert!(
+        value["output"].is_string(),
+        "output is a JSON string, as DescribeExecution returns it"
+    );
     insta::assert_snapshot!("run_json_charge_declined", stdout(&output));
 }
 
@@ -79,7 +89,12 @@ fn failed_execution_exits_1_with_error_and_cause() {
     // RolledBack's CausePath reads $.error, which the Ship catcher (ResultPath
     // null) did not write: the Fail state itself fails, naming the state.
     assert_eq!(value["error"], "States.Runtime");
-    assert!(value["cause"].as_str().unwrap().starts_with("An error occurred while executing the state 'RolledBack'"));
+    assert!(
+        value["cause"]
+            .as_str()
+            .unwrap()
+            .starts_with("An error occurred while executing the state 'RolledBack'")
+    );
     assert!(value.get("output").is_none());
 }
 
@@ -89,32 +104,83 @@ fn without_mocks_a_task_fails_naming_the_state() {
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
     assert!(text.contains("status: FAILED"), "{text}");
-    assert!(text.contains("no target for resource `arn:aws:states:::lambda:invoke` of state `Charge`"), "{text}");
+    assert!(
+        text.contains("no target for resource `arn:aws:states:::lambda:invoke` of state `Charge`"),
+        "{text}"
+    );
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    let bad_definition = std::env::temp_dir().join(format!("sagac-run-bad-{}.json", std::process::id()));
-    std::fs::write(&bad_definition, r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}"#).unwrap();
+    let bad_definition =
+        std::env::temp_dir().join(format!("sagac-run-bad-{}.json", std::process::id()));
+    std::fs::write(
+        &bad_definition,
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}"#,
+    )
+    .unwrap();
     let cases: [(&[&str], &str); 7] = [
         (&["run"], "required arguments were not provided"),
-        (&["run", "spec/trip.saga.yaml"], "`sagac run SPEC` is not available yet"),
-        (&["run", "spec/trip.saga.yaml", "--definition", DEFINITION], "cannot be used with"),
-        (&["run", "--definition", "does/not/exist.json"], "cannot read"),
-        (&["run", "--definition", bad_definition.to_str().unwrap()], "state `A`: transition to `B`"),
-        (&["run", "--definition", DEFINITION, "--case", "HappyPath"], "need --mock-config"),
-        (&["run", "--definition", DEFINITION, "--mock-config", MOCKS, "--case", "Nope"], "has no test case `Nope`"),
+        (
+            &["run", "spec/trip.saga.yaml"],
+            "`sagac run SPEC` is not available yet",
+        ),
+        (
+            &["run", "spec/trip.saga.yaml", "--definition", DEFINITION],
+            "cannot be used with",
+        ),
+        (
+            &["run", "--definition", "does/not/exist.json"],
+            "cannot read",
+        ),
+        (
+            &["run", "--definition", bad_definition.to_str().unwrap()],
+            "state `A`: transition to `B`",
+        ),
+        (
+            &["run", "--definition", DEFINITION, "--case", "HappyPath"],
+            "need --mock-config",
+        ),
+        (
+            &[
+                "run",
+                "--definition",
+                DEFINITION,
+                "--mock-config",
+                MOCKS,
+                "--case",
+                "Nope",
+            ],
+            "has no test case `Nope`",
+        ),
     ];
     for (args, message) in cases {
         let output = sagac(args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
-        assert!(stderr(&output).contains(message), "{args:?}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(message),
+            "{args:?}: {}",
+            stderr(&output)
+        );
     }
 }
 
 #[test]
 fn default_case_is_happy_path() {
-    let output = sagac(&["run", "--definition", DEFINITION, "--mock-config", MOCKS, "--format", "json"]);
+    let output = sagac(&[
+        "run",
+        "--definition",
+        DEFINITION,
+        "--mock-config",
+        MOCKS,
+        "--format",
+        "json",
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let value: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     let entered: Vec<&str> = value["events"]

@@ -37,7 +37,10 @@ fn happy_path_execution(bencher: divan::Bencher<'_, '_>) {
     let f = fixture();
     let machine = f.mocks.only_state_machine().expect("one state machine");
     let target = f.mocks.target(machine, "HappyPath").expect("HappyPath");
-    let options = ExecutionOptions { state_machine_name: machine.to_owned(), ..ExecutionOptions::default() };
+    let options = ExecutionOptions {
+        state_machine_name: machine.to_owned(),
+        ..ExecutionOptions::default()
+    };
     let executor = Executor::new(&f.definition, options);
     bencher.bench_local(|| {
         let execution = executor.run_blocking(divan::black_box(f.input.clone()), &target);
@@ -51,7 +54,10 @@ fn happy_path_execution(bencher: divan::Bencher<'_, '_>) {
 fn payment_declined_execution(bencher: divan::Bencher<'_, '_>) {
     let f = fixture();
     let machine = f.mocks.only_state_machine().expect("one state machine");
-    let target = f.mocks.target(machine, "ProcessPaymentCardDeclined").expect("the case exists");
+    let target = f
+        .mocks
+        .target(machine, "ProcessPaymentCardDeclined")
+        .expect("the case exists");
     let executor = Executor::new(&f.definition, ExecutionOptions::default());
     bencher.bench_local(|| executor.run_blocking(divan::black_box(f.input.clone()), &target));
 }

@@ -1239,7 +1239,7 @@ fn apply_result_path(
         ResultPath::At(p) => {
             let segments = p.segments().unwrap_or_default();
             let mut output = input.clone();
-            path::set(&mut output, segments, result).map_err(|()| {
+            path::set(&mut output, segments, result).map_err(|path::NoMatch| {
                 Failure::new(
                     "States.ResultPathMatchFailure",
                     format!("Unable to apply ResultPath \"{p}\" to input \"{input}\""),

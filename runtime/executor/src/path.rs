@@ -138,13 +138,17 @@ fn get<'v>(mut doc: &'v Value, segments: &[Segment]) -> Option<&'v Value> {
     Some(doc)
 }
 
+/// `ResultPath` met something it cannot write into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoMatch;
+
 /// Writes `value` at `segments` inside `doc`, creating missing objects on the
 /// way, as `ResultPath` does.
 ///
 /// # Errors
 /// When a step meets something that is not an object (or an array index out of
 /// range): the `States.ResultPathMatchFailure` case.
-pub fn set(doc: &mut Value, segments: &[Segment], value: Value) -> Result<(), ()> {
+pub fn set(doc: &mut Value, segments: &[Segment], value: Value) -> Result<(), NoMatch> {
     let Some((last, parents)) = segments.split_last() else {
         *doc = value;
         return Ok(());
@@ -155,8 +159,8 @@ pub fn set(doc: &mut Value, segments: &[Segment], value: Value) -> Result<(), ()
             (Segment::Field(name), Value::Object(map)) => map
                 .entry(name.clone())
                 .or_insert_with(|| Value::Object(Map::new())),
-            (Segment::Index(i), Value::Array(items)) => items.get_mut(*i).ok_or(())?,
-            _ => return Err(()),
+            (Segment::Index(i), Value::Array(items)) => items.get_mut(*i).ok_or(NoMatch)?,
+            _ => return Err(NoMatch),
         };
     }
     match (last, here) {
@@ -168,7 +172,7 @@ pub fn set(doc: &mut Value, segments: &[Segment], value: Value) -> Result<(), ()
             items[*i] = value;
             Ok(())
         }
-        _ => Err(()),
+        _ => Err(NoMatch),
     }
 }
 

@@ -159,10 +159,11 @@ impl<'a> Resource<'a> {
     #[must_use]
     pub fn parse(arn: &'a str) -> Resource<'a> {
         if let Some(rest) = arn.strip_prefix("arn:aws:states:::") {
-            if let Some(sdk) = rest.strip_prefix("aws-sdk:") {
-                if let Some((service, action)) = sdk.split_once(':') {
-                    return Resource::Sdk { service, action };
-                }
+            if let Some((service, action)) = rest
+                .strip_prefix("aws-sdk:")
+                .and_then(|sdk| sdk.split_once(':'))
+            {
+                return Resource::Sdk { service, action };
             }
             let (main, pattern) = rest.split_once('.').unwrap_or((rest, ""));
             if main == "lambda:invoke" {
@@ -218,15 +219,17 @@ pub fn lambda_function_error(error_type: &str, message: &str) -> TaskError {
     }
 }
 
+type Route<'t> = (
+    Box<dyn Fn(&Resource<'_>) -> bool + 't>,
+    Box<dyn TaskTarget + 't>,
+);
+
 /// Routes each Task to a target by its resource: the first route whose
 /// predicate accepts the resource, else the fallback, else
 /// `States.Runtime` naming the state.
 #[derive(Default)]
 pub struct Router<'t> {
-    routes: Vec<(
-        Box<dyn Fn(&Resource<'_>) -> bool + 't>,
-        Box<dyn TaskTarget + 't>,
-    )>,
+    routes: Vec<Route<'t>>,
     fallback: Option<Box<dyn TaskTarget + 't>>,
 }
 
