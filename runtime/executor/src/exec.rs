@@ -342,6 +342,9 @@ enum Stop {
 }
 
 type Flow<T> = Result<T, Stop>;
+
+/// Step Functions' payload quota for a state's input or output (256 KiB).
+pub const MAX_PAYLOAD_BYTES: usize = 262_144;
 type LocalFuture<'s, T> = Pin<Box<dyn Future<Output = T> + 's>>;
 
 /// A line of execution: the top level, a Parallel branch or a Map iteration,
@@ -370,6 +373,7 @@ struct Run<'r> {
 #[must_use]
 pub fn error_matches(error_equals: &[String], error: &str) -> bool {
     if matches!(error, "States.Runtime" | "States.DataLimitExceeded") {
+        // Terminal on AWS: no Retry or Catch takes them.
         return false;
     }
     error_equals.iter().any(|name| match name.as_str() {
@@ -438,25 +442,13 @@ impl<'r> Run<'r> {
         }
     }
 
-    fn context(
-        &self,
-        state: &str,
-        entered: Instant,
-        retry_count: u32,
-        map_item: Option<(usize, &Value)>,
-    ) -> Value {
-        let mut ctx = json!({
+    /// The context object (`$$`) of a state entered at `entered`.
+    fn context(&self, state: &str, entered: Instant, retry_count: u32) -> Value {
+        json!({
             "Execution": self.execution,
             "State": {"EnteredTime": entered.to_rfc3339(), "Name": state, "RetryCount": retry_count},
             "StateMachine": self.state_machine,
-        });
-        if let (Some((index, value)), Some(obj)) = (map_item, ctx.as_object_mut()) {
-            obj.insert(
-                "Map".into(),
-                json!({"Item": {"Index": index, "Value": value}}),
-            );
-        }
-        ctx
+        })
     }
 
     fn machine<'s>(
@@ -506,7 +498,7 @@ impl<'r> Run<'r> {
             StateKind::Pass(pass) => self.pass(state, pass, &input, entered_at),
             StateKind::Choice(c) => self.choice(state, c, &input, entered_at),
             StateKind::Succeed(s) => {
-                let ctx = self.context(&state.name, entered_at, 0, None);
+                let ctx = self.context(&state.name, entered_at, 0);
                 select_io(&s.io.input_path, &input, &ctx, "InputPath")
                     .and_then(|effective| {
                         select_io(&s.io.output_path, &effective, &ctx, "OutputPath")
@@ -514,7 +506,7 @@ impl<'r> Run<'r> {
                     .map(Next::End)
             }
             StateKind::Fail(f) => {
-                let ctx = self.context(&state.name, entered_at, 0, None);
+                let ctx = self.context(&state.name, entered_at, 0);
                 let error = self.fail_field(f.error.as_ref(), &input, &ctx);
                 let cause = self.fail_field(f.cause.as_ref(), &input, &ctx);
                 let (error, cause) = match (error, cause) {
@@ -535,16 +527,11 @@ impl<'r> Run<'r> {
             }
         };
         let next = result.map_err(located)?;
-        if let Some(exited) = exited {
-            let output = match &next {
-                Next::Go(_, o) | Next::End(o) => o,
-            };
-            self.event(
-                thread,
-                exited,
-                Some(json!({"name": state.name, "output": output.to_string(), "outputDetails": {"truncated": false}})),
-            );
-        }
+        let output = match &next {
+            Next::Go(_, o) | Next::End(o) => o,
+        };
+        self.exit(state, exited, output, thread)
+            .map_err(|f| located(f))?;
         Ok(next)
     }
 
@@ -555,7 +542,7 @@ impl<'r> Run<'r> {
         input: &Value,
         entered: Instant,
     ) -> Result<Next, Failure> {
-        let ctx = self.context(&state.name, entered, 0, None);
+        let ctx = self.context(&state.name, entered, 0);
         let effective = select_io(&pass.io.input_path, input, &ctx, "InputPath")?;
         let effective = match &pass.parameters {
             Some(t) => self.template(t, &effective, &ctx)?,
@@ -574,7 +561,7 @@ impl<'r> Run<'r> {
         input: &Value,
         entered: Instant,
     ) -> Result<Next, Failure> {
-        let ctx = self.context(&state.name, entered, 0, None);
+        let ctx = self.context(&state.name, entered, 0);
         let effective = select_io(&c.io.input_path, input, &ctx, "InputPath")?;
         let mut next = None;
         for branch in &c.choices {
@@ -605,7 +592,7 @@ impl<'r> Run<'r> {
         entered: Instant,
         thread: &mut Thread,
     ) -> Flow<Result<Next, Failure>> {
-        let ctx = self.context(&state.name, entered, 0, None);
+        let ctx = self.context(&state.name, entered, 0);
         let effective = match select_io(&w.io.input_path, input, &ctx, "InputPath") {
             Ok(e) => e,
             Err(f) => return Ok(Err(f)),
@@ -739,7 +726,7 @@ impl<'r> Run<'r> {
             count: 0,
         };
         let output = loop {
-            let ctx = self.context(&state.name, entered, retries.count, None);
+            let ctx = self.context(&state.name, entered, retries.count);
             let attempt = match select_io(&io.input_path, &input, &ctx, "InputPath") {
                 Ok(effective) => match &state.kind {
                     StateKind::Task(task) => {
@@ -781,7 +768,8 @@ impl<'r> Run<'r> {
                     )? {
                         Some(AfterFailure::Retry) => {}
                         Some(AfterFailure::Caught(next, output)) => {
-                            self.exit(state, exited, &output, thread);
+                            self.exit(state, exited, &output, thread)
+                                .map_err(|f| Stop::Failed(f.located(&state.name, entered_id)))?;
                             return Ok(Next::Go(next, output));
                         }
                         None => return Err(Stop::Failed(failure)),
@@ -789,24 +777,38 @@ impl<'r> Run<'r> {
                 }
             }
         };
-        self.exit(state, exited, &output, thread);
+        self.exit(state, exited, &output, thread)
+            .map_err(|f| Stop::Failed(f.located(&state.name, entered_id)))?;
         Ok(transition(transition_, output))
     }
 
+    /// Writes the state's exit event; an output over the 256 KiB payload
+    /// quota is `States.DataLimitExceeded` (terminal: no Catch takes it).
     fn exit(
         &mut self,
         state: &State,
         exited: Option<EventType>,
         output: &Value,
         thread: &mut Thread,
-    ) {
+    ) -> Result<(), Failure> {
+        let text = output.to_string();
+        if text.len() > MAX_PAYLOAD_BYTES {
+            return Err(Failure::new(
+                "States.DataLimitExceeded",
+                format!(
+                    "The state/task returned a result with a size exceeding the maximum number of bytes service limit ({} bytes > {MAX_PAYLOAD_BYTES})",
+                    text.len()
+                ),
+            ));
+        }
         if let Some(exited) = exited {
             self.event(
                 thread,
                 exited,
-                Some(json!({"name": state.name, "output": output.to_string(), "outputDetails": {"truncated": false}})),
+                Some(json!({"name": state.name, "output": text, "outputDetails": {"truncated": false}})),
             );
         }
+        Ok(())
     }
 
     /// Applies Retry, then Catch. `Ok(None)`: not handled.
@@ -1101,8 +1103,14 @@ impl<'r> Run<'r> {
             };
             let iteration_input = match &m.item_selector {
                 Some(t) => {
-                    let item_ctx =
-                        self.context(&state.name, ctx_entered(ctx), 0, Some((index, item)));
+                    // `$$.Map.Item` exists only while the ItemSelector is evaluated.
+                    let mut item_ctx = ctx.clone();
+                    if let Some(obj) = item_ctx.as_object_mut() {
+                        obj.insert(
+                            "Map".into(),
+                            json!({"Item": {"Index": index, "Value": item}}),
+                        );
+                    }
                     self.template(t, &effective, &item_ctx)
                         .map_err(Stop::Failed)?
                 }
@@ -1162,13 +1170,6 @@ impl<'r> Run<'r> {
         )
         .map_err(Stop::Failed)
     }
-}
-
-fn ctx_entered(ctx: &Value) -> Instant {
-    ctx.pointer("/State/EnteredTime")
-        .and_then(Value::as_str)
-        .and_then(Instant::parse_rfc3339)
-        .unwrap_or(Instant(0))
 }
 
 fn json_map(v: Value) -> Map<String, Value> {

@@ -59,7 +59,9 @@ pub mod path;
 pub mod target;
 
 pub use clock::Instant;
-pub use exec::{Execution, ExecutionOptions, Executor, Status, error_matches, retry_interval};
+pub use exec::{
+    Execution, ExecutionOptions, Executor, MAX_PAYLOAD_BYTES, Status, error_matches, retry_interval,
+};
 pub use history::{EventType, HistoryEvent};
 pub use mock::{MockConfig, MockError, MockTarget};
 pub use model::{Definition, DefinitionError};

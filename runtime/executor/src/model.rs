@@ -218,6 +218,24 @@ pub struct Task {
     pub transition: Transition,
 }
 
+impl StateKind {
+    fn checked_heartbeat(self, f: &Fields<'_>) -> Result<StateKind, DefinitionError> {
+        if let StateKind::Task(Task {
+            timeout: Some(Seconds::Fixed(t)),
+            heartbeat: Some(Seconds::Fixed(h)),
+            ..
+        }) = &self
+        {
+            if h >= t {
+                return Err(f.error(&format!(
+                    "`HeartbeatSeconds` ({h}) must be smaller than `TimeoutSeconds` ({t})"
+                )));
+            }
+        }
+        Ok(self)
+    }
+}
+
 /// A Pass state.
 #[derive(Debug, Clone)]
 pub struct Pass {
@@ -643,7 +661,8 @@ fn parse_state(name: &str, full: &str, value: &Value) -> Result<State, Definitio
             heartbeat: f.seconds("HeartbeatSeconds")?,
             credentials: f.take("Credentials").cloned(),
             transition: transition(&mut f)?,
-        }),
+        })
+        .checked_heartbeat(&f)?,
         "Pass" => StateKind::Pass(Pass {
             io: io(&mut f)?,
             parameters: f.template("Parameters")?,

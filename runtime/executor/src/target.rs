@@ -224,6 +224,86 @@ type Route<'t> = (
     Box<dyn TaskTarget + 't>,
 );
 
+/// A Lambda function's failure, as its runtime reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionError {
+    /// `errorType`: the error name Retry and Catch match.
+    pub error_type: String,
+    /// `errorMessage`.
+    pub error_message: String,
+}
+
+/// The future a [`LambdaHandler`] returns.
+pub type FunctionFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, FunctionError>> + 'a>>;
+
+/// In-process Lambda functions: what `arn:aws:states:::lambda:invoke` (and a
+/// function ARN as the resource) calls, with the Lambda JSON contract.
+pub trait LambdaHandler {
+    /// Invokes `function_name` (the `FunctionName` parameter, or the
+    /// resource ARN) with `payload`; `request` is the whole Task request.
+    fn invoke<'a>(
+        &'a self,
+        function_name: &'a str,
+        payload: Value,
+        request: TaskRequest<'a>,
+    ) -> FunctionFuture<'a>;
+}
+
+/// Adapts a [`LambdaHandler`] to a [`TaskTarget`]: takes `FunctionName` and
+/// `Payload` from the parameters, wraps the result in the Invoke response
+/// (`{"ExecutedVersion", "Payload", "StatusCode"}`; the plain result for
+/// `.waitForTaskToken` and for a function ARN as the resource), and turns a
+/// function error into the Task error Step Functions reports (`errorType` as
+/// the name, the error payload as the cause).
+pub struct Lambda<H>(pub H);
+
+impl<H: LambdaHandler> TaskTarget for Lambda<H> {
+    fn invoke<'a>(&'a self, request: TaskRequest<'a>) -> TaskFuture<'a> {
+        let (function, payload, wrap) = match Resource::parse(request.resource) {
+            Resource::LambdaInvoke { pattern } => {
+                let Some(function) = request
+                    .parameters
+                    .get("FunctionName")
+                    .and_then(Value::as_str)
+                else {
+                    return TaskResponse::err(TaskError::new(
+                        "States.Runtime",
+                        format!(
+                            "state `{}`: lambda:invoke needs a string FunctionName parameter",
+                            request.state_name
+                        ),
+                    ))
+                    .ready();
+                };
+                let payload = request
+                    .parameters
+                    .get("Payload")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                (function, payload, pattern.is_empty())
+            }
+            Resource::LambdaFunction(arn) => (arn, request.parameters.clone(), false),
+            _ => {
+                return TaskResponse::err(TaskError::new(
+                    "States.Runtime",
+                    format!(
+                        "state `{}`: `{}` is not a Lambda resource",
+                        request.state_name, request.resource
+                    ),
+                ))
+                .ready();
+            }
+        };
+        Box::pin(async move {
+            match self.0.invoke(function, payload, request).await {
+                Ok(result) if wrap => TaskResponse::ok(lambda_invoke_response(result)),
+                Ok(result) => TaskResponse::ok(result),
+                Err(e) => TaskResponse::err(lambda_function_error(&e.error_type, &e.error_message)),
+            }
+        })
+    }
+}
+
 /// Routes each Task to a target by its resource: the first route whose
 /// predicate accepts the resource, else the fallback, else
 /// `States.Runtime` naming the state.
@@ -355,6 +435,73 @@ mod tests {
         fn invoke<'a>(&'a self, _: TaskRequest<'a>) -> TaskFuture<'a> {
             TaskResponse::ok(json!(self.0)).ready()
         }
+    }
+
+    struct Echo;
+    impl LambdaHandler for Echo {
+        fn invoke<'a>(
+            &'a self,
+            function_name: &'a str,
+            payload: Value,
+            _: TaskRequest<'a>,
+        ) -> FunctionFuture<'a> {
+            Box::pin(async move {
+                if payload == json!("fail") {
+                    Err(FunctionError {
+                        error_type: "Nope".into(),
+                        error_message: "asked to".into(),
+                    })
+                } else {
+                    Ok(json!({"function": function_name, "payload": payload}))
+                }
+            })
+        }
+    }
+
+    #[test]
+    fn lambda_adapter_speaks_the_invoke_contract() {
+        let lambda = Lambda(Echo);
+        let call = |resource: &str, parameters: Value| {
+            let c = json!({});
+            let request = TaskRequest {
+                state_name: "S",
+                resource,
+                parameters: &parameters,
+                context: &c,
+                attempt: 0,
+                credentials: None,
+            };
+            crate::block_on(lambda.invoke(request)).result
+        };
+        let invoke = "arn:aws:states:::lambda:invoke";
+        assert_eq!(
+            call(invoke, json!({"FunctionName": "f", "Payload": {"a": 1}})),
+            Ok(
+                json!({"ExecutedVersion": "$LATEST", "Payload": {"function": "f", "payload": {"a": 1}}, "StatusCode": 200})
+            )
+        );
+        assert_eq!(
+            call(
+                "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                json!({"FunctionName": "f", "Payload": 1})
+            ),
+            Ok(json!({"function": "f", "payload": 1}))
+        );
+        let arn = "arn:aws:lambda:us-east-1:1:function:g";
+        assert_eq!(
+            call(arn, json!({"b": 2})),
+            Ok(json!({"function": arn, "payload": {"b": 2}}))
+        );
+        let e = call(invoke, json!({"FunctionName": "f", "Payload": "fail"})).unwrap_err();
+        assert_eq!(e.error, "Nope");
+        assert_eq!(
+            e.cause.as_deref(),
+            Some(r#"{"errorType":"Nope","errorMessage":"asked to"}"#)
+        );
+        assert_eq!(
+            call(invoke, json!({"Payload": 1})).unwrap_err().error,
+            "States.Runtime"
+        );
     }
 
     #[test]

@@ -1038,3 +1038,30 @@ fn garbage_never_panics() {
         assert!(Definition::from_value(&shape).is_err(), "{shape}");
     }
 }
+
+#[test]
+fn outputs_over_the_payload_quota_fail_with_data_limit_exceeded() {
+    let big = "x".repeat(sagac_executor::MAX_PAYLOAD_BYTES);
+    let e = run(pass(json!({})), json!({ "big": big }));
+    let (error, cause) = failed(&e);
+    assert_eq!(error, "States.DataLimitExceeded");
+    assert!(
+        cause.starts_with("An error occurred while executing the state 'P'"),
+        "{cause}"
+    );
+    // Terminal: a States.ALL catcher does not take it.
+    let d = retrying_task(
+        json!([]),
+        json!([{"ErrorEquals": ["States.ALL"], "Next": "Handled"}]),
+    );
+    let t = answers(|_, _| payload(json!("y".repeat(sagac_executor::MAX_PAYLOAD_BYTES))));
+    assert_eq!(
+        failed(&run_with(d, json!({}), &t)).0,
+        "States.DataLimitExceeded"
+    );
+    let just_fits = "x".repeat(sagac_executor::MAX_PAYLOAD_BYTES - 20);
+    assert_eq!(
+        run(pass(json!({})), json!({ "big": just_fits })).status,
+        Status::Succeeded
+    );
+}
