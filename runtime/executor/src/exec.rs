@@ -530,8 +530,7 @@ impl<'r> Run<'r> {
         let output = match &next {
             Next::Go(_, o) | Next::End(o) => o,
         };
-        self.exit(state, exited, output, thread)
-            .map_err(|f| located(f))?;
+        self.exit(state, exited, output, thread).map_err(located)?;
         Ok(next)
     }
 

@@ -225,12 +225,11 @@ impl StateKind {
             heartbeat: Some(Seconds::Fixed(h)),
             ..
         }) = &self
+            && h >= t
         {
-            if h >= t {
-                return Err(f.error(&format!(
-                    "`HeartbeatSeconds` ({h}) must be smaller than `TimeoutSeconds` ({t})"
-                )));
-            }
+            return Err(f.error(&format!(
+                "`HeartbeatSeconds` ({h}) must be smaller than `TimeoutSeconds` ({t})"
+            )));
         }
         Ok(self)
     }
