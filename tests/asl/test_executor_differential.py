@@ -245,6 +245,20 @@ def test_hand_written_definition(fixture: str, sagac: Path, workdir: Path) -> No
     assert not problems, "\n".join(problems)
 
 
+def test_harness_trip_saga_fixture(sagac: Path, workdir: Path) -> None:
+    """The hand-written saga that proves harness.py (fixtures/trip-saga.*)."""
+    fixtures = FIXTURES.parent
+    definition = json.loads((fixtures / "trip-saga.asl.json").read_text())
+    mock = json.loads((fixtures / "trip-saga.mock-config.json").read_text())
+    inp = json.loads((fixtures / "trip-input.json").read_text())
+    machine = next(iter(mock["StateMachines"]))
+    cases = list(mock["StateMachines"][machine]["TestCases"])
+    count, problems = differential(sagac, workdir, "trip-saga", definition, mock,
+                                   [(case, "trip", inp) for case in cases])
+    assert count >= 7
+    assert not problems, "\n".join(problems)
+
+
 def test_fixtures_cover_every_state_type() -> None:
     types: set[str] = set()
 
