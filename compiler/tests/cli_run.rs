@@ -22,14 +22,15 @@ fn sagac(args: &[&str]) -> Output {
 const DEFINITION: &str = "tests/asl/fixtures/executor/retry-catch.asl.json";
 const MOCKS: &str = "tests/asl/fixtures/executor/retry-catch.mock-config.json";
 
-fn input_file() -> PathBuf {
-    let path = std::env::temp_dir().join(format!("sagac-run-input-{}.json", std::process::id()));
+/// One file per test: tests run in parallel threads.
+fn input_file(test: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("sagac-run-input-{}-{test}.json", std::process::id()));
     std::fs::write(&path, r#"{"order": {"id": "o-1", "total": 12}}"#).unwrap();
     path
 }
 
 fn run_case(case: &str, format: &str) -> Output {
-    let input = input_file();
+    let input = input_file(&format!("{case}-{format}"));
     sagac(&[
         "run",
         "--definition",
@@ -190,4 +191,26 @@ fn default_case_is_happy_path() {
         .filter_map(|e| e["stateEnteredEventDetails"]["name"].as_str())
         .collect();
     assert_eq!(entered, ["Charge", "Ship", "Shipped"]);
+}
+
+#[test]
+fn text_history_of_parallel_and_map() {
+    let inputs: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace().join("tests/asl/fixtures/executor/tour.inputs.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let input = std::env::temp_dir().join(format!("sagac-run-tour-{}.json", std::process::id()));
+    std::fs::write(&input, inputs["HappyPath"][0]["input"].to_string()).unwrap();
+    let output = sagac(&[
+        "run",
+        "--definition",
+        "tests/asl/fixtures/executor/tour.asl.json",
+        "--mock-config",
+        "tests/asl/fixtures/executor/tour.mock-config.json",
+        "--input",
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    insta::assert_snapshot!("run_text_tour", stdout(&output));
 }
