@@ -50,6 +50,7 @@
 
 mod choice;
 pub mod clock;
+mod emit;
 mod exec;
 pub mod history;
 pub mod intrinsic;

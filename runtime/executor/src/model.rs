@@ -157,6 +157,8 @@ pub enum Seconds {
 /// A `Retrier`.
 #[derive(Debug, Clone)]
 pub struct Retrier {
+    /// `Comment`.
+    pub comment: Option<String>,
     /// `ErrorEquals`.
     pub error_equals: Vec<String>,
     /// `IntervalSeconds` (default 1).
@@ -183,6 +185,8 @@ pub enum Jitter {
 /// A `Catcher`.
 #[derive(Debug, Clone)]
 pub struct Catcher {
+    /// `Comment`.
+    pub comment: Option<String>,
     /// `ErrorEquals`.
     pub error_equals: Vec<String>,
     /// `ResultPath` for the error output (default `$`).
@@ -264,6 +268,8 @@ pub struct Choice {
 /// A top-level choice rule and where it leads.
 #[derive(Debug, Clone)]
 pub struct ChoiceBranch {
+    /// `Comment`.
+    pub comment: Option<String>,
     /// The rule.
     pub rule: ChoiceRule,
     /// `Next`.
@@ -435,6 +441,8 @@ pub struct Map {
     pub item_selector: Option<Template>,
     /// `MaxConcurrency` (accepted; iterations run one after another).
     pub max_concurrency: Option<u64>,
+    /// `MaxConcurrencyPath` (accepted likewise).
+    pub max_concurrency_path: Option<Path>,
     /// `ToleratedFailurePercentage`.
     pub tolerated_failure_percentage: Option<f64>,
     /// `ToleratedFailureCount`.
@@ -806,8 +814,9 @@ fn retriers(f: &mut Fields<'_>) -> Result<Vec<Retrier>, DefinitionError> {
         r.prefix = format!("{what}: ");
         let error_equals = error_equals(f, obj, &what)?;
         r.take("ErrorEquals");
-        r.opt_string("Comment")?;
+        let comment = r.opt_string("Comment")?;
         let retrier = Retrier {
+            comment,
             error_equals,
             interval_seconds: r.opt_uint("IntervalSeconds", 1, 99_999_999)?.unwrap_or(1),
             max_attempts: r.opt_uint("MaxAttempts", 0, 99_999_999)?.unwrap_or(3),
@@ -857,8 +866,9 @@ fn catchers(f: &mut Fields<'_>) -> Result<Vec<Catcher>, DefinitionError> {
         c.prefix = format!("{what}: ");
         let error_equals = error_equals(f, obj, &what)?;
         c.take("ErrorEquals");
-        c.opt_string("Comment")?;
+        let comment = c.opt_string("Comment")?;
         let catcher = Catcher {
+            comment,
             error_equals,
             result_path: c.result_path("ResultPath")?,
             next: c.string("Next")?,
@@ -896,6 +906,10 @@ fn choice(f: &mut Fields<'_>) -> Result<Choice, DefinitionError> {
             .ok_or_else(|| f.error(&format!("{what}: a top-level choice rule needs `Next`")))?
             .to_owned();
         choices.push(ChoiceBranch {
+            comment: obj
+                .get("Comment")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             rule: choice_rule(f, obj, &what, true)?,
             next,
         });
@@ -1108,7 +1122,7 @@ fn map(f: &mut Fields<'_>, full: &str) -> Result<Map, DefinitionError> {
     };
     let items_path = f.nullable_path("ItemsPath")?.unwrap_or_else(root_path);
     let max_concurrency = f.opt_uint("MaxConcurrency", 0, 99_999_999)?;
-    f.reference_path("MaxConcurrencyPath")?;
+    let max_concurrency_path = f.reference_path("MaxConcurrencyPath")?;
     let tolerated_failure_percentage = match f.take("ToleratedFailurePercentage") {
         None => None,
         Some(v) => Some(
@@ -1126,6 +1140,7 @@ fn map(f: &mut Fields<'_>, full: &str) -> Result<Map, DefinitionError> {
         items_path,
         item_selector,
         max_concurrency,
+        max_concurrency_path,
         tolerated_failure_percentage,
         tolerated_failure_count,
         result_selector: f.template("ResultSelector")?,
