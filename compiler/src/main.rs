@@ -63,9 +63,12 @@ enum Command {
         /// The spec file.
         spec: PathBuf,
     },
-    /// Execute a state machine locally on a virtual clock (Tasks answered
-    /// from a Step Functions Local mock configuration) and print its history.
-    /// Exit 0 when the execution succeeds, 1 when it fails or times out.
+    /// Execute a state machine locally, on a virtual clock.
+    ///
+    /// Tasks are answered from an AWS Step Functions Local mock
+    /// configuration; prints the execution history, then the status and
+    /// output. Exit 0 when the execution succeeds, 1 when it fails or times
+    /// out, 2 for usage errors.
     Run(run::RunArgs),
 }
 
