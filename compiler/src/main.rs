@@ -5,6 +5,7 @@
 //! spec or the check failed, 2 usage or I/O error).
 
 mod build;
+mod run;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -62,6 +63,13 @@ enum Command {
         /// The spec file.
         spec: PathBuf,
     },
+    /// Execute a state machine locally, on a virtual clock.
+    ///
+    /// Tasks are answered from an AWS Step Functions Local mock
+    /// configuration; prints the execution history, then the status and
+    /// output. Exit 0 when the execution succeeds, 1 when it fails or times
+    /// out, 2 for usage errors.
+    Run(run::RunArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -88,6 +96,7 @@ fn main() -> ExitCode {
         Command::Explain { code } => explain(&code),
         Command::Build { spec, out, check } => build::build(&spec, out.as_deref(), check),
         Command::Graph { spec } => build::graph(&spec),
+        Command::Run(args) => run::run(&args),
         Command::Schema => {
             let schema = sagac_core::ast::schema();
             build::say(&format!(
