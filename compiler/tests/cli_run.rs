@@ -24,7 +24,10 @@ const MOCKS: &str = "tests/asl/fixtures/executor/retry-catch.mock-config.json";
 
 /// One file per test: tests run in parallel threads.
 fn input_file(test: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("sagac-run-input-{}-{test}.json", std::process::id()));
+    let path = std::env::temp_dir().join(format!(
+        "sagac-run-input-{}-{test}.json",
+        std::process::id()
+    ));
     std::fs::write(&path, r#"{"order": {"id": "o-1", "total": 12}}"#).unwrap();
     path
 }
