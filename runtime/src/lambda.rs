@@ -44,6 +44,11 @@ pub const STEP_DURATION_METRIC: &str = "saga.step.duration";
 pub struct ServiceConfig {
     /// The service name (`flight`), used in logs, metrics and spans.
     pub service: String,
+    /// How the state machine definition names this service's function:
+    /// the `${…}` placeholder (`${FlightFunctionAlias}`) that the template's
+    /// `DefinitionSubstitutions` resolve to its `live` alias. Local runs
+    /// route a Task's `FunctionName` to the service by it.
+    pub function: String,
     /// The saga name (`TripBooking`), a metric tag.
     pub saga: String,
     /// The saga id field of `request` (`trip_id`).
@@ -60,22 +65,40 @@ pub struct ServiceConfig {
 
 impl ServiceConfig {
     /// A configuration over the spec language's default table layout
-    /// ([`TableLayout::defaults`]); `root_pk` is parsed from its template
-    /// text. Generated code sets [`ServiceConfig::table`] from the spec.
+    /// ([`TableLayout::defaults`]) and function placeholder; `root_pk` is
+    /// parsed from its template text. For tests: generated code sets every
+    /// field from the spec.
     pub fn new(
         service: impl Into<String>,
         saga: impl Into<String>,
         saga_id_field: impl Into<String>,
         root_pk: Option<&str>,
     ) -> Result<Self, crate::template::TemplateError> {
+        let service = service.into();
+        let function = format!("${{{}FunctionAlias}}", pascal(&service));
         Ok(Self {
-            service: service.into(),
+            service,
+            function,
             saga: saga.into(),
             saga_id_field: saga_id_field.into(),
             root_pk: root_pk.map(KeyTemplate::parse).transpose()?,
             table: TableLayout::defaults(),
         })
     }
+}
+
+/// `order_desk` as `OrderDesk` (for the default function placeholder of
+/// [`ServiceConfig::new`]; generated code takes the compiler's).
+fn pascal(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect()
 }
 
 /// One step invocation as the handler receives it.

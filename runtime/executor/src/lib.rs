@@ -57,6 +57,7 @@ pub mod intrinsic;
 pub mod mock;
 pub mod model;
 pub mod path;
+pub mod render;
 pub mod target;
 
 pub use clock::Instant;

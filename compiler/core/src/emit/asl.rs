@@ -106,7 +106,9 @@ pub fn substitutions(saga: &Saga) -> Vec<(String, Substitution)> {
     out
 }
 
-fn function_placeholder(service: &ir::Service) -> String {
+/// The placeholder (without `${}`) by which the definition names a
+/// service's function alias, e.g. `FlightFunctionAlias`.
+pub fn function_placeholder(service: &ir::Service) -> String {
     format!("{}FunctionAlias", service.pascal)
 }
 

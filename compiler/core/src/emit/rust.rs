@@ -843,6 +843,10 @@ fn service_items(saga: &Saga, names: &Names, service: &Service) -> TokenStream {
 
     // The idempotency pre-check renders the root's partition key from the
     // request, which it can only do when the request has every field.
+    let function = lit(&format!(
+        "${{{}}}",
+        crate::emit::asl::function_placeholder(service)
+    ));
     let root_pk = &saga.root_entity().pk;
     let renderable = root_pk
         .fields()
@@ -978,6 +982,7 @@ fn service_items(saga: &Saga, names: &Names, service: &Service) -> TokenStream {
         fn #config() -> ::sagac_runtime::ServiceConfig {
             ::sagac_runtime::ServiceConfig {
                 service: ::std::string::String::from(#service_name),
+                function: ::std::string::String::from(#function),
                 saga: ::std::string::String::from(#saga_name),
                 saga_id_field: ::std::string::String::from(#id_field),
                 root_pk: #root_pk,
