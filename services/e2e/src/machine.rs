@@ -1,34 +1,35 @@
-//! The generated state machine, run against the real services: a small
-//! interpreter of the subset of Amazon States Language that
-//! `generated/trip-booking/statemachine.asl.json` uses.
+//! The generated state machine, run against the real services by the
+//! project's executor (`sagac-executor`): Amazon States Language as Step
+//! Functions runs it, on a virtual clock.
 //!
 //! Nothing about the saga is written here: the order of the steps, which
 //! error goes to which compensation, the retry counts and the root writes
-//! all come from the definition `sagac build` generated from
-//! `spec/trip.saga.yaml`. What is interpreted:
+//! all come from the definition `sagac build` generated. This module only
+//! supplies the Task targets:
 //!
-//! - `Task` on `arn:aws:states:::lambda:invoke`: the service is the one
-//!   whose alias `FunctionName` names (`${FlightFunctionAlias}` → `flight`),
-//!   invoked through [`Lambdas`] with `Payload.$` evaluated
-//!   (`States.JsonMerge($$, $, false)`: the context object merged with the
-//!   state data); then `ResultSelector`, `ResultPath`, `Retry`
-//!   (`ErrorEquals`, `MaxAttempts`; `State.RetryCount` counts, no waiting)
-//!   and `Catch` (`ErrorEquals`, `ResultPath`, `Next`);
-//! - `Task` on `arn:aws:states:::aws-sdk:dynamodb:transactWriteItems` (the
-//!   root writes): `Parameters` evaluated (paths, `States.Format`,
-//!   `States.Hash`) and sent as they are to DynamoDB's
-//!   `TransactWriteItems` on the test server, errors named
-//!   `DynamoDb.<Exception>` as Step Functions names them;
-//! - `Choice` with `IsPresent` and `StringEquals` rules, `Succeed`, `Fail`.
-//!
-//! Anything else is refused with a panic naming it, so a change of the
-//! emitter that this interpreter does not follow fails loudly.
+//! - `arn:aws:states:::lambda:invoke`: the service whose alias
+//!   `FunctionName` names (`${FlightFunctionAlias}` → `flight`), invoked
+//!   through [`Lambdas`] (in process, or the real binaries) with the
+//!   payload the definition builds; a function error becomes the Task
+//!   error Step Functions reports;
+//! - `arn:aws:states:::aws-sdk:dynamodb:*` (the root writes): the
+//!   parameters sent as they are to DynamoDB's API on the test server,
+//!   errors named `DynamoDb.<Exception>` as Step Functions names them;
+//! - [`Fault`]s: a response lost after the service committed (the attempt
+//!   outlasts the task's `TimeoutSeconds`, so the executor raises
+//!   `States.Timeout` as Step Functions would), or a service that is down.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::path::PathBuf;
 
-use serde_json::{Map, Value, json};
-use trip_testkit::{Execution, dynamodb_call, json_merge};
+use sagac_executor::target::{lambda_function_error, lambda_invoke_response};
+use sagac_executor::{
+    Execution, ExecutionOptions, Executor, Resource, Status, TaskError, TaskFuture, TaskRequest,
+    TaskResponse, TaskTarget,
+};
+use serde_json::{Value, json};
+use trip_testkit::{Execution as Payloads, dynamodb_call};
 
 /// A service of the saga.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,11 +124,11 @@ pub enum Fault {
     Unavailable(&'static str),
 }
 
-/// A state machine definition.
+/// A state machine definition, with its `${TableName}` still to be
+/// substituted per run.
 #[derive(Debug, Clone)]
 pub struct Definition {
-    start: String,
-    states: Map<String, Value>,
+    text: String,
 }
 
 impl Definition {
@@ -143,37 +144,45 @@ impl Definition {
 
     /// A definition from its JSON text.
     pub fn parse(text: &str) -> Definition {
-        let asl: Value = serde_json::from_str(text).expect("a JSON definition");
-        Definition {
-            start: asl["StartAt"].as_str().expect("StartAt").to_owned(),
-            states: asl["States"].as_object().expect("States").clone(),
-        }
+        let definition = Definition {
+            text: text.to_owned(),
+        };
+        definition.for_table("TableName");
+        definition
+    }
+
+    /// The executable definition over `table`.
+    fn for_table(&self, table: &str) -> sagac_executor::Definition {
+        let text = self.text.replace("${TableName}", table);
+        sagac_executor::Definition::from_json(&text)
+            .unwrap_or_else(|e| panic!("the executor refuses the definition: {e}"))
     }
 
     /// The Lambda task states and the service each invokes (its name in
     /// the spec), in definition order.
     pub fn lambda_states(&self) -> Vec<(String, String)> {
-        self.states
-            .iter()
-            .filter_map(|(name, state)| Some((name.clone(), lambda_service(state)?)))
-            .collect()
-    }
-
-    fn state(&self, name: &str) -> &Value {
-        self.states
-            .get(name)
-            .unwrap_or_else(|| panic!("the definition has no state `{name}`"))
+        let asl: Value = serde_json::from_str(&self.text).expect("a JSON definition");
+        let mut out = Vec::new();
+        collect_lambda_states(&asl["States"], &mut out);
+        out
     }
 }
 
-/// The service a state invokes (its spec name, snake_case), if it is a
-/// Lambda task: `${OrderDeskFunctionAlias}` names `order_desk`.
-fn lambda_service(state: &Value) -> Option<String> {
-    if state["Resource"] != LAMBDA_INVOKE {
-        return None;
+fn collect_lambda_states(states: &Value, out: &mut Vec<(String, String)>) {
+    for (name, state) in states.as_object().into_iter().flatten() {
+        if let Some(service) = lambda_service(state["Parameters"]["FunctionName"].as_str()) {
+            out.push((name.clone(), service));
+        }
+        for branch in state["Branches"].as_array().into_iter().flatten() {
+            collect_lambda_states(&branch["States"], out);
+        }
     }
-    let function = state["Parameters"]["FunctionName"].as_str()?;
-    let pascal = function
+}
+
+/// The service (its spec name, snake_case) a `FunctionName` placeholder
+/// names: `${OrderDeskFunctionAlias}` names `order_desk`.
+fn lambda_service(function: Option<&str>) -> Option<String> {
+    let pascal = function?
         .strip_prefix("${")?
         .strip_suffix("FunctionAlias}")?;
     let mut snake = String::new();
@@ -186,32 +195,30 @@ fn lambda_service(state: &Value) -> Option<String> {
     Some(snake)
 }
 
-const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
-const TRANSACT_WRITE: &str = "arn:aws:states:::aws-sdk:dynamodb:transactWriteItems";
-
-/// One state the run went through.
+/// One task attempt the run made.
 #[derive(Debug, Clone)]
 pub struct Visit {
     /// The state's name.
     pub state: String,
     /// The attempt (`State.RetryCount`).
     pub attempt: u32,
-    /// Its outcome: the task's result, or its error.
+    /// Its outcome, as the state machine saw it: the task's result, or its
+    /// error.
     pub outcome: Result<Value, Failure>,
 }
 
 /// How a run ended, and what it did.
 #[derive(Debug, Clone)]
 pub struct Run {
-    /// The state the run ended in (`RecordSucceeded`, `Succeeded`,
-    /// `RolledBack`, `CompensationFailed`).
+    /// The last state the run entered (`RecordSucceeded`, `RolledBack`,
+    /// `CompensationFailed`).
     pub end: String,
-    /// Whether it ended in a `Fail` state.
+    /// Whether the execution failed.
     pub failed: bool,
     /// Every task attempt, in order.
     pub history: Vec<Visit>,
-    /// The final state data (`request`, `results`, `error`, …).
-    pub data: Value,
+    /// The execution, as DescribeExecution and GetExecutionHistory give it.
+    pub execution: Execution,
 }
 
 impl Run {
@@ -244,449 +251,127 @@ pub async fn run(
     request: Value,
     fault: Option<Fault>,
 ) -> Run {
-    run_execution(definition, lambdas, table, Execution::new(request), fault).await
+    run_execution(definition, lambdas, table, Payloads::new(request), fault).await
 }
 
-/// Runs the definition for `execution` (its name and start request; the
-/// execution input is `{"request": …}`) on `table`.
+/// Runs the definition for `execution` (its saga, name and start request;
+/// the execution input is `{"request": …}`) on `table`.
 pub async fn run_execution(
     definition: &Definition,
     lambdas: &impl Lambdas,
     table: &str,
-    execution: Execution,
+    execution: Payloads,
     fault: Option<Fault>,
 ) -> Run {
-    let mut data = json!({ "request": execution.request.clone() });
-    let mut history = Vec::new();
-    let mut name = definition.start.clone();
-    for _ in 0..1000 {
-        let state = definition.state(&name);
-        match state["Type"].as_str() {
-            Some("Task") => {
-                let (outcome, attempt) = task(
-                    state,
-                    &name,
-                    &execution,
-                    &data,
-                    lambdas,
-                    table,
-                    fault,
-                    &mut history,
-                )
-                .await;
-                let next = match outcome {
-                    Ok(result) => {
-                        data = apply_result(state, data, result);
-                        match state["Next"].as_str() {
-                            Some(next) => next.to_owned(),
-                            None => return end(name, false, history, data),
+    let target = Target {
+        lambdas,
+        fault,
+        history: RefCell::new(Vec::new()),
+    };
+    let options = ExecutionOptions {
+        execution_name: execution.name.clone(),
+        state_machine_name: execution.saga.clone(),
+        ..ExecutionOptions::default()
+    };
+    let executable = definition.for_table(table);
+    let done = Executor::new(&executable, options)
+        .run(json!({ "request": execution.request }), &target)
+        .await;
+    let end = done
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.is_state_entered())
+        .and_then(|e| e.state_name())
+        .unwrap_or_default()
+        .to_owned();
+    Run {
+        end,
+        failed: done.status != Status::Succeeded,
+        history: target.history.into_inner(),
+        execution: done,
+    }
+}
+
+/// The Task targets of a run.
+struct Target<'l, L> {
+    lambdas: &'l L,
+    fault: Option<Fault>,
+    history: RefCell<Vec<Visit>>,
+}
+
+/// How long a lost response keeps the state machine waiting: longer than
+/// any task timeout the spec language allows.
+const LOST: f64 = 1.0e6;
+
+impl<L: Lambdas> TaskTarget for Target<'_, L> {
+    fn invoke<'a>(&'a self, request: TaskRequest<'a>) -> TaskFuture<'a> {
+        Box::pin(async move {
+            let name = request.state_name;
+            let response = match Resource::parse(request.resource) {
+                Resource::LambdaInvoke { .. } => {
+                    let function = request.parameters["FunctionName"].as_str();
+                    let Some(service) = lambda_service(function) else {
+                        panic!("{name}: no service behind FunctionName {function:?}");
+                    };
+                    if matches!(self.fault, Some(Fault::Unavailable(down)) if down == name) {
+                        TaskResponse::err(lambda_function_error(
+                            "TransientError",
+                            &format!("{name}: the store is unavailable"),
+                        ))
+                    } else {
+                        let payload = request.parameters["Payload"].clone();
+                        let answer = match self.lambdas.invoke(&service, payload).await {
+                            Ok(value) => TaskResponse::ok(lambda_invoke_response(value)),
+                            Err(f) => TaskResponse::err(lambda_function_error(&f.error, &f.cause)),
+                        };
+                        let lost = matches!(self.fault, Some(Fault::LoseResponse(l)) if l == name);
+                        if lost && request.attempt == 0 {
+                            answer.after(LOST)
+                        } else {
+                            answer
                         }
                     }
-                    Err(failure) => {
-                        let Some(catcher) = matching(&state["Catch"], &failure.error) else {
-                            panic!(
-                                "{name} failed with {failure:?} after {attempt} retries and nothing catches it"
-                            );
-                        };
-                        let error = json!({"Error": failure.error, "Cause": failure.cause});
-                        data = set_path(data, &catcher["ResultPath"], error);
-                        catcher["Next"].as_str().expect("Catch.Next").to_owned()
-                    }
-                };
-                name = next;
-            }
-            Some("Choice") => {
-                let chosen = state["Choices"]
-                    .as_array()
-                    .expect("Choices")
-                    .iter()
-                    .find(|rule| choice_holds(rule, &data))
-                    .map(|rule| &rule["Next"])
-                    .unwrap_or(&state["Default"]);
-                name = chosen.as_str().expect("a Choice target").to_owned();
-            }
-            Some("Succeed") => return end(name, false, history, data),
-            Some("Fail") => return end(name, true, history, data),
-            other => panic!("state {name}: type {other:?} is not interpreted"),
-        }
-    }
-    panic!("the run did not end within 1000 transitions");
-}
-
-fn end(name: String, failed: bool, history: Vec<Visit>, data: Value) -> Run {
-    Run {
-        end: name,
-        failed,
-        history,
-        data,
-    }
-}
-
-/// Runs a task state with its retriers; returns its outcome and the
-/// number of retries.
-#[allow(clippy::too_many_arguments)]
-async fn task(
-    state: &Value,
-    name: &str,
-    execution: &Execution,
-    data: &Value,
-    lambdas: &impl Lambdas,
-    table: &str,
-    fault: Option<Fault>,
-    history: &mut Vec<Visit>,
-) -> (Result<Value, Failure>, u32) {
-    let mut attempt = 0u32;
-    let mut used: Vec<u32> = vec![0; state["Retry"].as_array().map_or(0, Vec::len)];
-    loop {
-        let context = execution.context(name, attempt);
-        let parameters = evaluate(&state["Parameters"], data, &context);
-        let unavailable = matches!(fault, Some(Fault::Unavailable(down)) if down == name);
-        let mut outcome = match state["Resource"].as_str() {
-            Some(LAMBDA_INVOKE) if unavailable => Err(Failure {
-                error: "TransientError".into(),
-                cause: format!("{name}: the store is unavailable"),
-            }),
-            Some(LAMBDA_INVOKE) => {
-                let service = lambda_service(state)
-                    .unwrap_or_else(|| panic!("{name}: no service behind its FunctionName"));
-                lambdas
-                    .invoke(&service, parameters["Payload"].clone())
-                    .await
-                    .map(|payload| json!({"Payload": payload, "StatusCode": 200}))
-            }
-            Some(TRANSACT_WRITE) => transact_write(parameters, table).await,
-            other => panic!("{name}: resource {other:?} is not interpreted"),
-        };
-        if matches!(fault, Some(Fault::LoseResponse(lost)) if lost == name) && attempt == 0 {
-            outcome = Err(Failure {
-                error: "States.Timeout".into(),
-                cause: format!("{name} did not answer within its timeout"),
-            });
-        }
-        history.push(Visit {
-            state: name.to_owned(),
-            attempt,
-            outcome: outcome.clone(),
-        });
-        let Err(failure) = &outcome else {
-            return (outcome, attempt);
-        };
-        let retrier = state["Retry"].as_array().and_then(|retriers| {
-            retriers.iter().position(|r| {
-                r["ErrorEquals"].as_array().is_some_and(|errors| {
-                    errors
-                        .iter()
-                        .any(|e| e == failure.error.as_str() || e == "States.ALL")
-                })
-            })
-        });
-        match retrier {
-            Some(i) if used[i] < state["Retry"][i]["MaxAttempts"].as_u64().unwrap_or(3) as u32 => {
-                used[i] += 1;
-                attempt += 1;
-            }
-            _ => return (outcome, attempt),
-        }
-    }
-}
-
-/// `TransactWriteItems` with the evaluated parameters, as the SDK
-/// integration sends them.
-async fn transact_write(mut parameters: Value, table: &str) -> Result<Value, Failure> {
-    let text = parameters.to_string().replace("${TableName}", table);
-    parameters = serde_json::from_str(&text).unwrap_or(parameters);
-    dynamodb_call("TransactWriteItems", &parameters)
-        .await
-        .map_err(|e| Failure {
-            error: format!("DynamoDb.{}", e.code),
-            cause: e.message,
-        })
-}
-
-/// The first catcher or choice whose `ErrorEquals` matches `error`.
-fn matching<'a>(catchers: &'a Value, error: &str) -> Option<&'a Value> {
-    catchers.as_array()?.iter().find(|c| {
-        c["ErrorEquals"]
-            .as_array()
-            .is_some_and(|errors| errors.iter().any(|e| e == error || e == "States.ALL"))
-    })
-}
-
-fn choice_holds(rule: &Value, data: &Value) -> bool {
-    let variable = rule["Variable"].as_str().expect("Choice rule Variable");
-    let value = get_path(data, variable);
-    if let Some(present) = rule.get("IsPresent").and_then(Value::as_bool) {
-        return value.is_some() == present;
-    }
-    if let Some(expected) = rule.get("StringEquals") {
-        return value == Some(expected);
-    }
-    panic!("choice rule {rule} is not interpreted");
-}
-
-/// `ResultSelector` then `ResultPath`.
-fn apply_result(state: &Value, data: Value, result: Value) -> Value {
-    let selected = match state.get("ResultSelector") {
-        Some(selector) => evaluate(selector, &result, &Value::Null),
-        None => result,
-    };
-    set_path(data, &state["ResultPath"], selected)
-}
-
-/// Writes `value` at `path` (`$.a.b`) of `data`; `null` discards it, `$`
-/// replaces the data.
-fn set_path(mut data: Value, path: &Value, value: Value) -> Value {
-    let Some(path) = path.as_str() else {
-        return data;
-    };
-    if path == "$" {
-        return value;
-    }
-    let fields: Vec<&str> = path
-        .strip_prefix("$.")
-        .unwrap_or_else(|| panic!("ResultPath {path} is not interpreted"))
-        .split('.')
-        .collect();
-    let mut here = &mut data;
-    for field in &fields[..fields.len() - 1] {
-        if !here.get(*field).is_some_and(Value::is_object) {
-            here[*field] = json!({});
-        }
-        here = &mut here[*field];
-    }
-    here[*fields.last().expect("a field")] = value;
-    data
-}
-
-/// The value at a reference path (`$`, `$.a.b`) of `data`.
-fn get_path<'a>(data: &'a Value, path: &str) -> Option<&'a Value> {
-    if path == "$" {
-        return Some(data);
-    }
-    let mut here = data;
-    for field in path.strip_prefix("$.")?.split('.') {
-        here = here.get(field)?;
-    }
-    Some(here)
-}
-
-/// Evaluates a payload template: every key ending in `.$` is replaced by
-/// the value of its path or intrinsic function, recursively.
-fn evaluate(template: &Value, data: &Value, context: &Value) -> Value {
-    match template {
-        Value::Object(map) => {
-            let mut out = Map::new();
-            for (key, value) in map {
-                match key.strip_suffix(".$") {
-                    Some(key) => {
-                        let expression = value.as_str().expect("a `.$` value is a string");
-                        out.insert(key.to_owned(), expression_value(expression, data, context));
-                    }
-                    None => {
-                        out.insert(key.clone(), evaluate(value, data, context));
+                }
+                Resource::Sdk {
+                    service: "dynamodb",
+                    action,
+                } => {
+                    let operation = action[..1].to_ascii_uppercase() + &action[1..];
+                    match dynamodb_call(&operation, request.parameters).await {
+                        Ok(value) => TaskResponse::ok(value),
+                        Err(e) => TaskResponse::err(TaskError::new(
+                            format!("DynamoDb.{}", e.code),
+                            e.message,
+                        )),
                     }
                 }
-            }
-            Value::Object(out)
-        }
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|v| evaluate(v, data, context)).collect())
-        }
-        other => other.clone(),
-    }
-}
-
-fn expression_value(expression: &str, data: &Value, context: &Value) -> Value {
-    let mut parser = Parser {
-        text: expression,
-        at: 0,
-        data,
-        context,
-    };
-    let value = parser.expression();
-    assert_eq!(
-        parser.at,
-        expression.len(),
-        "trailing text in `{expression}`"
-    );
-    value
-}
-
-/// A recursive-descent reader of paths and intrinsic functions.
-struct Parser<'a> {
-    text: &'a str,
-    at: usize,
-    data: &'a Value,
-    context: &'a Value,
-}
-
-impl<'a> Parser<'a> {
-    fn rest(&self) -> &'a str {
-        &self.text[self.at..]
-    }
-
-    fn skip_spaces(&mut self) {
-        while self.rest().starts_with(' ') {
-            self.at += 1;
-        }
-    }
-
-    fn expression(&mut self) -> Value {
-        self.skip_spaces();
-        let rest = self.rest();
-        if rest.starts_with('\'') {
-            return Value::String(self.string());
-        }
-        if rest.starts_with('$') {
-            let end = rest.find([',', ')', ' ']).unwrap_or(rest.len());
-            let path = &rest[..end];
-            self.at += end;
-            let value = match path.strip_prefix("$$") {
-                Some(tail) => get_path(self.context, &format!("${tail}")),
-                None => get_path(self.data, path),
+                other => panic!("{name}: resource {other:?} is not served here"),
             };
-            return value.cloned().unwrap_or(Value::Null);
-        }
-        if rest.starts_with("States.") {
-            let open = rest.find('(').expect("an intrinsic's `(`");
-            let function = rest[..open].to_owned();
-            self.at += open + 1;
-            let mut args = Vec::new();
-            loop {
-                self.skip_spaces();
-                if self.rest().starts_with(')') {
-                    self.at += 1;
-                    break;
-                }
-                args.push(self.expression());
-                self.skip_spaces();
-                if self.rest().starts_with(',') {
-                    self.at += 1;
-                }
-            }
-            return intrinsic(&function, args);
-        }
-        let end = rest.find([',', ')']).unwrap_or(rest.len());
-        let literal = rest[..end].trim();
-        self.at += end;
-        serde_json::from_str(literal).unwrap_or_else(|_| panic!("`{literal}` is not interpreted"))
-    }
-
-    /// A single-quoted string with `\` escapes.
-    fn string(&mut self) -> String {
-        self.at += 1;
-        let mut out = String::new();
-        let mut chars = self.rest().char_indices();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '\\' => {
-                    if let Some((_, escaped)) = chars.next() {
-                        out.push(escaped);
-                    }
-                }
-                '\'' => {
-                    self.at += i + 1;
-                    return out;
-                }
-                c => out.push(c),
-            }
-        }
-        panic!("unterminated string in `{}`", self.text);
-    }
-}
-
-fn text_of(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn intrinsic(function: &str, args: Vec<Value>) -> Value {
-    match function {
-        "States.Format" => {
-            let mut args = args.into_iter();
-            let template = text_of(&args.next().expect("a format template"));
-            let mut out = String::new();
-            let mut pieces = template.split("{}");
-            out.push_str(pieces.next().unwrap_or_default());
-            for piece in pieces {
-                out.push_str(&text_of(&args.next().expect("an argument per {}")));
-                out.push_str(piece);
-            }
-            Value::String(out)
-        }
-        "States.JsonMerge" => {
-            let mut args = args.into_iter();
-            let a = args.next().unwrap_or(Value::Null);
-            let b = args.next().unwrap_or(Value::Null);
-            json_merge(a, b)
-        }
-        // A request token only has to be stable and at most 36 characters:
-        // a 128-bit FNV-1a hash in hex stands in for the MD5.
-        "States.Hash" => {
-            let input = text_of(args.first().expect("States.Hash input"));
-            let mut hash: u128 = 0x6c62272e07bb014262b821756295c58d;
-            for byte in input.bytes() {
-                hash ^= u128::from(byte);
-                hash = hash.wrapping_mul(0x0000000001000000000000000000013B);
-            }
-            Value::String(format!("{hash:032x}"))
-        }
-        other => panic!("intrinsic {other} is not interpreted"),
+            let outcome = if response.duration_seconds >= LOST {
+                Err(Failure {
+                    error: "States.Timeout".into(),
+                    cause: format!("{name} did not answer within its timeout"),
+                })
+            } else {
+                response.result.clone().map_err(|e| Failure {
+                    error: e.error,
+                    cause: e.cause.unwrap_or_default(),
+                })
+            };
+            self.history.borrow_mut().push(Visit {
+                state: name.to_owned(),
+                attempt: request.attempt,
+                outcome,
+            });
+            response
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn evaluates_paths_and_intrinsics() {
-        let data = json!({"request": {"trip_id": "t-1", "n": 2}});
-        let context = json!({"Execution": {"Name": "t-1"}, "State": {"Name": "S"}});
-        assert_eq!(
-            expression_value(
-                "States.Format('OUTBOX#{}#Trip\\'s', $$.Execution.Name)",
-                &data,
-                &context
-            ),
-            json!("OUTBOX#t-1#Trip's")
-        );
-        assert_eq!(
-            expression_value("States.JsonMerge($$, $, false)", &data, &context)["request"]["n"],
-            json!(2)
-        );
-        let token = expression_value(
-            "States.Hash(States.Format('{}#{}', $$.Execution.Name, $$.State.Name), 'MD5')",
-            &data,
-            &context,
-        );
-        assert_eq!(token.as_str().map(str::len), Some(32));
-        let evaluated = evaluate(
-            &json!({"Item": {"PK": {"S.$": "States.Format('TRIP#{}', $.request.trip_id)"}, "SK": {"S": "METADATA"}}}),
-            &data,
-            &context,
-        );
-        assert_eq!(
-            evaluated,
-            json!({"Item": {"PK": {"S": "TRIP#t-1"}, "SK": {"S": "METADATA"}}})
-        );
-    }
-
-    #[test]
-    fn result_paths_nest() {
-        let data = set_path(
-            json!({"request": {}}),
-            &json!("$.results.A"),
-            json!({"output": 1}),
-        );
-        assert_eq!(
-            data,
-            json!({"request": {}, "results": {"A": {"output": 1}}})
-        );
-        assert_eq!(set_path(data.clone(), &Value::Null, json!(1)), data);
-    }
 
     #[test]
     fn the_generated_definition_calls_the_spec_steps() {
@@ -701,6 +386,14 @@ mod tests {
                 );
             }
         }
-        assert_eq!(states.len(), 6);
+    }
+
+    #[test]
+    fn placeholders_name_services() {
+        assert_eq!(
+            lambda_service(Some("${OrderDeskFunctionAlias}")).as_deref(),
+            Some("order_desk")
+        );
+        assert_eq!(lambda_service(Some("arn:aws:lambda:x")), None);
     }
 }
