@@ -23,6 +23,8 @@
 
 #![deny(missing_docs)]
 
+pub mod spec;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
