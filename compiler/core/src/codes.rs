@@ -51,8 +51,10 @@ position shown; nothing else in the file can be checked until it parses.";
     EmptyDocument = "S002", "empty spec",
 "The file contains no YAML document, or only `null`.
 
-A saga spec is a mapping that starts with `sagac: 1`. Run `sagac init` to get a
-starter spec.";
+A saga spec is a mapping that starts with `sagac: 1`, followed by the saga's
+`name`, `root`, `entities`, `services`, `steps` and the rest. `sagac schema`
+prints the JSON Schema of the language, which lists every key (editors using
+it complete them).";
     MultipleDocuments = "S003", "more than one YAML document",
 "A spec file holds exactly one saga. The file contains a second YAML document
 (separated by `---`).
@@ -73,9 +75,10 @@ Reduce the nesting of aliases.";
 "The document nests mappings or sequences deeper than sagac accepts. No saga
 spec needs this depth; such input is usually generated or hostile.";
     TooLarge = "S007", "file too large",
-"The file exceeds the size limit for a spec. A spec with thousands of steps is
-still far below the limit; split the input or check that the right file was
-given.";
+"The file exceeds the size limit for a spec: 8 MiB of text, or 1,000,000 YAML
+nodes (every scalar, mapping and sequence, counted after alias expansion). A
+spec with thousands of steps is still far below both limits; split the input or
+check that the right file was given.";
     NotText = "S008", "not UTF-8 text",
 "The file is not UTF-8 text (it contains invalid UTF-8 or NUL bytes, as binary
 files do). Save the spec as UTF-8.";
@@ -99,6 +102,19 @@ is expected or a string where a number is expected.";
 "The value has the right type but is not one of the accepted values, or does
 not match the expected format (for example a duration must look like `30s`,
 `5m`, `2h` or `7d`).";
+    InvalidPattern = "S014", "invalid regular expression",
+"A field's `pattern` is not a regular expression in the dialect every consumer
+of the generated schemas compiles: ECMA 262 (JavaScript), which JSON Schema and
+API Gateway request models use. sagac checks the pattern the way the
+`jsonschema` crate does, under ECMA 262's `u` flag (identity escapes of
+punctuation such as `\\.` or `\\-` are accepted too). A pattern that fails to
+compile would otherwise reach the API model, where API Gateway refuses the
+deployment or rejects every request.
+
+For example `^[A-Z{3}$` opens a character class it never closes; the
+intended pattern is `^[A-Z]{3}$`. Escape literal brackets, braces and
+parentheses (`\\[`, `\\{`, `\\(`); lookbehind, named groups and Unicode
+property escapes (`\\p{L}`) are fine.";
     UnsupportedVersion = "S015", "unsupported spec version",
 "`sagac:` names the version of the spec language the file is written in. This
 compiler understands version 1.";
@@ -251,6 +267,16 @@ never a default.";
 "A view's key templates may only use fields the view projects (its `fields:`).";
     ConflictingStrategies = "S084", "conflicting deployment strategies",
 "Choose one of `canary`, `linear` or `all_at_once` for the deployment.";
+    MetricStreamConfig = "S085", "metric stream without a destination",
+"`observability.metric_stream` streams CloudWatch metrics (OpenTelemetry 1.0)
+through Kinesis Data Firehose to Datadog's intake for the chosen site, with the
+API key from `observability.datadog`. It has no other destination, so it needs
+`observability.datadog`; without it the stream would be dropped, and sagac
+refuses the spec instead of generating a stack that silently lacks it. It must
+also list at least one namespace (`namespaces: [AWS/Lambda, AWS/States]`).
+
+Add `datadog: { site: datadoghq.com, api_key_secret: ... }` under
+`observability:`, or remove `metric_stream`.";
 }
 
 #[cfg(test)]

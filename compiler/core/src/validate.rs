@@ -553,6 +553,9 @@ impl Checker<'_> {
                     "int and decimal",
                     self,
                 );
+                if let Some(pattern) = detail.pattern.as_deref().filter(|_| textual) {
+                    self.pattern(pattern, &join(&path, p!["pattern"]));
+                }
                 if let (Some(min), Some(max)) = (detail.min, detail.max)
                     && min > max
                 {
@@ -573,6 +576,33 @@ impl Checker<'_> {
             out.push(field);
         }
         out
+    }
+
+    /// A field's `pattern` must be a regular expression in the dialect of
+    /// JSON Schema and API Gateway request models: ECMA 262. It is checked
+    /// with the syntax check of the `jsonschema` crate (ECMA 262 under the
+    /// `u` flag, plus identity escapes of punctuation).
+    fn pattern(&mut self, pattern: &str, path: &[Segment]) {
+        if jsonschema_regex::is_valid_ecma_regex(pattern) {
+            return;
+        }
+        // The ECMA check says only yes or no; the Rust regex parser, whose
+        // syntax is close, usually names the mistake.
+        let reason = regex_syntax::ast::parse::Parser::new()
+            .parse(pattern)
+            .err()
+            .map(|error| error.kind().to_string());
+        let diagnostic = Diagnostic::new(
+            Code::InvalidPattern,
+            self.span(path),
+            format!("`{pattern}` is not a valid ECMA 262 regular expression"),
+        )
+        .label(match &reason {
+            Some(reason) => format!("not a regular expression: {reason}"),
+            None => "not a regular expression in the ECMA 262 dialect".to_owned(),
+        })
+        .help("write it in JavaScript's syntax, which API Gateway and JSON Schema validators compile: no inline flags such as `(?i)`, and `\\[`, `\\{`, `\\(` for literal brackets, braces and parentheses");
+        self.error(diagnostic);
     }
 
     fn key_template(
@@ -2279,6 +2309,31 @@ impl Checker<'_> {
                 None => 30,
             },
         };
+        let stream_path = p!["observability", "metric_stream"];
+        if let Some(stream) = &observability.metric_stream {
+            // The stream's only destination is Datadog's intake, through
+            // Firehose: without Datadog it would go nowhere.
+            if observability.datadog.is_none() {
+                let diagnostic = Diagnostic::new(
+                    Code::MetricStreamConfig,
+                    self.key_span(&stream_path),
+                    "`metric_stream` needs `observability.datadog`: Datadog is where the stream goes",
+                )
+                .label("no destination for this stream")
+                .help("add `datadog: { site: ..., api_key_secret: ... }` under `observability:`, or remove `metric_stream`");
+                self.error(diagnostic);
+            }
+            if stream.namespaces.is_empty() {
+                let diagnostic = Diagnostic::new(
+                    Code::MetricStreamConfig,
+                    self.span(&join(&stream_path, p!["namespaces"])),
+                    "`metric_stream` lists no namespace",
+                )
+                .label("empty")
+                .help("list the CloudWatch namespaces to stream, e.g. `[AWS/Lambda, AWS/States]`, or remove `metric_stream`");
+                self.error(diagnostic);
+            }
+        }
         let namespaces = observability
             .metric_stream
             .as_ref()
