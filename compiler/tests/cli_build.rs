@@ -158,7 +158,10 @@ fn crlf_checkout_is_up_to_date() {
     let check = sagac(&["build", SPEC, "--out", dir, "--check"]);
     let (_, stderr) = text(&check);
     assert_eq!(check.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("stale: ") && stderr.contains("diagram.md"), "{stderr}");
+    assert!(
+        stderr.contains("stale: ") && stderr.contains("diagram.md"),
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(&out);
 }
 

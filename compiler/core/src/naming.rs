@@ -11,13 +11,16 @@
 //!   environment name fit the resource's limit ([`Resource::limit`]). The
 //!   validator refuses a spec with a name that does not fit (S077), pointing
 //!   at the spec name it comes from; the emitters build the same names with
-//!   the same functions and never shorten one, so what `sagac check` accepts
-//!   is deployed under exactly the name it shows.
+//!   the same functions and shorten only one kind of name, by a fixed rule:
+//!   traffic hooks, which only CodeDeploy invokes ([`hook_stem`]). Every
+//!   other name `sagac check` accepts is deployed exactly as written.
 //! - **Rust item names** ([`rust_items`], [`rust_members`]). The proc macro
 //!   generates types, functions, fields and methods from spec names; two spec
 //!   names that map to the same Rust name would make the expansion fail to
 //!   compile. The validator refuses them (S033), so `sagac check` and
 //!   `saga!` agree on every spec.
+
+use sha2::{Digest, Sha256};
 
 use crate::ir::{Saga, Service, View};
 use crate::validate::split_pascal;
@@ -170,6 +173,33 @@ pub fn hook_part(service: &str, when: &str) -> String {
     format!("{service}-{when}")
 }
 
+/// The stem of a traffic hook function (`when` is `before` or `after`):
+/// `CodeDeployHook_<saga>-<service>-<when>`, or, when that would not fit
+/// Lambda's 64 characters with the environment, the one name sagac
+/// shortens: cut to leave room for `-` and the first 8 hex digits of the
+/// SHA-256 of the full stem, which are appended. Only CodeDeploy invokes a
+/// hook, by the name the template gives it, and the same spec always gives
+/// the same name; the hook's description names the full form
+/// ([`hook_shortened`]).
+pub fn hook_stem(kebab: &str, service: &str, when: &str) -> String {
+    let full = function_stem(HOOK_PREFIX, kebab, &hook_part(service, when));
+    let budget = Resource::Function.limit() - 1 - ENVIRONMENT_MAX;
+    if full.len() <= budget {
+        return full;
+    }
+    let digest = Sha256::digest(full.as_bytes());
+    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    // Every part is ASCII, so any byte index is a character boundary.
+    let kept = full[..budget - 1 - hash.len()].trim_end_matches(['-', '_']);
+    format!("{kept}-{hash}")
+}
+
+/// The full stem of a hook whose name [`hook_stem`] shortened, if it did.
+pub fn hook_shortened(kebab: &str, service: &str, when: &str) -> Option<String> {
+    let full = function_stem(HOOK_PREFIX, kebab, &hook_part(service, when));
+    (hook_stem(kebab, service, when) != full).then_some(full)
+}
+
 /// The name part of the outbox dispatcher's function.
 pub const DISPATCHER_PART: &str = "outbox-dispatcher";
 
@@ -202,11 +232,7 @@ pub fn physical_names(saga: &Saga) -> Vec<PhysicalName> {
         PhysicalName::new(R::Table, saga.table.name.clone(), Origin::Table),
         PhysicalName::new(R::EventBus, saga.outbox.bus.clone(), Origin::Bus),
         PhysicalName::new(R::KmsAlias, format!("alias/{kebab}"), Origin::Saga),
-        PhysicalName::new(
-            R::KmsAlias,
-            format!("alias/{kebab}-pipeline"),
-            Origin::Saga,
-        ),
+        PhysicalName::new(R::KmsAlias, format!("alias/{kebab}-pipeline"), Origin::Saga),
         PhysicalName::new(R::Stack, kebab.clone(), Origin::Saga),
         PhysicalName::new(
             R::LogGroup,
@@ -281,7 +307,7 @@ fn service_functions(saga: &Saga, service: &Service) -> Vec<PhysicalName> {
         if enabled {
             out.push(PhysicalName::new(
                 Resource::Function,
-                function_stem(HOOK_PREFIX, &saga.kebab, &hook_part(&service.name, when)),
+                hook_stem(&saga.kebab, &service.name, when),
                 origin.clone(),
             ));
         }
@@ -392,8 +418,14 @@ pub fn rust_items(saga: &Saga) -> Vec<RustName> {
         .iter()
         .map(|name| rust_name((*name).to_owned(), RustOwner::ValueType(name)))
         .collect();
-    out.push(rust_name(format!("{}Request", saga.name), RustOwner::Request));
-    out.push(rust_name(format!("{}Results", saga.name), RustOwner::Results));
+    out.push(rust_name(
+        format!("{}Request", saga.name),
+        RustOwner::Request,
+    ));
+    out.push(rust_name(
+        format!("{}Results", saga.name),
+        RustOwner::Results,
+    ));
     for entity in &saga.entities {
         out.push(rust_name(
             entity.name.clone(),
@@ -446,7 +478,12 @@ pub fn rust_members(saga: &Saga) -> Vec<(String, Vec<RustName>)> {
     let fields = saga
         .steps()
         .filter(|s| s.writes.is_some())
-        .map(|s| rust_name(results_field(&s.name), RustOwner::ResultsField(s.name.clone())))
+        .map(|s| {
+            rust_name(
+                results_field(&s.name),
+                RustOwner::ResultsField(s.name.clone()),
+            )
+        })
         .collect();
     out.push((format!("{}Results", saga.name), fields));
     out
