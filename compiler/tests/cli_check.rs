@@ -133,7 +133,11 @@ fn texts_name_only_existing_commands() {
     }
     let unknown = sagac(&["explain", "S999"]);
     let last = sagac_core::codes::Code::ALL.last().unwrap().as_str();
-    assert!(stderr(&unknown).contains(&format!("to {last},")), "{}", stderr(&unknown));
+    assert!(
+        stderr(&unknown).contains(&format!("to {last},")),
+        "{}",
+        stderr(&unknown)
+    );
     texts.push(stderr(&unknown));
     let snapshots = workspace().join("compiler/core/tests/snapshots");
     for entry in std::fs::read_dir(snapshots).unwrap() {

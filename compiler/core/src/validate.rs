@@ -2554,6 +2554,41 @@ mod tests {
         assert!(!may_overlap(&t("FLIGHT#{a}"), &t("HOTEL#{b}")));
     }
 
+    /// Patterns are ECMA 262, not Rust regex syntax: lookbehind, named
+    /// groups and backreferences (JavaScript) pass; an unclosed class, an
+    /// inline flag and a reversed repetition (not JavaScript) are refused.
+    #[test]
+    fn patterns_are_compiled_as_ecma_262() {
+        let trip = include_str!("../../../spec/trip.saga.yaml");
+        let with = |pattern: &str| {
+            let text = trip.replace(
+                r#"origin: { type: string, pattern: "^[A-Z]{3}$" }"#,
+                &format!("origin: {{ type: string, pattern: '{pattern}' }}"),
+            );
+            assert_ne!(text, trip);
+            match crate::compile(&crate::source::SourceFile::new("p", text)) {
+                Ok(_) => vec![],
+                Err(d) => d.iter().map(|d| d.code.as_str()).collect::<Vec<_>>(),
+            }
+        };
+        for ok in [
+            r"^(?<=X)[A-Z]{3}$",
+            r"^(?<code>[A-Z]{3})$",
+            r"^([A-Z])\1[A-Z]$",
+            r"^\p{Lu}{3}$",
+        ] {
+            assert_eq!(with(ok), Vec::<&str>::new(), "{ok}");
+        }
+        for bad in [
+            "^[A-Z{3}$",
+            "(?i)^[a-z]{3}$",
+            "^[A-Z]{3,1}$",
+            "^(?<x>A)(?<x>B)$",
+        ] {
+            assert_eq!(with(bad), ["S014"], "{bad}");
+        }
+    }
+
     #[test]
     fn case_conversions() {
         assert_eq!(split_pascal("TripBooking", '-'), "trip-booking");

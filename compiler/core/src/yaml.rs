@@ -727,8 +727,8 @@ mod tests {
     /// aliases create: a long flow sequence without a single alias is refused.
     #[test]
     fn node_limit_counts_every_node() {
-        let under = format!("a: [{}]", vec!["1"; 8].join(", "));
-        let over = format!("a: [{}]", vec!["1"; 9].join(", "));
+        let under = format!("a: [{}]", ["1"; 8].join(", "));
+        let over = format!("a: [{}]", ["1"; 9].join(", "));
         let limited = |text: &str| {
             let mut builder = Builder::new(text);
             // The mapping, its key and the sequence are three nodes.
@@ -740,7 +740,7 @@ mod tests {
         };
         assert_eq!(limited(&under), None);
         assert_eq!(limited(&over), Some(vec!["S007"]));
-        let nested = format!("a: [{}]", vec!["[]"; 9].join(", "));
+        let nested = format!("a: [{}]", ["[]"; 9].join(", "));
         assert_eq!(limited(&nested), Some(vec!["S007"]));
     }
 

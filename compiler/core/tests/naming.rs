@@ -35,7 +35,7 @@ fn accepted(text: &str) -> Saga {
 
 /// Refused with exactly one diagnostic, S077, whose message contains `says`.
 fn refused(text: &str, says: &str) {
-    let diagnostics = compile(text).err().expect("refused");
+    let diagnostics = compile(text).expect_err("refused");
     assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
     assert!(diagnostics[0].starts_with("S077 "), "{diagnostics:?}");
     assert!(diagnostics[0].contains(says), "{diagnostics:?}");
@@ -68,7 +68,7 @@ fn saga_name_boundary() {
 
 #[test]
 fn a_61_character_saga_name_is_refused_once_at_the_name() {
-    let diagnostics = compile(&with_saga(&saga_name(61))).err().expect("refused");
+    let diagnostics = compile(&with_saga(&saga_name(61))).expect_err("refused");
     assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
 }
 

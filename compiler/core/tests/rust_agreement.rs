@@ -218,9 +218,8 @@ fn services_with_the_same_pascal_name_are_refused() {
     // A real PascalCase clash: `a-bc` and `ab-c` differ, `ab--c` and `ab-c` do not.
     let text = text.replace("flig-ht", "fl--ight");
     assert_eq!(pascal("fl--ight"), pascal("fl-ight"));
-    let (_, diagnostics) = sagac_core::compile_bytes("services", text.as_bytes())
-        .err()
-        .expect("refused");
+    let (_, diagnostics) =
+        sagac_core::compile_bytes("services", text.as_bytes()).expect_err("refused");
     assert!(
         diagnostics
             .iter()
