@@ -189,8 +189,13 @@ pub fn hook_stem(kebab: &str, service: &str, when: &str) -> String {
     }
     let digest = Sha256::digest(full.as_bytes());
     let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    // Every part is ASCII, so any byte index is a character boundary.
-    let kept = full[..budget - 1 - hash.len()].trim_end_matches(['-', '_']);
+    // Valid names are ASCII; an invalid one (already reported) must not
+    // make the cut panic inside a character.
+    let mut cut = budget - 1 - hash.len();
+    while !full.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let kept = full[..cut].trim_end_matches(['-', '_']);
     format!("{kept}-{hash}")
 }
 
@@ -501,6 +506,19 @@ mod tests {
         assert_eq!(index_snake("1st"), "index_1st");
         assert_eq!(service_snake("credit-check"), "credit_check");
         assert_eq!(results_field("HTTPCall"), results_field("HttpCall"));
+    }
+
+    #[test]
+    fn hook_names_are_cut_deterministically_and_never_inside_a_character() {
+        let short = hook_stem("trip-booking", "flight", "before");
+        assert_eq!(short, "CodeDeployHook_trip-booking-flight-before");
+        assert_eq!(hook_shortened("trip-booking", "flight", "before"), None);
+        let long = hook_stem("order-fulfilment", "inventory", "before");
+        assert_eq!(long.len(), 47);
+        assert_eq!(long, hook_stem("order-fulfilment", "inventory", "before"));
+        assert_ne!(long, hook_stem("order-fulfilment", "inventory", "after"));
+        let odd = hook_stem(&"ü".repeat(30), "ß", "after");
+        assert!(odd.len() <= 47 && odd.starts_with(HOOK_PREFIX), "{odd}");
     }
 
     #[test]

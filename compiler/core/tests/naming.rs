@@ -303,3 +303,26 @@ fn templates_use_only_checked_names() {
         }
     }
 }
+
+/// Invalid names still go through the length rule (their own problem is
+/// reported too); non-ASCII ones must not make it panic.
+#[test]
+fn invalid_long_names_are_reported_without_a_panic() {
+    let name = format!("Ö{}", "ü".repeat(40));
+    let text = with_service(&"ß".repeat(30))
+        .replace("name: OrderCheckout\n", &format!("name: {name}\n"))
+        .replace(
+            "deployment:\n",
+            "deployment:\n  hooks: { before_traffic: true, after_traffic: true }\n",
+        );
+    let result = std::panic::catch_unwind(|| compile(&text));
+    let diagnostics = result.expect("no panic").expect_err("refused");
+    assert!(
+        diagnostics.iter().any(|d| d.starts_with("S074 ")),
+        "{diagnostics:?}"
+    );
+    assert!(
+        diagnostics.iter().any(|d| d.starts_with("S077 ")),
+        "{diagnostics:?}"
+    );
+}
