@@ -138,8 +138,17 @@ fn hook_function_boundary() {
         "{names:?}"
     );
     let described = serde_json::to_string(&template).unwrap();
-    assert!(described.contains(&format!("Named for {full}-${{EnvironmentName}}, shortened")));
-    // The service's own function is never shortened: at 33 it is refused.
+    assert!(described.contains(&format!("Name shortened from {full}-<environment>")));
+    for description in sub_or_text(&template, "Description") {
+        assert!(description.len() <= 256, "{description}");
+    }
+    // The longest service name: its hook's description still fits
+    // Lambda's 256 characters. The service's own function is never
+    // shortened: at 33 it is refused.
+    let longest = cfn::template(&accepted(&hooks(&"s".repeat(32))));
+    for description in sub_or_text(&longest, "Description") {
+        assert!(description.len() <= 256, "{description}");
+    }
     refused(&hooks(&"s".repeat(33)), "Lambda allows 64");
 }
 
@@ -205,6 +214,29 @@ fn every_resource_limit_counts_the_environment() {
         };
         assert_eq!(over.excess(), 1, "{resource:?}");
     }
+}
+
+/// Every plain-text `key` property in a template.
+fn sub_or_text(template: &Value, key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![template];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    if k == key
+                        && let Some(text) = v.as_str()
+                    {
+                        out.push(text.to_owned());
+                    }
+                    stack.push(v);
+                }
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// `Fn::Sub` bodies of every `key` property in a template.

@@ -350,9 +350,10 @@ fn hook(
                 "CodeDeploy {when}-traffic hook: probes the new {} version and reports the result.",
                 service.name
             ),
+            // Within Lambda's 256 characters: the full stem is at most 69.
             Some(full) => format!(
-                "CodeDeploy {when}-traffic hook: probes the new {} version and reports the result. \
-                 Named for {full}-${{EnvironmentName}}, shortened to fit Lambda's 64 characters (sagac explain S077).",
+                "CodeDeploy {when}-traffic hook: probes the new {} version. Name shortened from \
+                 {full}-<environment> (sagac explain S077).",
                 service.name
             ),
         },
