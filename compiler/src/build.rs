@@ -1,8 +1,8 @@
 //! `sagac build`, `sagac build --check` and `sagac graph`.
 //!
 //! The core returns every output file as (relative path, contents); this
-//! module owns the file system side: it writes a file only when its bytes
-//! change, records what it wrote in a manifest, and removes the files of an
+//! module owns the file system side: it writes a file only when its text
+//! changes (line endings aside), records what it wrote in a manifest, and removes the files of an
 //! earlier build that are no longer produced. Files it did not write (listed
 //! in no manifest) are never touched, so the directory can be shared with
 //! hand-written files.
@@ -115,7 +115,7 @@ pub fn build(spec: &Path, out: Option<&Path>, check: bool) -> ExitCode {
     let (mut written, mut unchanged) = (0usize, 0usize);
     for file in &files {
         let path = on_disk(&out, &file.path);
-        if std::fs::read(&path).is_ok_and(|bytes| bytes == file.contents.as_bytes()) {
+        if std::fs::read(&path).is_ok_and(|bytes| same_text(&bytes, &file.contents)) {
             unchanged += 1;
             continue;
         }
@@ -149,7 +149,7 @@ fn check_only(spec: &Path, out: &Path, files: &[OutputFile], extra: &[String]) -
     let mut problems = Vec::new();
     for file in files {
         match std::fs::read(on_disk(out, &file.path)) {
-            Ok(bytes) if bytes == file.contents.as_bytes() => {}
+            Ok(bytes) if same_text(&bytes, &file.contents) => {}
             Ok(_) => problems.push(format!("stale: {}", on_disk(out, &file.path).display())),
             Err(_) => problems.push(format!("missing: {}", on_disk(out, &file.path).display())),
         }
@@ -185,6 +185,20 @@ fn check_only(spec: &Path, out: &Path, files: &[OutputFile], extra: &[String]) -
         spec.display()
     );
     ExitCode::from(FAILED)
+}
+
+/// Whether a file on disk holds `generated`, up to line endings: a checkout
+/// with `core.autocrlf` (Windows) turns every `\n` into `\r\n`, which is
+/// the same text. Anything else, a lone `\r` included, is a difference.
+fn same_text(on_disk: &[u8], generated: &str) -> bool {
+    fn lf(bytes: &[u8]) -> impl Iterator<Item = u8> + '_ {
+        bytes
+            .iter()
+            .enumerate()
+            .filter(|&(i, &b)| !(b == b'\r' && bytes.get(i + 1) == Some(&b'\n')))
+            .map(|(_, &b)| b)
+    }
+    on_disk == generated.as_bytes() || lf(on_disk).eq(lf(generated.as_bytes()))
 }
 
 /// Prints to stdout; a closed pipe (`sagac graph | head`) is not an error.
@@ -225,5 +239,21 @@ pub fn graph(spec: &Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(code) => code,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_text;
+
+    #[test]
+    fn line_endings_do_not_make_a_file_stale() {
+        assert!(same_text(b"a\nb\n", "a\nb\n"));
+        assert!(same_text(b"a\r\nb\r\n", "a\nb\n"));
+        assert!(same_text(b"a\r\nb\n", "a\nb\n"));
+        assert!(!same_text(b"a\r\nc\r\n", "a\nb\n"));
+        assert!(!same_text(b"a\rb\n", "a\nb\n"));
+        assert!(!same_text(b"a\nb", "a\nb\n"));
+        assert!(!same_text(b"a\n\r\n", "a\n"));
     }
 }

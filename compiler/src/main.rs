@@ -179,8 +179,10 @@ fn explain(code: &str) -> ExitCode {
             ExitCode::SUCCESS
         }
         None => {
+            let first = Code::ALL.first().map_or("", |c| c.as_str());
+            let last = Code::ALL.last().map_or("", |c| c.as_str());
             eprintln!(
-                "error: unknown code `{code}`; codes are S001 to S084, see `sagac explain S020`"
+                "error: unknown code `{code}`; codes are {first} to {last}, see `sagac explain S020`"
             );
             ExitCode::from(USAGE)
         }

@@ -127,6 +127,44 @@ fn check_names_every_stale_missing_and_extra_file() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// A checkout with `core.autocrlf` has every generated file with CRLF line
+/// endings: the same text, so `--check` passes and `build` rewrites nothing;
+/// a real change is still stale.
+#[test]
+fn crlf_checkout_is_up_to_date() {
+    let out = out_dir("crlf");
+    let dir = out.to_str().unwrap();
+    assert_eq!(sagac(&["build", SPEC, "--out", dir]).status.code(), Some(0));
+    let manifest = std::fs::read_to_string(out.join("sagac-manifest.txt")).unwrap();
+    let files: Vec<&str> = manifest
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .chain(["sagac-manifest.txt"])
+        .collect();
+    assert!(files.len() > 5, "{files:?}");
+    for file in &files {
+        let path = out.join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace('\n', "\r\n")).unwrap();
+    }
+    let check = sagac(&["build", SPEC, "--out", dir, "--check"]);
+    assert_eq!(check.status.code(), Some(0), "{:?}", text(&check));
+    let again = sagac(&["build", SPEC, "--out", dir]);
+    let (stdout, _) = text(&again);
+    assert!(stdout.contains("(0 written,"), "{stdout}");
+    let diagram = out.join("diagram.md");
+    let edited = std::fs::read_to_string(&diagram).unwrap() + "edited\r\n";
+    std::fs::write(&diagram, edited).unwrap();
+    let check = sagac(&["build", SPEC, "--out", dir, "--check"]);
+    let (_, stderr) = text(&check);
+    assert_eq!(check.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("stale: ") && stderr.contains("diagram.md"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 #[test]
 fn build_of_an_invalid_spec_exits_one_and_writes_nothing() {
     let out = out_dir("invalid");

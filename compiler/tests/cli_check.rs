@@ -117,3 +117,51 @@ fn explain_prints_the_long_form() {
     assert!(text.starts_with("S040: step kinds out of order"), "{text}");
     assert!(text.contains("pivot"));
 }
+
+/// Every `` `sagac <command>` `` the CLI's texts mention (the explanations, the
+/// diagnostics' help lines as the snapshots show them, `--help`, and the
+/// unknown-code message) is a command this binary has.
+#[test]
+fn texts_name_only_existing_commands() {
+    let mut texts = Vec::new();
+    for code in sagac_core::codes::Code::ALL {
+        let output = sagac(&["explain", code.as_str()]);
+        texts.push(String::from_utf8_lossy(&output.stdout).into_owned());
+    }
+    for args in [&["--help"][..], &["build", "--help"], &["check", "--help"]] {
+        texts.push(String::from_utf8_lossy(&sagac(args).stdout).into_owned());
+    }
+    let unknown = sagac(&["explain", "S999"]);
+    let last = sagac_core::codes::Code::ALL.last().unwrap().as_str();
+    assert!(
+        stderr(&unknown).contains(&format!("to {last},")),
+        "{}",
+        stderr(&unknown)
+    );
+    texts.push(stderr(&unknown));
+    let snapshots = workspace().join("compiler/core/tests/snapshots");
+    for entry in std::fs::read_dir(snapshots).unwrap() {
+        texts.push(std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    let mut mentioned = std::collections::BTreeSet::new();
+    for text in &texts {
+        for (at, _) in text.match_indices("`sagac ") {
+            let word: String = text[at + 7..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase())
+                .collect();
+            if !word.is_empty() {
+                mentioned.insert(word);
+            }
+        }
+    }
+    for command in &mentioned {
+        let output = sagac(&[command, "--help"]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "a text mentions `sagac {command}`, which does not exist"
+        );
+    }
+    assert!(mentioned.contains("explain"), "{mentioned:?}");
+}

@@ -148,11 +148,6 @@ fn expand(args: &Args) -> TokenStream2 {
             let error = syn::Error::new(at, message).to_compile_error();
             quote!(#tracked #error)
         }
-        Err(error) => {
-            let error =
-                syn::Error::new(span, format!("{error}\n  --> {written}")).to_compile_error();
-            quote!(#tracked #error)
-        }
     }
 }
 

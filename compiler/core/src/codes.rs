@@ -51,8 +51,10 @@ position shown; nothing else in the file can be checked until it parses.";
     EmptyDocument = "S002", "empty spec",
 "The file contains no YAML document, or only `null`.
 
-A saga spec is a mapping that starts with `sagac: 1`. Run `sagac init` to get a
-starter spec.";
+A saga spec is a mapping that starts with `sagac: 1`, followed by the saga's
+`name`, `root`, `entities`, `services`, `steps` and the rest. `sagac schema`
+prints the JSON Schema of the language, which lists every key (editors using
+it complete them).";
     MultipleDocuments = "S003", "more than one YAML document",
 "A spec file holds exactly one saga. The file contains a second YAML document
 (separated by `---`).
@@ -73,9 +75,10 @@ Reduce the nesting of aliases.";
 "The document nests mappings or sequences deeper than sagac accepts. No saga
 spec needs this depth; such input is usually generated or hostile.";
     TooLarge = "S007", "file too large",
-"The file exceeds the size limit for a spec. A spec with thousands of steps is
-still far below the limit; split the input or check that the right file was
-given.";
+"The file exceeds the size limit for a spec: 8 MiB of text, or 1,000,000 YAML
+nodes (every scalar, mapping and sequence, counted after alias expansion). A
+spec with thousands of steps is still far below both limits; split the input or
+check that the right file was given.";
     NotText = "S008", "not UTF-8 text",
 "The file is not UTF-8 text (it contains invalid UTF-8 or NUL bytes, as binary
 files do). Save the spec as UTF-8.";
@@ -99,6 +102,19 @@ is expected or a string where a number is expected.";
 "The value has the right type but is not one of the accepted values, or does
 not match the expected format (for example a duration must look like `30s`,
 `5m`, `2h` or `7d`).";
+    InvalidPattern = "S014", "invalid regular expression",
+"A field's `pattern` is not a regular expression in the dialect every consumer
+of the generated schemas compiles: ECMA 262 (JavaScript), which JSON Schema and
+API Gateway request models use. sagac checks the pattern the way the
+`jsonschema` crate does, under ECMA 262's `u` flag (identity escapes of
+punctuation such as `\\.` or `\\-` are accepted too). A pattern that fails to
+compile would otherwise reach the API model, where API Gateway refuses the
+deployment or rejects every request.
+
+For example `^[A-Z{3}$` opens a character class it never closes; the
+intended pattern is `^[A-Z]{3}$`. Escape literal brackets, braces and
+parentheses (`\\[`, `\\{`, `\\(`); lookbehind, named groups and Unicode
+property escapes (`\\p{L}`) are fine.";
     UnsupportedVersion = "S015", "unsupported spec version",
 "`sagac:` names the version of the spec language the file is written in. This
 compiler understands version 1.";
@@ -132,6 +148,23 @@ action becomes one method of the service's trait, so names must be unique per
 service.";
     DuplicateTable = "S032", "duplicate table name",
 "Two tables (the saga table and a view table, or two view tables) share a name.";
+    RustNameCollision = "S033", "names collide in the generated Rust code",
+"The `saga!` macro generates Rust items from spec names, and two spec names
+would produce the same Rust name, so the expansion could not compile. The
+generated names are, at module level: the value types `Decimal`, `Date`,
+`Timestamp` and `FormatError`; `<Saga>Request` and `<Saga>Results`; one struct
+per entity and per event (their own names); per service `<Service>Service`,
+`<Service>Handler`, `dispatch_<service>`, `run_<service>` and
+`serve_<service>` (the service name in PascalCase and snake_case); per step
+and compensation `<State>Command` and `<State>Error`. Inside an entity: the key
+methods `<index>_pk` and `<index>_sk` of each index it fills (the index name in
+snake_case, so `GSI1` and `gsi1` collide). Inside `<Saga>Results`: one field
+per step that writes an entity (the step name in snake_case, so `HTTPCall` and
+`HttpCall` collide).
+
+For example an event named `TakePaymentCommand` collides with the command of
+the step `TakePayment`; an entity named `Decimal` with the value type.
+`sagac check` and the macro refuse the same specs: rename one of the two.";
     StepOrder = "S040", "step kinds out of order",
 "A saga's steps must be ordered: compensatable steps first, then at most one
 pivot step, then retriable steps (Garcia-Molina; microservices.io). A step
@@ -210,26 +243,61 @@ its service. Step Functions would give up on the task while the function may
 still be running: the saga would start compensating, and the step could
 commit after its compensation ran, leaving a reservation behind. Make the task
 timeout longer than the function's timeout (a couple of seconds of margin).";
+    NameTooLong = "S077", "generated name too long",
+"A name sagac generates from spec names would be longer than AWS accepts. Every
+named resource is `<stem>-${EnvironmentName}`, and the environment name may be
+up to 16 characters (the stack's `EnvironmentName` parameter), so the stem must
+leave room for a dash and 16 characters. A spec whose names do not fit is
+refused here, at the spec name they come from; what `sagac check` accepts is
+deployed under exactly the names it implies, with one exception below.
+
+The names and their limits (`<saga>` is the saga name in kebab case,
+`TripBooking` → `trip-booking`):
+
+- Lambda functions, 64 characters: `<saga>-<service>`,
+  `<saga>-outbox-dispatcher` and `<saga>-<view>-projector` (view name in
+  kebab case). So `<saga>` is at most 29 characters (the dispatcher), and
+  `<saga>` and a service name together at most 46;
+- traffic hooks (`deployment.hooks`), `CodeDeployHook_<saga>-<service>-before`
+  and `-after`, are the only names sagac shortens, since only CodeDeploy
+  invokes them: a hook name that would not fit is cut to 38 characters and
+  gets `-` and the first 8 hex digits of the SHA-256 of its full form, so the
+  same spec always gives the same name, and the hook's `Description` in the
+  template names the full form;
+- the state machine, 80: the PascalCase saga name, so at most 63 characters;
+- DynamoDB tables, 255: `table.name` and each view's `table`, at most 238;
+- the EventBridge bus, 256: `outbox.bus`, at most 239;
+- KMS aliases (256), log groups (512), the metric stream (255) and the stack
+  (128), all built from `<saga>`.
+
+Shorten the name the diagnostic points at (or the saga name, which every
+function name starts with).";
     InvalidStateName = "S070", "invalid state name",
 "Step, compensation and group names become Step Functions state names: at most
 80 characters, and no whitespace, brackets, wildcards, quotes or control
 characters. sagac also requires PascalCase so the generated Rust names read
 well.";
     InvalidServiceName = "S071", "invalid service name",
-"Service names become Lambda function names, IAM role names, Rust module names
-and CloudFormation logical ids: lowercase letters, digits and hyphens, starting
-with a letter, at most 40 characters (the generated function name adds the
-saga name and environment and must stay within Lambda's 64).";
+"Service names become Lambda function names, Rust names and CloudFormation
+logical ids: lowercase letters, digits and hyphens, starting with a letter and
+not ending with a hyphen. How long a service name may be depends on the saga
+name it is combined with (`<saga>-<service>-${EnvironmentName}` must fit
+Lambda's 64 characters); that rule is S077.";
     InvalidTableName = "S072", "invalid table name",
-"DynamoDB table names are 3 to 255 characters of letters, digits, `_`, `-` and
-`.`.";
+"DynamoDB table and index names are at least 3 characters of letters, digits,
+`_`, `-` and `.`; index names at most 255. A table's deployed name carries the
+environment (`<table>-${EnvironmentName}`), so a table name may be at most 238
+characters (S077).";
     InvalidMetricName = "S073", "invalid name for an event or metric",
 "Event names are PascalCase identifiers (they become Rust types and EventBridge
 detail types). Datadog metric names start with a letter and contain letters,
 digits, `_` and `.`, at most 200 characters.";
     InvalidSagaName = "S074", "invalid saga name",
-"The saga name is PascalCase, at most 64 characters; it names the state
-machine and, in kebab case, the output directory.";
+"The saga name is PascalCase (letters and digits, starting with an upper-case
+letter); it names the state machine and, in kebab case, the output directory
+and every function. How long it may be follows from the names built from it
+(S077): in kebab case at most 29 characters, so that
+`<saga>-outbox-dispatcher-${EnvironmentName}` fits Lambda's 64.";
     InvalidRegion = "S075", "invalid region",
 "The region must look like an AWS region name, for example `ap-northeast-1`.";
     InvalidIdentifier = "S076", "invalid identifier",
@@ -251,6 +319,16 @@ never a default.";
 "A view's key templates may only use fields the view projects (its `fields:`).";
     ConflictingStrategies = "S084", "conflicting deployment strategies",
 "Choose one of `canary`, `linear` or `all_at_once` for the deployment.";
+    MetricStreamConfig = "S085", "metric stream without a destination",
+"`observability.metric_stream` streams CloudWatch metrics (OpenTelemetry 1.0)
+through Kinesis Data Firehose to Datadog's intake for the chosen site, with the
+API key from `observability.datadog`. It has no other destination, so it needs
+`observability.datadog`; without it the stream would be dropped, and sagac
+refuses the spec instead of generating a stack that silently lacks it. It must
+also list at least one namespace (`namespaces: [AWS/Lambda, AWS/States]`).
+
+Add `datadog: { site: datadoghq.com, api_key_secret: ... }` under
+`observability:`, or remove `metric_stream`.";
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod codes;
 pub mod diagnostic;
 pub mod emit;
 pub mod ir;
+pub mod naming;
 pub mod source;
 pub mod structure;
 pub mod validate;

@@ -113,6 +113,20 @@ fn where_(path: &[Segment]) -> String {
     }
 }
 
+/// The code of a number outside the range its type allows. A retry policy's
+/// numbers have their own code (S062), whichever pass finds them: the schema
+/// (a negative `attempts`) or the validator (more than Step Functions takes).
+fn range_code(path: &[Segment]) -> Code {
+    match path {
+        [.., Segment::Key(policy), Segment::Key(_)]
+            if policy == "retry" || policy == "compensation_retry" =>
+        {
+            Code::RetryRange
+        }
+        _ => Code::InvalidValue,
+    }
+}
+
 /// A value that is not one of `choices` (an enum of the language).
 fn invalid_choice(
     node: &Node,
@@ -278,7 +292,7 @@ fn convert(root: &Node, error: &ValidationError<'_>, out: &mut Vec<Diagnostic>) 
         | ValidationErrorKind::ExclusiveMinimum { limit } => {
             out.push(
                 Diagnostic::new(
-                    Code::InvalidValue,
+                    range_code(&path),
                     node.span,
                     format!(
                         "{} must be at least {limit}, found {instance}",
@@ -292,7 +306,7 @@ fn convert(root: &Node, error: &ValidationError<'_>, out: &mut Vec<Diagnostic>) 
         | ValidationErrorKind::ExclusiveMaximum { limit } => {
             out.push(
                 Diagnostic::new(
-                    Code::InvalidValue,
+                    range_code(&path),
                     node.span,
                     format!(
                         "{} must be at most {limit}, found {instance}",

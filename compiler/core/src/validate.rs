@@ -16,6 +16,7 @@ use crate::ast;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::ir;
+use crate::naming;
 use crate::source::Span;
 use crate::yaml::{Node, Segment, lookup};
 
@@ -92,6 +93,7 @@ pub fn validate(spec: &ast::Spec, root: &Node) -> Result<ir::Saga, Vec<Diagnosti
     let mut checker = Checker {
         root,
         diagnostics: Vec::new(),
+        states: BTreeMap::new(),
     };
     let saga = checker.saga(spec);
     if checker.diagnostics.is_empty() {
@@ -104,6 +106,8 @@ pub fn validate(spec: &ast::Spec, root: &Node) -> Result<ir::Saga, Vec<Diagnosti
 struct Checker<'a> {
     root: &'a Node,
     diagnostics: Vec<Diagnostic>,
+    /// Where each state name (step, compensation, group) is written.
+    states: BTreeMap<String, Span>,
 }
 
 fn is_pascal(name: &str) -> bool {
@@ -118,6 +122,15 @@ fn is_snake(name: &str) -> bool {
         && !name.ends_with('_')
         && !name.contains("__")
         && !RUST_KEYWORDS.contains(&name)
+}
+
+/// A DynamoDB table name's characters and its shortest length; how long it
+/// may be depends on the environment suffix (S077).
+fn is_table_name(name: &str) -> bool {
+    name.len() >= 3
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 fn is_upper_snake(name: &str) -> bool {
@@ -360,13 +373,13 @@ impl Checker<'_> {
             .help("this compiler reads `sagac: 1`");
             self.error(diagnostic);
         }
-        let name_ok = is_pascal(&spec.name) && spec.name.len() <= 64;
+        // Its length is a matter of the names built from it (S077).
         self.name(
             &spec.name,
             &p!["name"],
             Code::InvalidSagaName,
-            name_ok,
-            "saga name (PascalCase, at most 64 characters)",
+            is_pascal(&spec.name),
+            "saga name (PascalCase)",
         );
 
         let workflow = match spec.workflow {
@@ -425,7 +438,7 @@ impl Checker<'_> {
         let deployment = self.deployment(&spec.deployment);
         let observability = self.observability(&spec.observability);
 
-        ir::Saga {
+        let saga = ir::Saga {
             kebab: split_pascal(&spec.name, '-'),
             snake: split_pascal(&spec.name, '_'),
             name: spec.name.clone(),
@@ -444,6 +457,160 @@ impl Checker<'_> {
             api,
             deployment,
             observability,
+        };
+        self.physical_names(&saga);
+        self.rust_names(&saga);
+        saga
+    }
+
+    /// Every AWS name built from spec names fits its limit with the longest
+    /// environment name (the rule lives in [`naming`]; S077).
+    fn physical_names(&mut self, saga: &ir::Saga) {
+        // One diagnostic per spec name: the name it makes longest.
+        let mut worst: BTreeMap<naming::Origin, naming::PhysicalName> = BTreeMap::new();
+        for name in naming::physical_names(saga) {
+            if name.excess() == 0 {
+                continue;
+            }
+            match worst.get(&name.origin) {
+                Some(seen) if seen.excess() >= name.excess() => {}
+                _ => {
+                    worst.insert(name.origin.clone(), name);
+                }
+            }
+        }
+        // Names of services and views start with the saga's: once the saga
+        // name is short enough for its own names, most of theirs fit too.
+        // Report only those that still would not, so that a long saga name
+        // is one diagnostic, not one per service.
+        let saga_excess = worst.get(&naming::Origin::Saga).map_or(0, |n| n.excess());
+        for (origin, name) in worst {
+            let carries_saga =
+                matches!(origin, naming::Origin::Service(_) | naming::Origin::View(_));
+            if carries_saga && name.excess() <= saga_excess {
+                continue;
+            }
+            let (span, what, label) = match &origin {
+                naming::Origin::Saga => (
+                    self.span(&p!["name"]),
+                    "the saga name".to_owned(),
+                    "too long for the names built from it",
+                ),
+                naming::Origin::Service(service) => (
+                    self.key_span(&p!["services", service]),
+                    format!("the service name `{service}` or the saga name"),
+                    "too long together with the saga name",
+                ),
+                naming::Origin::View(view) => (
+                    self.key_span(&p!["views", view]),
+                    format!("the view name `{view}` or the saga name"),
+                    "too long together with the saga name",
+                ),
+                naming::Origin::Table => (
+                    self.span(&p!["table", "name"]),
+                    "the table name".to_owned(),
+                    "too long with the environment suffix",
+                ),
+                naming::Origin::ViewTable(view) => (
+                    self.span(&p!["views", view, "table"]),
+                    "the table name".to_owned(),
+                    "too long with the environment suffix",
+                ),
+                naming::Origin::Bus => (
+                    self.span(&p!["outbox", "bus"]),
+                    "the bus name".to_owned(),
+                    "too long with the environment suffix",
+                ),
+            };
+            let excess = name.excess();
+            let mut diagnostic = Diagnostic::new(
+                Code::NameTooLong,
+                span,
+                format!(
+                    "the {} `{}` can be {} characters long; {} allows {}",
+                    name.resource.what(),
+                    name.sub(),
+                    name.longest(),
+                    name.resource.service(),
+                    name.resource.limit()
+                ),
+            )
+            .label(label)
+            .help(format!(
+                "shorten {what} by {excess} character{}: the name is `{}`, a dash and an environment name of up to {} characters",
+                if excess == 1 { "" } else { "s" },
+                name.stem,
+                naming::ENVIRONMENT_MAX
+            ));
+            if matches!(origin, naming::Origin::Service(_) | naming::Origin::View(_)) {
+                diagnostic = diagnostic.note(
+                    self.span(&p!["name"]),
+                    format!("every function name starts with `{}-`", saga.kebab),
+                );
+            }
+            self.error(diagnostic);
+        }
+    }
+
+    /// No two spec names become the same Rust name in the `saga!` expansion
+    /// (the names are listed in [`naming`]; S033).
+    fn rust_names(&mut self, saga: &ir::Saga) {
+        let mut groups = vec![(None, naming::rust_items(saga))];
+        groups.extend(
+            naming::rust_members(saga)
+                .into_iter()
+                .map(|(ty, names)| (Some(ty), names)),
+        );
+        let mut reported = std::collections::BTreeSet::new();
+        for (ty, names) in groups {
+            let mut seen: BTreeMap<String, naming::RustOwner> = BTreeMap::new();
+            for item in names {
+                let Some(first) = seen.get(&item.name) else {
+                    seen.insert(item.name, item.owner);
+                    continue;
+                };
+                if first == &item.owner
+                    || !reported.insert((first.describe(), item.owner.describe()))
+                {
+                    continue;
+                }
+                let rust = match &ty {
+                    Some(ty) => format!("`{ty}::{}`", item.name),
+                    None => format!("the Rust item `{}`", item.name),
+                };
+                let span = self.rust_owner_span(&item.owner);
+                let mut diagnostic = Diagnostic::new(
+                    Code::RustNameCollision,
+                    span,
+                    format!(
+                        "{} and {} would both be {rust}",
+                        first.describe(),
+                        item.owner.describe()
+                    ),
+                )
+                .label(format!("generates `{}` again", item.name))
+                .help("rename one of them: the `saga!` expansion could not compile");
+                if let Some(first_span) = self.rust_owner_span(first) {
+                    diagnostic =
+                        diagnostic.note(first_span, format!("{} is here", first.describe()));
+                }
+                self.error(diagnostic);
+            }
+        }
+    }
+
+    fn rust_owner_span(&self, owner: &naming::RustOwner) -> Option<Span> {
+        use naming::RustOwner as O;
+        match owner {
+            O::ValueType(_) => None,
+            O::Request | O::Results => Some(self.span(&p!["name"])),
+            O::Entity(name) => Some(self.key_span(&p!["entities", name])),
+            O::Event(name) => Some(self.key_span(&p!["events", name])),
+            O::Service(name) => Some(self.key_span(&p!["services", name])),
+            O::EntityIndex { entity, index } => {
+                Some(self.key_span(&p!["entities", entity, "indexes", index]))
+            }
+            O::State(state) | O::ResultsField(state) => self.states.get(state).copied(),
         }
     }
 
@@ -453,11 +620,13 @@ impl Checker<'_> {
                 && n.chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         };
+        // A table's upper length limit depends on the environment suffix
+        // it is deployed with (S077).
         self.name(
             &table.name,
             &p!["table", "name"],
             Code::InvalidTableName,
-            valid_table(&table.name),
+            is_table_name(&table.name),
             "DynamoDB table name",
         );
         let mut indexes = Vec::new();
@@ -553,6 +722,9 @@ impl Checker<'_> {
                     "int and decimal",
                     self,
                 );
+                if let Some(pattern) = detail.pattern.as_deref().filter(|_| textual) {
+                    self.pattern(pattern, &join(&path, p!["pattern"]));
+                }
                 if let (Some(min), Some(max)) = (detail.min, detail.max)
                     && min > max
                 {
@@ -573,6 +745,33 @@ impl Checker<'_> {
             out.push(field);
         }
         out
+    }
+
+    /// A field's `pattern` must be a regular expression in the dialect of
+    /// JSON Schema and API Gateway request models: ECMA 262. It is checked
+    /// with the syntax check of the `jsonschema` crate (ECMA 262 under the
+    /// `u` flag, plus identity escapes of punctuation).
+    fn pattern(&mut self, pattern: &str, path: &[Segment]) {
+        if jsonschema_regex::is_valid_ecma_regex(pattern) {
+            return;
+        }
+        // The ECMA check says only yes or no; the Rust regex parser, whose
+        // syntax is close, usually names the mistake.
+        let reason = regex_syntax::ast::parse::Parser::new()
+            .parse(pattern)
+            .err()
+            .map(|error| error.kind().to_string());
+        let diagnostic = Diagnostic::new(
+            Code::InvalidPattern,
+            self.span(path),
+            format!("`{pattern}` is not a valid ECMA 262 regular expression"),
+        )
+        .label(match &reason {
+            Some(reason) => format!("not a regular expression: {reason}"),
+            None => "not a regular expression in the ECMA 262 dialect".to_owned(),
+        })
+        .help("write it in JavaScript's syntax, which API Gateway and JSON Schema validators compile: no inline flags such as `(?i)`, and `\\[`, `\\{`, `\\(` for literal brackets, braces and parentheses");
+        self.error(diagnostic);
     }
 
     fn key_template(
@@ -963,7 +1162,6 @@ impl Checker<'_> {
             (3600, 365 * 86400),
         );
         let bus_ok = !outbox.bus.is_empty()
-            && outbox.bus.len() <= 256
             && outbox.bus != "default"
             && outbox
                 .bus
@@ -1006,6 +1204,10 @@ impl Checker<'_> {
                 ok,
                 "event name (PascalCase)",
             );
+            if ok && RUST_KEYWORDS.contains(&name.as_str()) {
+                // `Self`: a Rust struct cannot have that name.
+                self.identifier(name, &base, true);
+            }
             let mut fields = Vec::new();
             if let Some(entity) =
                 self.entity_ref(&event.entity, &join(&base, p!["entity"]), entities)
@@ -1034,11 +1236,10 @@ impl Checker<'_> {
 
     fn services(&mut self, spec: &ast::Spec) -> Vec<ir::Service> {
         let mut out = Vec::new();
-        let saga_len = split_pascal(&spec.name, '-').len();
         for (name, service) in &spec.services {
             let base = p!["services", name];
-            let ok = name.len() <= 40
-                && name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            // Its length is a matter of the function names (S077).
+            let ok = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
                 && name
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
@@ -1048,21 +1249,8 @@ impl Checker<'_> {
                 &base,
                 Code::InvalidServiceName,
                 ok,
-                "service name (lowercase letters, digits and `-`, at most 40)",
+                "service name (lowercase letters, digits and `-`)",
             );
-            if ok && saga_len + name.len() + 2 + 10 > 64 {
-                let diagnostic = Diagnostic::new(
-                    Code::InvalidServiceName,
-                    self.key_span(&base),
-                    format!(
-                        "the function name `{}-{name}-<env>` would exceed Lambda's 64 characters",
-                        split_pascal(&spec.name, '-')
-                    ),
-                )
-                .label("too long together with the saga name")
-                .help("shorten the service or the saga name");
-                self.error(diagnostic);
-            }
             let memory = service.memory.unwrap_or(256);
             if !(128..=10240).contains(&memory) {
                 let diagnostic = Diagnostic::new(
@@ -1513,6 +1701,7 @@ impl Checker<'_> {
             return false;
         }
         names.insert(name.to_owned(), span);
+        self.states.insert(name.to_owned(), span);
         ok
     }
 
@@ -1726,16 +1915,11 @@ impl Checker<'_> {
             let base = p!["views", name];
             self.identifier(name, &base, true);
             let table_path = join(&base, p!["table"]);
-            let valid_table = (3..=255).contains(&view.table.len())
-                && view
-                    .table
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
             self.name(
                 &view.table,
                 &table_path,
                 Code::InvalidTableName,
-                valid_table,
+                is_table_name(&view.table),
                 "DynamoDB table name",
             );
             if let Some(first) = tables.get(view.table.as_str()) {
@@ -2288,6 +2472,31 @@ impl Checker<'_> {
                 None => 30,
             },
         };
+        let stream_path = p!["observability", "metric_stream"];
+        if let Some(stream) = &observability.metric_stream {
+            // The stream's only destination is Datadog's intake, through
+            // Firehose: without Datadog it would go nowhere.
+            if observability.datadog.is_none() {
+                let diagnostic = Diagnostic::new(
+                    Code::MetricStreamConfig,
+                    self.key_span(&stream_path),
+                    "`metric_stream` needs `observability.datadog`: Datadog is where the stream goes",
+                )
+                .label("no destination for this stream")
+                .help("add `datadog: { site: ..., api_key_secret: ... }` under `observability:`, or remove `metric_stream`");
+                self.error(diagnostic);
+            }
+            if stream.namespaces.is_empty() {
+                let diagnostic = Diagnostic::new(
+                    Code::MetricStreamConfig,
+                    self.span(&join(&stream_path, p!["namespaces"])),
+                    "`metric_stream` lists no namespace",
+                )
+                .label("empty")
+                .help("list the CloudWatch namespaces to stream, e.g. `[AWS/Lambda, AWS/States]`, or remove `metric_stream`");
+                self.error(diagnostic);
+            }
+        }
         let namespaces = observability
             .metric_stream
             .as_ref()
@@ -2352,6 +2561,41 @@ mod tests {
         assert!(may_overlap(&t("{a}"), &t("HOTEL#{b}")));
         assert!(may_overlap(&t("FLIGHT#1"), &t("FLIGHT#{b}")));
         assert!(!may_overlap(&t("FLIGHT#{a}"), &t("HOTEL#{b}")));
+    }
+
+    /// Patterns are ECMA 262, not Rust regex syntax: lookbehind, named
+    /// groups and backreferences (JavaScript) pass; an unclosed class, an
+    /// inline flag and a reversed repetition (not JavaScript) are refused.
+    #[test]
+    fn patterns_are_compiled_as_ecma_262() {
+        let trip = include_str!("../../../spec/trip.saga.yaml");
+        let with = |pattern: &str| {
+            let text = trip.replace(
+                r#"origin: { type: string, pattern: "^[A-Z]{3}$" }"#,
+                &format!("origin: {{ type: string, pattern: '{pattern}' }}"),
+            );
+            assert_ne!(text, trip);
+            match crate::compile(&crate::source::SourceFile::new("p", text)) {
+                Ok(_) => vec![],
+                Err(d) => d.iter().map(|d| d.code.as_str()).collect::<Vec<_>>(),
+            }
+        };
+        for ok in [
+            r"^(?<=X)[A-Z]{3}$",
+            r"^(?<code>[A-Z]{3})$",
+            r"^([A-Z])\1[A-Z]$",
+            r"^\p{Lu}{3}$",
+        ] {
+            assert_eq!(with(ok), Vec::<&str>::new(), "{ok}");
+        }
+        for bad in [
+            "^[A-Z{3}$",
+            "(?i)^[a-z]{3}$",
+            "^[A-Z]{3,1}$",
+            "^(?<x>A)(?<x>B)$",
+        ] {
+            assert_eq!(with(bad), ["S014"], "{bad}");
+        }
     }
 
     #[test]

@@ -228,6 +228,8 @@ struct Builder<'a> {
     chars: CharIndex,
     anchors: HashMap<usize, Node>,
     nodes: usize,
+    /// [`MAX_NODES`], lowered in tests.
+    max_nodes: usize,
     aliased: usize,
     errors: Vec<Diagnostic>,
 }
@@ -239,9 +241,29 @@ impl<'a> Builder<'a> {
             chars: CharIndex::new(text),
             anchors: HashMap::new(),
             nodes: 0,
+            max_nodes: MAX_NODES,
             aliased: 0,
             errors: Vec::new(),
         }
+    }
+
+    /// Counts one node written in the text; refuses the document once it
+    /// holds more than [`MAX_NODES`] (aliases are counted where they expand).
+    fn count_node(&mut self, here: Span) -> Result<(), ()> {
+        self.nodes += 1;
+        if self.nodes <= self.max_nodes {
+            return Ok(());
+        }
+        self.errors.push(
+            Diagnostic::new(
+                Code::TooLarge,
+                here,
+                format!("the document holds more than {} nodes", self.max_nodes),
+            )
+            .label("this value is over the limit")
+            .help("a spec with thousands of steps holds far fewer nodes; check that the right file was given"),
+        );
+        Err(())
     }
 
     fn span(&self, span: YamlSpan) -> Span {
@@ -309,7 +331,7 @@ impl<'a> Builder<'a> {
                     Some(node) => {
                         self.nodes += node.size;
                         self.aliased += node.size;
-                        if self.aliased > MAX_ALIASED_NODES || self.nodes > MAX_NODES {
+                        if self.aliased > MAX_ALIASED_NODES || self.nodes > self.max_nodes {
                             self.errors.push(
                                 Diagnostic::new(
                                     Code::AliasLimit,
@@ -336,7 +358,9 @@ impl<'a> Builder<'a> {
                     }
                 },
                 Event::Scalar(text, style, anchor, tag) => {
-                    self.nodes += 1;
+                    if self.count_node(here).is_err() {
+                        return Err(self.errors);
+                    }
                     let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
                     let value = self.scalar(&text, style, tag.as_deref(), here);
                     let node = Node::new(value, here);
@@ -372,7 +396,9 @@ impl<'a> Builder<'a> {
                         );
                         return Err(self.errors);
                     }
-                    self.nodes += 1;
+                    if self.count_node(here).is_err() {
+                        return Err(self.errors);
+                    }
                     stack.push(if is_seq {
                         Frame::Seq {
                             start: here.start,
@@ -511,7 +537,7 @@ impl<'a> Builder<'a> {
         };
         Err(vec![Diagnostic::new(Code::EmptyDocument, span, "the spec is empty")
             .label(label)
-            .help("a spec is a mapping that starts with `sagac: 1`; `sagac init` writes a starter spec")])
+            .help("a spec is a mapping that starts with `sagac: 1`, then `name:`, `root:`, `steps:`...; `sagac schema` prints every key")])
     }
 
     /// Applies YAML merge keys: keys written in the mapping win over merged
@@ -695,6 +721,27 @@ mod tests {
         assert_eq!(codes(&bomb), ["S005"]);
         assert!(decode(b"a: \xff").is_err());
         assert!(decode(b"a\0b").is_err());
+    }
+
+    /// The node limit holds for nodes written out, not only for nodes
+    /// aliases create: a long flow sequence without a single alias is refused.
+    #[test]
+    fn node_limit_counts_every_node() {
+        let under = format!("a: [{}]", ["1"; 8].join(", "));
+        let over = format!("a: [{}]", ["1"; 9].join(", "));
+        let limited = |text: &str| {
+            let mut builder = Builder::new(text);
+            // The mapping, its key and the sequence are three nodes.
+            builder.max_nodes = 11;
+            builder
+                .run()
+                .err()
+                .map(|errors| errors.iter().map(|d| d.code.as_str()).collect::<Vec<_>>())
+        };
+        assert_eq!(limited(&under), None);
+        assert_eq!(limited(&over), Some(vec!["S007"]));
+        let nested = format!("a: [{}]", ["[]"; 9].join(", "));
+        assert_eq!(limited(&nested), Some(vec!["S007"]));
     }
 
     #[test]

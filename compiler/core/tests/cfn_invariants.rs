@@ -407,10 +407,21 @@ fn version_ids_follow_configuration() {
 #[test]
 fn variations_build_consistent_stacks() {
     let base = trip_text();
-    let no_datadog = {
+    let without_datadog = {
         let start = base.find("  datadog:\n").unwrap();
         let end = base.find("  metrics:\n").unwrap();
         format!("{}{}", &base[..start], &base[end..])
+    };
+    // The metric stream goes to Datadog only: without Datadog it is refused,
+    // not dropped (S085).
+    let refused = sagac_core::compile_bytes("no-datadog", without_datadog.as_bytes())
+        .expect_err("a metric stream without Datadog is refused");
+    let codes: Vec<&str> = refused.1.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["S085"]);
+    let no_datadog = {
+        let start = without_datadog.find("  metric_stream:\n").unwrap();
+        let end = without_datadog.find("  log_retention:").unwrap();
+        format!("{}{}", &without_datadog[..start], &without_datadog[end..])
     };
     let saga = compile_text("no-datadog", &no_datadog);
     let t = cfn::template(&saga);

@@ -168,17 +168,15 @@ pub fn artifacts(saga: &Saga) -> Vec<Artifact> {
 }
 
 /// The physical name of a function of the stack, `<saga>-<part>-${EnvironmentName}`
-/// (an `Fn::Sub` body), shortened to fit Lambda's 64 characters.
+/// (an `Fn::Sub` body); the validator has checked that it fits Lambda's 64
+/// characters.
 pub fn function_name(kebab: &str, part: &str) -> String {
     deploy::function_name(kebab, part, "")
 }
 
 /// The name part of a view's projector function (`trip-view-projector`).
 pub fn projector_part(view: &crate::ir::View) -> String {
-    format!(
-        "{}-projector",
-        crate::validate::split_pascal(&view.name, '-').to_lowercase()
-    )
+    crate::naming::projector_part(view)
 }
 
 /// The S3 key pattern every code key parameter enforces:
@@ -236,8 +234,8 @@ impl<'a> Stack<'a> {
                 "Type": "String",
                 "Description": "Deployment environment (lower case letters and digits): part of every resource name, the `env` tag and DD_ENV.",
                 "Default": "prod",
-                "AllowedPattern": "^[a-z][a-z0-9]{1,15}$",
-                "ConstraintDescription": "2 to 16 lower case letters and digits, starting with a letter",
+                "AllowedPattern": crate::naming::environment_pattern(),
+                "ConstraintDescription": format!("2 to {} lower case letters and digits, starting with a letter", crate::naming::ENVIRONMENT_MAX),
             }),
         );
         self.template.parameter(

@@ -136,7 +136,7 @@ fn parameters(t: &mut Template, saga: &Saga) {
             "Type": "String",
             "Description": "Environment the pipeline deploys to (the stack is `<saga>-<environment>`).",
             "Default": "prod",
-            "AllowedPattern": "^[a-z][a-z0-9]{1,15}$",
+            "AllowedPattern": crate::naming::environment_pattern(),
         }),
     );
     t.parameter(

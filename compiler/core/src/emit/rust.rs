@@ -29,7 +29,6 @@
 //! only errors it reports ([`RustError`]) are about the Rust names it would
 //! generate.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -39,12 +38,15 @@ use quote::{format_ident, quote};
 use crate::ir::{
     Action, Entity, Event, Field, FieldType, KeyPart, KeyTemplate, Saga, Service, Step,
 };
-use crate::validate::split_pascal;
+use crate::naming::{index_snake, results_field, service_snake};
 
 /// The value types shared by every generated saga, as Rust source.
 const SUPPORT: &str = include_str!("rust/support.rs");
 
-/// Why Rust code could not be generated for a valid saga.
+/// Why Rust code could not be generated for a valid saga: only a service
+/// selection the saga does not have. Every rule about the spec itself
+/// (including names that would collide in Rust, S033) is the validator's, so
+/// the macro refuses exactly the specs `sagac check` refuses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RustError {
     /// The requested service is not one of the saga's.
@@ -53,15 +55,6 @@ pub enum RustError {
         name: String,
         /// The saga's services, in spec order.
         known: Vec<String>,
-    },
-    /// Two spec names map to the same Rust item name.
-    NameCollision {
-        /// The Rust name.
-        name: String,
-        /// What the first one is, e.g. `entity `Trip``.
-        first: String,
-        /// What the second one is.
-        second: String,
     },
 }
 
@@ -76,14 +69,6 @@ impl fmt::Display for RustError {
                     known.join(", ")
                 )
             }
-            RustError::NameCollision {
-                name,
-                first,
-                second,
-            } => write!(
-                f,
-                "{first} and {second} would both be the Rust item `{name}`; rename one of them in the spec"
-            ),
         }
     }
 }
@@ -105,7 +90,6 @@ pub fn emit(saga: &Saga, service: Option<&str>) -> Result<TokenStream, RustError
             }
         },
     };
-    check_names(saga)?;
     let names = Names::new(saga);
 
     let mut out = TokenStream::new();
@@ -145,59 +129,6 @@ impl Names {
     }
 }
 
-const SUPPORT_TYPES: [&str; 4] = ["Decimal", "Date", "Timestamp", "FormatError"];
-
-/// Every type and function name the saga generates (for every service,
-/// whatever is selected, so selecting a service never changes whether a spec
-/// compiles), checked for collisions.
-fn check_names(saga: &Saga) -> Result<(), RustError> {
-    let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    let mut add = |name: String, what: String| match seen.get(&name) {
-        Some(first) => Err(RustError::NameCollision {
-            name,
-            first: first.clone(),
-            second: what,
-        }),
-        None => {
-            seen.insert(name, what);
-            Ok(())
-        }
-    };
-    for name in SUPPORT_TYPES {
-        add(name.to_owned(), format!("the value type `{name}`"))?;
-    }
-    add(
-        format!("{}Request", saga.name),
-        "the start request".to_owned(),
-    )?;
-    add(
-        format!("{}Results", saga.name),
-        "the step results".to_owned(),
-    )?;
-    for entity in &saga.entities {
-        add(entity.name.clone(), format!("entity `{}`", entity.name))?;
-    }
-    for event in &saga.events {
-        add(event.name.clone(), format!("event `{}`", event.name))?;
-    }
-    for service in &saga.services {
-        let pascal = &service.pascal;
-        let snake = service_snake(&service.name);
-        let what = format!("service `{}`", service.name);
-        add(format!("{pascal}Service"), what.clone())?;
-        add(format!("{pascal}Handler"), what.clone())?;
-        for function in ["dispatch", "run", "serve"] {
-            add(format!("{function}_{snake}"), what.clone())?;
-        }
-        for action in &service.actions {
-            let what = format!("state `{}`", action.state);
-            add(format!("{}Command", action.state), what.clone())?;
-            add(format!("{}Error", action.state), what)?;
-        }
-    }
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------
 // Names and identifiers.
 
@@ -219,34 +150,12 @@ fn ident(name: &str) -> Ident {
     }
 }
 
-/// `credit-check` → `credit_check`.
-fn service_snake(name: &str) -> String {
-    name.replace('-', "_")
-}
-
-/// A snake_case method prefix for an index name: `GSI1` → `gsi1`,
-/// `ByStatus` → `by_status`, `by-date` → `by_date`.
-fn index_snake(name: &str) -> String {
-    let snake = split_pascal(name, '_');
-    let mut out = String::new();
-    for c in snake.chars() {
-        let c = if c.is_ascii_alphanumeric() { c } else { '_' };
-        if !(c == '_' && (out.is_empty() || out.ends_with('_'))) {
-            out.push(c);
-        }
-    }
-    let out = out.trim_end_matches('_').to_owned();
-    if out.starts_with(|c: char| c.is_ascii_digit()) || out.is_empty() {
-        format!("index_{out}")
-    } else {
-        out
-    }
-}
-
 /// A PascalCase variant name for an ASL error name: `NoSeatsAvailable` stays,
-/// `Payment.Declined` → `PaymentDeclined`, `HTTP_TIMEOUT` → `HttpTimeout`.
+/// `Payment.Declined` → `PaymentDeclined`, `HTTP_TIMEOUT` → `HttpTimeout`,
+/// and `Self` (a keyword, not a variant name) → `SelfError`.
 fn error_variant(name: &str) -> String {
-    name.split(['.', '_', '-'])
+    let variant: String = name
+        .split(['.', '_', '-'])
         .filter(|w| !w.is_empty())
         .map(|w| {
             let upper = w.len() > 1 && w.chars().all(|c| !c.is_ascii_lowercase());
@@ -262,7 +171,12 @@ fn error_variant(name: &str) -> String {
             };
             format!("{first}{rest}")
         })
-        .collect()
+        .collect();
+    if variant == "Self" {
+        "SelfError".to_owned()
+    } else {
+        variant
+    }
 }
 
 fn lit(text: &str) -> Literal {
@@ -578,7 +492,7 @@ fn results_struct(saga: &Saga, names: &Names) -> TokenStream {
     let mut fields = Vec::new();
     let mut decodes = Vec::new();
     for (step, writes) in writing_steps(saga) {
-        let field = ident(&split_pascal(&step.name, '_'));
+        let field = ident(&results_field(&step.name));
         let ty = format_ident!("{}", writes);
         let doc = doc_attr(&format!(
             "The output of `{}` (`results.{}.output`), once it has completed.",
@@ -694,13 +608,16 @@ fn command_struct(names: &Names, action: &Action) -> TokenStream {
     }
 }
 
-/// The name of the variant that carries every other failure.
-fn other_variant(action: &Action) -> Ident {
-    let taken: Vec<String> = action.errors.iter().map(|e| error_variant(e)).collect();
+/// The name of the variant that carries every other failure: the first of
+/// `Other`, `Failure`, `Runtime`, `Other2`, `Other3`… no business error took.
+fn other_variant(variants: &[(Ident, &str)]) -> Ident {
+    let taken = |name: &str| variants.iter().any(|(v, _)| v == name);
     let name = ["Other", "Failure", "Runtime"]
         .into_iter()
-        .find(|n| !taken.iter().any(|t| t == n))
-        .map_or_else(|| "OtherFailure".to_owned(), str::to_owned);
+        .map(str::to_owned)
+        .chain((2..).map(|n| format!("Other{n}")))
+        .find(|n| !taken(n))
+        .unwrap_or_default();
     format_ident!("{}", name)
 }
 
@@ -726,8 +643,8 @@ fn error_variants(action: &Action) -> Vec<(Ident, &str)> {
 
 fn error_enum(action: &Action) -> TokenStream {
     let name = format_ident!("{}Error", action.state);
-    let other = other_variant(action);
     let variants = error_variants(action);
+    let other = other_variant(&variants);
     let text = if variants.is_empty() {
         format!(
             "How `{}` fails. The spec names no business error for it: every failure is a [`SagaError`](sagac_runtime::SagaError), \
@@ -1126,6 +1043,7 @@ mod tests {
         assert_eq!(error_variant("NoSeatsAvailable"), "NoSeatsAvailable");
         assert_eq!(error_variant("Payment.Declined"), "PaymentDeclined");
         assert_eq!(error_variant("HTTP_TIMEOUT"), "HttpTimeout");
+        assert_eq!(error_variant("SELF"), "SelfError");
         assert_eq!(index_snake("GSI1"), "gsi1");
         assert_eq!(index_snake("ByStatus"), "by_status");
         assert_eq!(index_snake("by-date"), "by_date");
@@ -1180,20 +1098,6 @@ mod tests {
                 name: "hotell".into(),
                 known: vec!["flight".into(), "hotel".into(), "payment".into()],
             }
-        );
-    }
-
-    #[test]
-    fn colliding_names_are_reported() {
-        let mut saga = compile(
-            "trip.saga.yaml",
-            include_str!("../../../../spec/trip.saga.yaml"),
-        );
-        saga.events[0].name = "Trip".into();
-        let error = emit(&saga, None).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "entity `Trip` and event `Trip` would both be the Rust item `Trip`; rename one of them in the spec"
         );
     }
 }

@@ -17,6 +17,7 @@ use super::model::{Resource, allow, assume_role, att, digest, r, role, sub};
 use super::storage::{TABLE, index_arn, table_arn};
 use super::{Stack, params};
 use crate::ir::{Service, Traffic};
+use crate::naming;
 
 /// Logical id of the CodeDeploy application.
 pub const APPLICATION: &str = "CodeDeployApplication";
@@ -36,19 +37,12 @@ pub fn alias_id(service: &Service) -> String {
     format!("{}Alias", service.pascal)
 }
 
-/// The physical name of a function: `<saga>-<part>-<env>`, shortened so that
-/// the longest environment name still fits Lambda's 64 characters.
+/// The physical name of a function: `<prefix><saga>-<part>-${EnvironmentName}`
+/// (an `Fn::Sub` body), never shortened: the validator has checked that it
+/// fits Lambda's 64 characters with the longest environment name
+/// ([`naming`](crate::naming)).
 pub fn function_name(kebab: &str, part: &str, prefix: &str) -> String {
-    const MAX: usize = 64;
-    const ENV_MAX: usize = 16;
-    let budget = MAX - ENV_MAX - prefix.len() - 2; // two dashes
-    let mut stem = format!("{kebab}-{part}");
-    if stem.len() > budget {
-        let hash = digest(&Value::from(stem.as_str()), 6);
-        stem.truncate(budget - hash.len() - 1);
-        stem = format!("{}-{hash}", stem.trim_end_matches('-'));
-    }
-    format!("{prefix}{stem}-${{{}}}", params::ENVIRONMENT)
+    naming::with_environment(&naming::function_stem(prefix, kebab, part))
 }
 
 pub(super) fn build(stack: &mut Stack<'_>) {
@@ -345,11 +339,19 @@ fn hook(
     let function = Function {
         id: id.clone(),
         // AWSCodeDeployRoleForLambda may invoke only `CodeDeployHook_*`.
-        name: function_name(&saga.kebab, &format!("{}-{when}", service.name), "CodeDeployHook_"),
-        description: format!(
-            "CodeDeploy {when}-traffic hook: probes the new {} version and reports the result.",
-            service.name
-        ),
+        name: naming::with_environment(&naming::hook_stem(&saga.kebab, &service.name, when)),
+        description: match naming::hook_shortened(&saga.kebab, &service.name, when) {
+            None => format!(
+                "CodeDeploy {when}-traffic hook: probes the new {} version and reports the result.",
+                service.name
+            ),
+            // Within Lambda's 256 characters: the full stem is at most 69.
+            Some(full) => format!(
+                "CodeDeploy {when}-traffic hook: probes the new {} version. Name shortened from \
+                 {full}-<environment> (sagac explain S077).",
+                service.name
+            ),
+        },
         code: Code::InlinePython(source),
         service: service.name.clone(),
         memory_mb: 128,

@@ -34,7 +34,7 @@ fn substitution_value(stack: &Stack<'_>, substitution: &Substitution) -> Value {
 
 pub(super) fn build(stack: &mut Stack<'_>) {
     let saga = stack.saga;
-    let name = format!("{}-${{{}}}", saga.name, params::ENVIRONMENT);
+    let name = crate::naming::with_environment(&crate::naming::state_machine_stem(saga));
 
     stack.template.add(
         LOG_GROUP,

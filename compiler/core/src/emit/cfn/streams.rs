@@ -261,7 +261,7 @@ fn dispatcher(stack: &mut Stack<'_>) {
         stack,
         Function {
             id: id.into(),
-            name: function_name(&saga.kebab, "outbox-dispatcher", ""),
+            name: function_name(&saga.kebab, crate::naming::DISPATCHER_PART, ""),
             description: format!(
                 "Publishes the {} saga's outbox events to EventBridge.",
                 saga.name
