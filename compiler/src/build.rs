@@ -24,7 +24,7 @@ pub const MANIFEST: &str = "sagac-manifest.txt";
 const MANIFEST_HEADER: &str = "# Files written by `sagac build` in this directory (removed when no longer produced). Do not edit.\n";
 
 /// Reads and compiles a spec, rendering diagnostics on failure.
-fn compile(spec: &Path) -> Result<Saga, ExitCode> {
+pub(crate) fn compile(spec: &Path) -> Result<Saga, ExitCode> {
     let bytes = read(spec)?;
     let name = spec.display().to_string();
     sagac_core::compile_bytes(&name, &bytes).map_err(|(file, diagnostics)| {

@@ -15,11 +15,14 @@ use serde_json::Value;
 
 use crate::build::say;
 use crate::{FAILED, USAGE, read};
+use sagac_local::spec::{FailureKind, Injection, LocalSaga};
 
 /// The arguments of `sagac run`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// The saga spec to run (not available yet: use --definition).
+    /// The saga spec to run: its generated state machine, the Lambda tasks
+    /// answered by its generated mock configuration, the root writes against
+    /// an embedded store laid out as its table.
     #[arg(
         value_name = "SPEC",
         conflicts_with = "definition",
@@ -33,15 +36,23 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub mock_config: Option<PathBuf>,
     /// The test case of the mock configuration [default: its only one, else HappyPath].
+    /// With SPEC, a case of the generated `sfn-mock-config.json`.
     #[arg(long, value_name = "NAME")]
     pub case: Option<String>,
     /// The state machine of the mock configuration [default: its only one].
     #[arg(long, value_name = "NAME")]
     pub state_machine: Option<String>,
-    /// The execution input (JSON) [default: {}].
+    /// The execution input (JSON) [default: {}; with SPEC, the generated
+    /// sample-input.json].
     #[arg(long, value_name = "FILE")]
     pub input: Option<PathBuf>,
-    /// The execution name ($$.Execution.Name).
+    /// Fail a step or compensation of SPEC: `business` (its first business
+    /// error; the default), `ambiguous` (no answer within its timeout) or
+    /// `transient` (TransientError on every attempt). Repeatable.
+    #[arg(long, value_name = "STATE[=KIND]", requires = "spec")]
+    pub fail: Vec<String>,
+    /// The execution name ($$.Execution.Name) [default: with SPEC, the saga
+    /// id of the request].
     #[arg(long, value_name = "NAME", default_value = "local-execution")]
     pub name: String,
     /// The seed of retry jitter, States.MathRandom and States.UUID.
@@ -81,10 +92,11 @@ pub fn run(args: &RunArgs) -> ExitCode {
 }
 
 fn execute(args: &RunArgs) -> Result<ExitCode, ExitCode> {
+    if let Some(spec) = &args.spec {
+        return run_spec(spec, args);
+    }
     let Some(definition_path) = &args.definition else {
-        return Err(usage(
-            "`sagac run SPEC` is not available yet; run a definition with `sagac run --definition FILE.asl.json --mock-config FILE`",
-        ));
+        return Err(usage("give a SPEC or --definition FILE.asl.json"));
     };
     let text = read_json(definition_path, "the definition")?;
     let definition = Definition::from_json(&text).map_err(|e| {
@@ -163,6 +175,108 @@ fn execute(args: &RunArgs) -> Result<ExitCode, ExitCode> {
         RunFormat::Text => say(&sagac_executor::render::text(&execution)),
     }
     Ok(if execution.status == Status::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(FAILED)
+    })
+}
+
+/// `sagac run SPEC`: the generated state machine on the executor, Lambda
+/// tasks from the generated mock configuration, root writes against an
+/// embedded store laid out as the spec's table.
+fn run_spec(spec: &Path, args: &RunArgs) -> Result<ExitCode, ExitCode> {
+    if args.mock_config.is_some() || args.state_machine.is_some() {
+        return Err(usage(
+            "with SPEC the mock configuration is the generated one; --mock-config and --state-machine go with --definition",
+        ));
+    }
+    let saga = crate::build::compile(spec)?;
+    let local = LocalSaga::new(&saga).map_err(|e| usage(&e.to_string()))?;
+    let mut injections = Vec::new();
+    for fail in &args.fail {
+        let (state, kind) = match fail.split_once('=') {
+            Some((state, kind)) => (state, kind),
+            None => (fail.as_str(), "business"),
+        };
+        let kind = FailureKind::parse(kind).ok_or_else(|| {
+            usage(&format!(
+                "--fail {fail}: the kind is business, ambiguous or transient"
+            ))
+        })?;
+        let injection = Injection {
+            state: state.to_owned(),
+            kind,
+        };
+        local
+            .check(&injection)
+            .map_err(|e| usage(&format!("--fail {fail}: {e}")))?;
+        injections.push(injection);
+    }
+    let input: Value = match &args.input {
+        Some(path) => {
+            let text = read_json(path, "the input")?;
+            serde_json::from_str(&text)
+                .map_err(|e| usage(&format!("{}: the input is not JSON: {e}", path.display())))?
+        }
+        None => local.sample_input().clone(),
+    };
+    let case = args.case.as_deref().unwrap_or("HappyPath");
+    let mocks = local.mock(case).map_err(|e| {
+        usage(&format!(
+            "--case {case}: {e} (the cases: {})",
+            local.cases().join(", ")
+        ))
+    })?;
+    let store = local.store();
+    let report =
+        sagac_executor::block_on(local.run(input, &mocks, store.as_ref(), &injections, args.seed));
+    match args.format {
+        RunFormat::Json => {
+            let mut value = serde_json::to_value(&report.execution).unwrap_or_default();
+            if let Value::Object(map) = &mut value {
+                map.insert(
+                    "rootItem".into(),
+                    report
+                        .root
+                        .clone()
+                        .map(Value::Object)
+                        .unwrap_or(Value::Null),
+                );
+                map.insert(
+                    "outboxEvents".into(),
+                    Value::Array(report.outbox.iter().cloned().map(Value::Object).collect()),
+                );
+            }
+            say(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            ));
+        }
+        RunFormat::Text => {
+            let mut text = sagac_executor::render::text(&report.execution);
+            text.push_str(&format!(
+                "root item: {}\n",
+                report
+                    .root
+                    .as_ref()
+                    .map_or("(none)".to_owned(), |r| Value::Object(r.clone())
+                        .to_string())
+            ));
+            text.push_str(&format!("outbox events: {}\n", report.outbox.len()));
+            for event in &report.outbox {
+                text.push_str(&format!(
+                    "  {} {}\n",
+                    event
+                        .get("event_type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("?"),
+                    event.get("event_id").and_then(Value::as_str).unwrap_or("?")
+                ));
+            }
+            say(&text);
+        }
+    }
+    Ok(if report.execution.status == Status::Succeeded {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(FAILED)

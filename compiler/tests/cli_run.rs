@@ -126,8 +126,8 @@ fn usage_errors_exit_2() {
     let cases: [(&[&str], &str); 7] = [
         (&["run"], "required arguments were not provided"),
         (
-            &["run", "spec/trip.saga.yaml"],
-            "`sagac run SPEC` is not available yet",
+            &["run", "spec/trip.saga.yaml", "--mock-config", MOCKS],
+            "go with --definition",
         ),
         (
             &["run", "spec/trip.saga.yaml", "--definition", DEFINITION],
@@ -216,4 +216,106 @@ fn text_history_of_parallel_and_map() {
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     insta::assert_snapshot!("run_text_tour", stdout(&output));
+}
+
+/// `sagac run SPEC` on every spec the project ships: the generated state
+/// machine, the generated mocks' happy path, the root writes on the
+/// embedded store. Each succeeds and writes its root item.
+#[test]
+fn every_spec_runs_its_happy_path() {
+    let mut specs = vec![PathBuf::from("spec/trip.saga.yaml")];
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(workspace().join("spec/examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".saga.yaml"))
+        .map(|p| p.strip_prefix(workspace()).unwrap().to_path_buf())
+        .collect();
+    examples.sort();
+    specs.extend(examples);
+    for spec in specs {
+        let spec = spec.to_string_lossy().into_owned();
+        let output = sagac(&["run", &spec]);
+        assert!(output.status.success(), "{spec}: {}", stderr(&output));
+        let text = stdout(&output);
+        assert!(text.contains("status: SUCCEEDED"), "{spec}: {text}");
+        assert!(!text.contains("root item: (none)"), "{spec}: {text}");
+        let name = Path::new(&spec)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .replace(".saga.yaml", "");
+        insta::assert_snapshot!(format!("run_spec_{name}"), text);
+    }
+}
+
+/// `--fail` injects a failure at a step: the saga compensates and ends
+/// failed (exit 1); the JSON form carries DescribeExecution's fields, the
+/// history, the root item and the outbox events.
+#[test]
+fn a_failed_step_compensates_and_exits_1() {
+    let output = sagac(&[
+        "run",
+        "spec/trip.saga.yaml",
+        "--fail",
+        "ProcessPayment=business",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["status"], "FAILED");
+    let entered: Vec<&str> = value["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "TaskStateEntered")
+        .map(|e| e["stateEnteredEventDetails"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        entered,
+        [
+            "RecordStarted",
+            "ReserveFlight",
+            "ReserveHotel",
+            "ProcessPayment",
+            "CancelHotel",
+            "CancelFlight",
+            "RecordFailed"
+        ]
+    );
+    assert_eq!(value["rootItem"]["status"], "CANCELLED");
+    insta::assert_json_snapshot!("run_spec_trip_payment_fails", value);
+
+    for (args, why) in [
+        (
+            vec!["run", "spec/trip.saga.yaml", "--fail", "Nope"],
+            "unknown state",
+        ),
+        (
+            vec![
+                "run",
+                "spec/trip.saga.yaml",
+                "--fail",
+                "CancelFlight=business",
+            ],
+            "no business error",
+        ),
+        (
+            vec![
+                "run",
+                "spec/trip.saga.yaml",
+                "--fail",
+                "ReserveFlight=sideways",
+            ],
+            "bad kind",
+        ),
+        (
+            vec!["run", "spec/trip.saga.yaml", "--case", "Nope"],
+            "bad case",
+        ),
+    ] {
+        let output = sagac(&args);
+        assert_eq!(output.status.code(), Some(2), "{why}: {}", stdout(&output));
+        assert!(stderr(&output).starts_with("error: "), "{why}");
+    }
 }

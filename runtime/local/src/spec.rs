@@ -305,7 +305,11 @@ impl<'s> LocalSaga<'s> {
         let sk = store.config().sk_attribute.clone();
         let outbox = items
             .iter()
-            .filter(|i| i.get(&sk).and_then(Value::as_str).is_some_and(|s| s.starts_with(&prefix)))
+            .filter(|i| {
+                i.get(&sk)
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s.starts_with(&prefix))
+            })
             .cloned()
             .collect();
         Report {
@@ -333,7 +337,13 @@ impl TaskTarget for Injected<'_> {
             .iter()
             .find(|i| i.state == request.state_name);
         match (Resource::parse(request.resource), injected) {
-            (Resource::Sdk { service: "dynamodb", .. }, _) => self.dynamo.invoke(request),
+            (
+                Resource::Sdk {
+                    service: "dynamodb",
+                    ..
+                },
+                _,
+            ) => self.dynamo.invoke(request),
             (_, Some(injection)) => {
                 let state = request.state_name;
                 match injection.kind {
@@ -355,11 +365,9 @@ impl TaskTarget for Injected<'_> {
                         &format!("{state}: injected transient failure"),
                     ))
                     .ready(),
-                    FailureKind::Ambiguous => {
-                        TaskResponse::ok(lambda_invoke_response(json!({})))
-                            .after(LOST)
-                            .ready()
-                    }
+                    FailureKind::Ambiguous => TaskResponse::ok(lambda_invoke_response(json!({})))
+                        .after(LOST)
+                        .ready(),
                 }
             }
             _ => self.lambdas.invoke(request),
