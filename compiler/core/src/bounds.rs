@@ -112,6 +112,14 @@ pub fn is_textual(ty: FieldType) -> bool {
 /// ASCII only. `None` unless the pattern is anchored at both ends (a JSON
 /// Schema pattern matches anywhere in the value) and has a finite length.
 pub fn pattern_bound(pattern: &str) -> Option<(u32, bool)> {
+    let (bytes, ascii) = pattern_whole(pattern)?;
+    Some((bytes?, ascii))
+}
+
+/// What an anchored pattern says about the whole value: most bytes (if
+/// finite) and whether it is ASCII only; `None` when it is not anchored at
+/// both ends or does not parse.
+fn pattern_whole(pattern: &str) -> Option<(Option<u32>, bool)> {
     use regex_syntax::hir::Look;
     let hir = regex_syntax::parse(pattern).ok()?;
     let props = hir.properties();
@@ -119,7 +127,7 @@ pub fn pattern_bound(pattern: &str) -> Option<(u32, bool)> {
     {
         return None;
     }
-    let bytes = u32::try_from(props.maximum_len()?).ok()?;
+    let bytes = props.maximum_len().and_then(|n| u32::try_from(n).ok());
     Some((bytes, ascii(&hir)))
 }
 
@@ -150,7 +158,7 @@ pub fn ascii_only(field: &Field) -> bool {
                 || field
                     .pattern
                     .as_deref()
-                    .and_then(pattern_bound)
+                    .and_then(pattern_whole)
                     .is_some_and(|(_, ascii)| ascii)
         }
     }
@@ -587,6 +595,8 @@ mod tests {
         assert_eq!(pattern_bound("^[A-Z]{3}$"), Some((3, true)));
         assert_eq!(pattern_bound("[A-Z]{3}"), None);
         assert_eq!(pattern_bound("^[A-Z]+$"), None);
+        assert_eq!(pattern_whole("^[A-Z]+$"), Some((None, true)));
+        assert_eq!(pattern_whole("^[A-Z]+"), None);
         // `.` matches any character: 4 bytes each.
         assert_eq!(pattern_bound("^.{2}$"), Some((8, false)));
     }

@@ -2598,8 +2598,9 @@ fn example_problem(field: &ir::Field, value: &serde_json::Value) -> Option<Strin
     if let Some(max) = field.max_length
         && text.chars().count() as u64 > u64::from(max)
     {
+        // `max_length` here is the spec's, tightened by its `max_bytes`.
         return Some(format!(
-            "{} characters, more than `max_length` {max}",
+            "{} characters, more than the {max} its `max_length` / `max_bytes` allow",
             text.chars().count()
         ));
     }
