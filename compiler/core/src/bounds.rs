@@ -119,7 +119,7 @@ pub fn pattern_bound(pattern: &str) -> Option<(u32, bool)> {
 /// What an anchored pattern says about the whole value: most bytes (if
 /// finite) and whether it is ASCII only; `None` when it is not anchored at
 /// both ends or does not parse.
-fn pattern_whole(pattern: &str) -> Option<(Option<u32>, bool)> {
+pub fn pattern_whole(pattern: &str) -> Option<(Option<u32>, bool)> {
     use regex_syntax::hir::Look;
     let hir = regex_syntax::parse(pattern).ok()?;
     let props = hir.properties();

@@ -19,7 +19,8 @@
 //!   `States.Hash`) and sent as they are to DynamoDB's
 //!   `TransactWriteItems` on the test server, errors named
 //!   `DynamoDb.<Exception>` as Step Functions names them;
-//! - `Choice` with `IsPresent` and `StringEquals` rules, `Succeed`, `Fail`.
+//! - `Choice` with `IsPresent` and `StringEquals` rules, `Succeed`, `Fail`
+//!   (`Error`, `Cause`, `CausePath`).
 //!
 //! Anything else is refused with a panic naming it, so a change of the
 //! emitter that this interpreter does not follow fails loudly.
@@ -202,6 +203,9 @@ pub struct Run {
     pub end: String,
     /// Whether it ended in a `Fail` state.
     pub failed: bool,
+    /// The `Fail` state's error and cause (`Error`, `Cause` or the
+    /// evaluated `CausePath`), as DescribeExecution reports them.
+    pub error: Option<Failure>,
     /// Every task attempt, in order.
     pub history: Vec<Visit>,
     /// The final state data (`request`, `results`, `error`, …).
@@ -289,7 +293,24 @@ pub async fn run(
                 name = chosen.as_str().expect("a Choice target").to_owned();
             }
             Some("Succeed") => return end(name, false, history, data),
-            Some("Fail") => return end(name, true, history, data),
+            Some("Fail") => {
+                let text = |key: &str| {
+                    match (state.get(key), state.get(format!("{key}Path").as_str())) {
+                        (Some(Value::String(text)), _) => text.clone(),
+                        (_, Some(Value::String(path))) => {
+                            text_of(&expression_value(path, &data, &execution.context(&name, 0)))
+                        }
+                        _ => String::new(),
+                    }
+                };
+                let failure = Failure {
+                    error: text("Error"),
+                    cause: text("Cause"),
+                };
+                let mut run = end(name, true, history, data);
+                run.error = Some(failure);
+                return run;
+            }
             other => panic!("state {name}: type {other:?} is not interpreted"),
         }
     }
@@ -300,6 +321,7 @@ fn end(name: String, failed: bool, history: Vec<Visit>, data: Value) -> Run {
     Run {
         end: name,
         failed,
+        error: None,
         history,
         data,
     }
