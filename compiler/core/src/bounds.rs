@@ -123,7 +123,8 @@ pub fn pattern_whole(pattern: &str) -> Option<(Option<u32>, bool)> {
     use regex_syntax::hir::Look;
     let hir = regex_syntax::parse(pattern).ok()?;
     let props = hir.properties();
-    if !props.look_set_prefix().contains(Look::Start) || !props.look_set_suffix().contains(Look::End)
+    if !props.look_set_prefix().contains(Look::Start)
+        || !props.look_set_suffix().contains(Look::End)
     {
         return None;
     }
@@ -190,7 +191,10 @@ pub fn own(field: &Field) -> Option<Own> {
         offer(bytes, OwnSource::MaxBytes);
     }
     if let Some(chars) = field.max_length {
-        offer(chars.saturating_mul(bytes_per_char(field)), OwnSource::MaxLength);
+        offer(
+            chars.saturating_mul(bytes_per_char(field)),
+            OwnSource::MaxLength,
+        );
     }
     if let Some((bytes, _)) = field.pattern.as_deref().and_then(pattern_bound) {
         offer(bytes, OwnSource::Pattern);
@@ -473,8 +477,7 @@ pub fn derive(
         }
     }
     let budget64 = u64::from(budget);
-    let payload_chars = if known > budget64 || (unknown > 0 && (budget64 - known) / unknown < 6)
-    {
+    let payload_chars = if known > budget64 || (unknown > 0 && (budget64 - known) / unknown < 6) {
         violations.push(Violation::Payload {
             bytes: known,
             budget,

@@ -790,7 +790,10 @@ impl Checker<'_> {
         if !lookup(self.root, &path).2 {
             if let Some(entity) = entities.iter().find(|e| e.field(field).is_some()) {
                 path = p!["entities", &entity.name, "fields", field];
-            } else if let Some(view) = views.iter().find(|v| v.fields.iter().any(|f| f.name == field)) {
+            } else if let Some(view) = views
+                .iter()
+                .find(|v| v.fields.iter().any(|f| f.name == field))
+            {
                 path = p!["views", &view.name];
             }
         }
@@ -2587,7 +2590,10 @@ fn example_problem(field: &ir::Field, value: &serde_json::Value) -> Option<Strin
         _ => {}
     }
     if !field.one_of.is_empty() && !field.one_of.iter().any(|v| v == text) {
-        return Some(format!("`{text}` is not one of {}", field.one_of.join(", ")));
+        return Some(format!(
+            "`{text}` is not one of {}",
+            field.one_of.join(", ")
+        ));
     }
     if let Some(pattern) = &field.pattern
         && let Ok(regex) = regex::Regex::new(pattern)

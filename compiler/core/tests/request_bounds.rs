@@ -153,7 +153,10 @@ fn every_spec_bounds_its_request_within_the_limits() {
         // Keys built from request fields only fit DynamoDB's limits even
         // when every character takes 4 bytes.
         for entity in &saga.entities {
-            let mut keys = vec![(&entity.pk, PARTITION_KEY_BYTES), (&entity.sk, SORT_KEY_BYTES)];
+            let mut keys = vec![
+                (&entity.pk, PARTITION_KEY_BYTES),
+                (&entity.sk, SORT_KEY_BYTES),
+            ];
             for index in &entity.indexes {
                 keys.push((&index.pk, PARTITION_KEY_BYTES));
                 if let Some(sk) = &index.sk {

@@ -381,11 +381,20 @@ impl Store for MemoryStore {
     }
 
     fn get<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<Option<Item>, StoreError>> {
-        let item = self.lock().items.get(key).cloned();
-        Box::pin(async move { Ok(item) })
+        // DynamoDB validates a read's key like a write's.
+        let item = self
+            .check_key(key)
+            .map(|()| self.lock().items.get(key).cloned());
+        Box::pin(async move { item })
     }
 
     fn query<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Vec<Item>, StoreError>> {
+        if query.pk.len() > PARTITION_KEY_MAX_BYTES {
+            let refused = Err(validation(format!(
+                "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of{PARTITION_KEY_MAX_BYTES} bytes"
+            )));
+            return Box::pin(async move { refused });
+        }
         let state = self.lock();
         let found: Vec<Item> = match &query.index {
             None => state
@@ -478,20 +487,19 @@ mod tests {
         // 2,048 bytes of partition key and 1,024 of sort key are accepted,
         // however few characters they are.
         store
-            .apply(&[WriteOp::put(Key::new(bytes(2048), bytes(1024)), Item::new())])
+            .apply(&[WriteOp::put(
+                Key::new(bytes(2048), bytes(1024)),
+                Item::new(),
+            )])
             .unwrap();
-        let message = refused(store.apply(&[WriteOp::put(
-            Key::new(bytes(2049), "METADATA"),
-            Item::new(),
-        )]));
+        let message =
+            refused(store.apply(&[WriteOp::put(Key::new(bytes(2049), "METADATA"), Item::new())]));
         assert_eq!(
             message,
             "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes"
         );
-        let message = refused(store.apply(&[WriteOp::put(
-            Key::new("TRIP#1", bytes(1025)),
-            Item::new(),
-        )]));
+        let message =
+            refused(store.apply(&[WriteOp::put(Key::new("TRIP#1", bytes(1025)), Item::new())]));
         assert_eq!(
             message,
             "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
@@ -500,7 +508,10 @@ mod tests {
             Key::new("", "METADATA"),
             Update::new().set("a", 1),
         )]));
-        assert!(message.ends_with("cannot contain an empty string value. Key: PK"), "{message}");
+        assert!(
+            message.ends_with("cannot contain an empty string value. Key: PK"),
+            "{message}"
+        );
         // Index keys too, with DynamoDB's message naming the index.
         let message = refused(store.apply(&[WriteOp::put(
             Key::new("TRIP#1", "METADATA"),
@@ -511,6 +522,20 @@ mod tests {
             "One or more parameter values were invalid: Size limit exceeded for Index Key GSI1PK Actual Size: 2049 bytes Max Size: 2048 bytes IndexName: GSI1"
         );
         assert_eq!(store.items().len(), 1, "only the first put was written");
+        // Reads check their key too.
+        let read = futures_lite(store.get(&Key::new(bytes(2049), "METADATA")));
+        assert!(refused(read.map(|_| ())).contains("Size of hashkey"));
+    }
+
+    /// Polls a future the memory store returns ready.
+    fn futures_lite<T>(future: crate::BoxFuture<'_, T>) -> T {
+        let mut future = future;
+        let waker = std::task::Waker::noop();
+        let mut context = std::task::Context::from_waker(waker);
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(value) => value,
+            std::task::Poll::Pending => panic!("the memory store answers at once"),
+        }
     }
 
     #[test]
@@ -520,16 +545,18 @@ mod tests {
         let room = ITEM_MAX_BYTES - 7;
         let key = Key::new("p", "s");
         store
-            .apply(&[WriteOp::put(key.clone(), item(&[("a", json!(bytes(room)))]))])
+            .apply(&[WriteOp::put(
+                key.clone(),
+                item(&[("a", json!(bytes(room)))]),
+            )])
             .unwrap();
         let message = refused(store.apply(&[WriteOp::put(
             key.clone(),
             item(&[("a", json!(bytes(room + 1)))]),
         )]));
         assert_eq!(message, "Item size has exceeded the maximum allowed size");
-        let message = refused(
-            store.apply(&[WriteOp::update(key.clone(), Update::new().set("b", true))]),
-        );
+        let message =
+            refused(store.apply(&[WriteOp::update(key.clone(), Update::new().set("b", true))]));
         assert_eq!(
             message,
             "Item size to update has exceeded the maximum allowed size"
@@ -546,8 +573,7 @@ mod tests {
     fn an_oversized_write_refuses_the_whole_transaction_before_conditions() {
         let store = store();
         let outcome = store.apply(&[
-            WriteOp::put(Key::new("TRIP#1", "METADATA"), Item::new())
-                .when(Condition::ItemExists),
+            WriteOp::put(Key::new("TRIP#1", "METADATA"), Item::new()).when(Condition::ItemExists),
             WriteOp::put(Key::new(bytes(3000), "OUTBOX#1"), Item::new()),
         ]);
         let message = refused(outcome);

@@ -315,7 +315,10 @@ pub async fn oversized_keys_and_items_are_refused(store: &dyn Store) {
     assert_eq!(long_pk.len(), 2051);
     let message = validation_message(
         store
-            .write(WriteOp::put(Key::new(long_pk.as_str(), "METADATA"), item(json!({}))))
+            .write(WriteOp::put(
+                Key::new(long_pk.as_str(), "METADATA"),
+                item(json!({})),
+            ))
             .await,
     );
     assert!(
@@ -331,7 +334,9 @@ pub async fn oversized_keys_and_items_are_refused(store: &dyn Store) {
             .await,
     );
     assert!(
-        message.contains("Aggregated size of all range keys has exceeded the size limit of 1024 bytes"),
+        message.contains(
+            "Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
+        ),
         "{message}"
     );
     let big = item(json!({"notes": "x".repeat(410_000)}));

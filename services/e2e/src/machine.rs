@@ -294,15 +294,14 @@ pub async fn run(
             }
             Some("Succeed") => return end(name, false, history, data),
             Some("Fail") => {
-                let text = |key: &str| {
-                    match (state.get(key), state.get(format!("{key}Path").as_str())) {
+                let text =
+                    |key: &str| match (state.get(key), state.get(format!("{key}Path").as_str())) {
                         (Some(Value::String(text)), _) => text.clone(),
                         (_, Some(Value::String(path))) => {
                             text_of(&expression_value(path, &data, &execution.context(&name, 0)))
                         }
                         _ => String::new(),
-                    }
-                };
+                    };
                 let failure = Failure {
                     error: text("Error"),
                     cause: text("Cause"),

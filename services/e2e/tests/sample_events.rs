@@ -30,7 +30,13 @@ fn sample(service: &str, action: &str) -> Value {
 #[tokio::test]
 async fn the_generated_sample_events_book_and_undo_a_trip() {
     quiet();
-    let memory = Arc::new(MemoryStore::new(StoreConfig::new("TripSagaTable")));
+    let memory = Arc::new(
+        MemoryStore::new(StoreConfig::new("TripSagaTable")).with_index(
+            "GSI1",
+            "GSI1PK",
+            Some("GSI1SK"),
+        ),
+    );
     let store: Arc<dyn Store> = memory.clone();
     let first = sample("flight", "reserve_flight");
     trip_e2e::seed_demo(store.as_ref()).await.unwrap();
