@@ -476,20 +476,24 @@ pub fn derive(
             None => unknown += 1,
         }
     }
-    let budget64 = u64::from(budget);
-    let payload_chars = if known > budget64 || (unknown > 0 && (budget64 - known) / unknown < 6) {
-        violations.push(Violation::Payload {
-            bytes: known,
-            budget,
-            copies,
-            largest,
-        });
-        None
-    } else if unknown > 0 {
-        let share = (budget64 - known) / unknown;
-        Some(u32::try_from(share / u64::from(JSON_MAX)).unwrap_or(u32::MAX))
-    } else {
-        None
+    // What each field without a bound may take, in bytes of JSON (`None`
+    // when every field has a bound).
+    let share = u64::from(budget)
+        .checked_sub(known)
+        .map(|rest| rest.checked_div(unknown));
+    let payload_chars = match share {
+        // Over the budget, or not one character left for a field.
+        None | Some(Some(0..6)) => {
+            violations.push(Violation::Payload {
+                bytes: known,
+                budget,
+                copies,
+                largest,
+            });
+            None
+        }
+        Some(Some(share)) => Some(u32::try_from(share / u64::from(JSON_MAX)).unwrap_or(u32::MAX)),
+        Some(None) => None,
     };
 
     let mut bounds = Vec::with_capacity(request.len());

@@ -703,9 +703,15 @@ impl Checker<'_> {
                     let mut diagnostic = Diagnostic::new(
                         Code::BoundExceedsLimit,
                         self.key_span(&p!["request"]),
-                        format!(
-                            "the request's own bounds allow {bytes} bytes of JSON, over the {budget} bytes each Step Functions payload has for it"
-                        ),
+                        if *bytes > u64::from(*budget) {
+                            format!(
+                                "the request's own bounds allow {bytes} bytes of JSON, over the {budget} bytes each Step Functions payload has for it"
+                            )
+                        } else {
+                            format!(
+                                "the request's own bounds allow {bytes} bytes of JSON, which leaves its unbounded fields no room within the {budget} bytes each Step Functions payload has for it"
+                            )
+                        },
                     )
                     .label(format!(
                         "a task's payload (at most 256 KiB) may carry the request {copies} times; a character may take 6 bytes of JSON"
