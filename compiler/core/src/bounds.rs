@@ -37,6 +37,9 @@
 //! to ASCII (anchored with `^` and `$`, ASCII-only classes), where one
 //! character is one byte.
 //!
+//! 4. **Stored fields.** An entity or view field of the same name with its
+//!    own `max_length` / `max_bytes` bounds the request field too.
+//!
 //! The spec can only tighten these bounds. A spec whose own bounds already
 //! exceed a limit (a key template whose bounded fields add up to more than
 //! the key allows, a request whose bounded fields exceed the payload budget,
@@ -385,6 +388,24 @@ pub fn derive(
     // Byte budgets from the keys, per request field.
     let mut key_bytes: Vec<Option<u32>> = vec![None; request.len()];
     let request_own: Vec<Option<Own>> = request.iter().map(own).collect();
+    // A value also meets the spec's own length bounds of the entity and view
+    // fields it reaches (same name): the API keeps it within them too.
+    let mut stored_chars: Vec<Option<u32>> = vec![None; request.len()];
+    for (i, field) in request.iter().enumerate() {
+        let stored = entities
+            .iter()
+            .flat_map(|e| e.fields.iter())
+            .chain(views.iter().flat_map(|v| v.fields.iter()))
+            .filter(|f| f.name == field.name);
+        for f in stored {
+            if let Some(bytes) = f.max_bytes {
+                key_bytes[i] = smaller(key_bytes[i], bytes);
+            }
+            if let Some(chars) = f.max_length {
+                stored_chars[i] = smaller(stored_chars[i], chars);
+            }
+        }
+    }
 
     for (site, template, fields) in key_uses(entities, views) {
         if template.parts.is_empty() {
@@ -550,6 +571,9 @@ pub fn derive(
         {
             chars = smaller(chars, p);
         }
+        if let Some(c) = stored_chars[i] {
+            chars = smaller(chars, c);
+        }
         if field.name == id_field {
             chars = smaller(chars, EXECUTION_NAME_CHARS);
         }
@@ -606,6 +630,31 @@ mod tests {
         assert_eq!(pattern_whole("^[A-Z]+"), None);
         // `.` matches any character: 4 bytes each.
         assert_eq!(pattern_bound("^.{2}$"), Some((8, false)));
+    }
+
+    #[test]
+    fn stored_fields_bound_the_request_too() {
+        let mut stored = field("note", FieldType::String);
+        stored.max_length = Some(10);
+        let entity = Entity {
+            name: "Trip".into(),
+            is_root: true,
+            pk: crate::validate::parse_key_template("TRIP#{trip_id}").unwrap(),
+            sk: crate::validate::parse_key_template("METADATA").unwrap(),
+            indexes: vec![],
+            fields: vec![field("trip_id", FieldType::String), stored],
+        };
+        let request = [
+            field("trip_id", FieldType::String),
+            field("note", FieldType::String),
+        ];
+        let derived = derive(&request, &[entity], &[], "trip_id", 2);
+        assert_eq!(derived.bounds[1].unwrap().chars, 10);
+        assert_eq!(
+            derived.bounds[0].unwrap().chars,
+            80,
+            "the saga id names the execution"
+        );
     }
 
     #[test]
