@@ -18,7 +18,9 @@ The semantics (DESIGN.md section 3, as sagac compiles it):
 * RecordStarted writes the root; then the stages run in order; RecordSucceeded
   writes the success outcome and ends the execution. If that write finds
   itself already applied (a failed condition), the execution ends in the
-  Succeed state `Succeeded`.
+  Succeed state `Succeeded`. A root write that still fails otherwise (for
+  RecordStarted, any failure after its retries) ends in `<Write>.Failed`
+  with the error Saga.RootWriteFailed.
 * A Lambda task retries the errors of its policy and the four Lambda service
   errors (retriable steps and compensations also retry States.Timeout), then
   fails with the last error.
@@ -77,6 +79,7 @@ DYNAMODB_TRANSIENT = [
     "States.Timeout",
 ]
 CANCELED = "DynamoDb.TransactionCanceledException"
+ROOT_WRITE_FAILED = "Saga.RootWriteFailed"
 
 
 # --------------------------------------------------------------------------
@@ -230,7 +233,9 @@ def expected_path(saga: Saga, r: Responses) -> Expected:
     seq = ["RecordStarted"]
     error = r.error("RecordStarted", RECORD_RETRIERS)
     if error:
-        return Expected(seq, "FAILED", error)
+        # Any failure of a root write, a saga id in use included, ends in
+        # its own Fail state with Saga.RootWriteFailed.
+        return Expected(seq + ["RecordStarted.Failed"], "FAILED", ROOT_WRITE_FAILED)
 
     def compensate(stage_index: int, first: list[Step], outcomes: dict[str, str | None]):
         """Compensations from `first` (steps of the failing stage), then every
@@ -290,8 +295,11 @@ def expected_path(saga: Saga, r: Responses) -> Expected:
         return compensate(index, first, outcomes)
 
     seq.append("RecordSucceeded")
-    if r.error("RecordSucceeded", RECORD_RETRIERS):
+    error = r.error("RecordSucceeded", RECORD_RETRIERS)
+    if error == CANCELED:
         seq.append("Succeeded")
+    elif error:
+        return Expected(seq + ["RecordSucceeded.Failed"], "FAILED", ROOT_WRITE_FAILED)
     return Expected(seq, "SUCCEEDED", None)
 
 

@@ -78,3 +78,35 @@ def test_generated_dir_is_scanned():
     """Always runs: says what was found, so a skip above is visible."""
     assert GENERATED.exists() or not DIRS
     print(f"sagac outputs checked: {IDS or 'none yet'}")
+
+
+@needs_output
+@params
+def test_request_model_bounds_every_value(outdir):
+    """The API's request model (schema/start-request.json, draft 4 as API
+    Gateway validates it), checked by Python's jsonschema: the sample request
+    passes; every textual field has a maxLength; a value one character over
+    it, ASCII or 4-byte, is refused; at the bound in 4-byte characters it
+    passes. (Why the bounds are safe in bytes: compiler/core/src/bounds.rs.)"""
+    import json
+
+    from jsonschema import Draft4Validator
+
+    schema = json.loads(require(outdir / "schema" / "start-request.json").read_text())
+    Draft4Validator.check_schema(schema)
+    model = Draft4Validator(schema)
+    sample = json.loads(require(outdir / "sample-input.json").read_text())["request"]
+    assert_none([e.message for e in model.iter_errors(sample)])
+    for name, prop in schema["properties"].items():
+        textual = prop.get("type") in ("string", ["number", "string"])
+        if not textual:
+            continue
+        assert "maxLength" in prop, f"{name} has no maxLength"
+        if "pattern" in prop or "enum" in prop:
+            continue  # the pattern or enum fixes its content
+        max_len = prop["maxLength"]
+        for over in ("c" * (max_len + 1), "\U0001F600" * (max_len + 1)):
+            assert not model.is_valid({**sample, name: over}), f"{name}: {len(over)} chars"
+        if prop.get("type") == "string":
+            at_bound = "\U0001F600" * max_len
+            assert model.is_valid({**sample, name: at_bound}), f"{name} at its bound"

@@ -253,9 +253,45 @@ pub struct FieldDetail {
     /// The only values allowed.
     #[serde(default, rename = "enum")]
     pub one_of: Option<Vec<String>>,
+    /// Longest string allowed, in characters (Unicode code points, as JSON
+    /// Schema's `maxLength` counts them). The compiler derives a bound from
+    /// the DynamoDB and Step Functions limits the field meets; this can only
+    /// tighten it.
+    #[serde(default)]
+    pub max_length: Option<u32>,
+    /// Longest string allowed, in UTF-8 bytes (what DynamoDB counts). The API
+    /// checks characters, so this becomes a character bound that is safe in
+    /// bytes (a quarter of it, unless `pattern` confines the value to ASCII).
+    #[serde(default)]
+    pub max_bytes: Option<u32>,
+    /// An example value, checked against the field's type and constraints.
+    /// The request's examples make the sample request (`sample-input.json`,
+    /// the API schema's example, the mock configuration's inputs); entity
+    /// fields' examples appear in the sample step outputs. Fields without one
+    /// get a value derived from their name, type and constraints.
+    #[serde(default)]
+    pub example: Option<Example>,
     /// What the field means.
     #[serde(default)]
     pub description: Option<String>,
+}
+
+/// An example value of a field: a string, a number or a boolean.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Example(pub serde_json::Value);
+
+impl JsonSchema for Example {
+    fn schema_name() -> Cow<'static, str> {
+        "Example".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": ["string", "number", "boolean"],
+            "description": "An example value of the field: a string, a number or a boolean, valid for the field's type and constraints.",
+        })
+    }
 }
 
 /// The transactional outbox.

@@ -329,6 +329,45 @@ also list at least one namespace (`namespaces: [AWS/Lambda, AWS/States]`).
 
 Add `datadog: { site: datadoghq.com, api_key_secret: ... }` under
 `observability:`, or remove `metric_stream`.";
+    InvalidExample = "S090", "invalid example value",
+"A field's `example:` is not a value the field accepts: the wrong type, not in
+its `enum`, not matching its `pattern`, outside `min`/`max`, or longer than its
+length bound (for request fields, also the bound sagac derives, see S091).
+
+Examples become the sample request (`sample-input.json`, the example of the
+API schema, the inputs of the mock configuration), so a bad one would be a
+sample that the API refuses. Fix the value, or remove `example:` to let sagac
+derive one from the field's name, type and constraints.";
+    BoundExceedsLimit = "S091", "bound beyond a DynamoDB or Step Functions limit",
+"The API checks the start request before the saga runs, so every textual
+request field (string, date, timestamp, decimal as text) gets a `maxLength`
+safe against every limit its value meets later:
+
+- a key: the value reaches the entity and view fields of the same name and
+  every key template that uses them; a partition key (table or index) holds
+  at most 2,048 bytes, a sort key 1,024. The template's literal text counts;
+  fields with a bound of their own (`max_bytes`, `max_length`, an anchored
+  `pattern`, an `enum`, a date's 10 bytes, an int's 20) take it, and the
+  fields without one share the rest equally;
+- a payload: a Step Functions state's input or output holds at most 256 KiB,
+  and a task's payload carries the request once in the context object, once
+  in the state and once in the result of each step (forward or
+  compensation) that writes an entity. The request as JSON text gets
+  (256 KiB - 16 KiB reserve) / copies; a character may take 6 bytes of JSON
+  (a `\\u` escape), so a field's share in characters is a sixth of its bytes.
+  An item holds at most one copy, so items stay far below DynamoDB's 400 KB;
+- the saga id names the execution: at most 80 characters.
+
+DynamoDB counts UTF-8 bytes, `maxLength` counts characters: a byte budget
+becomes a quarter as many characters (4 bytes each at most), unless the
+field's `pattern` confines the whole value to ASCII (anchored with `^` and `$`,
+ASCII-only classes). `max_length` and `max_bytes` tighten these bounds.
+
+This error means the spec's own bounds already exceed a limit: a key
+template whose bounded fields and literal text add up to more than the key
+allows (or leave no byte for its other fields), request fields whose bounds
+add up to more than a payload allows, or a saga id allowed more than 80
+characters. Tighten the bounds; carry large content by reference.";
 }
 
 #[cfg(test)]

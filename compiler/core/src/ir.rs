@@ -249,6 +249,18 @@ pub struct Field {
     pub max: Option<f64>,
     /// Allowed values.
     pub one_of: Vec<String>,
+    /// Longest value in characters (JSON Schema `maxLength`, code points):
+    /// the spec's `max_length`, or for request fields the bound derived from
+    /// the limits the value meets (see [`crate::bounds`]), whichever is
+    /// smaller. Applies to the textual form of string, date, timestamp and
+    /// decimal fields.
+    pub max_length: Option<u32>,
+    /// Longest value in UTF-8 bytes: the spec's `max_bytes`, or for request
+    /// fields the byte budget `max_length` was derived from.
+    pub max_bytes: Option<u32>,
+    /// The spec's example value, valid for the field (checked by the
+    /// validator); `None`: samples derive one.
+    pub example: Option<serde_json::Value>,
     /// What it means.
     pub description: Option<String>,
 }

@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod ast;
+pub mod bounds;
 pub mod codes;
 pub mod diagnostic;
 pub mod emit;

@@ -8,6 +8,16 @@
 //! are refused. Every committed write is also appended to a change log
 //! shaped like a DynamoDB stream, so the dispatcher and the projector can
 //! run against it.
+//!
+//! It also enforces DynamoDB's size limits, with DynamoDB's error code
+//! (`ValidationException`) and messages, so a local run fails where AWS
+//! would: a partition key over 2,048 bytes of UTF-8, a sort key over 1,024,
+//! an empty key, the same for the key attributes of the indexes declared with
+//! [`MemoryStore::with_index`], and an item over 400 KB (409,600 bytes,
+//! measured as DynamoDB measures it: attribute names and values in UTF-8,
+//! numbers by their significant digits, 3 bytes for a map or list and 1 per
+//! element). Like DynamoDB, the key and put checks refuse the whole request
+//! before any condition is evaluated.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -40,11 +50,69 @@ struct State {
     log: Vec<ChangeRecord>,
 }
 
+/// DynamoDB's limit of a partition key value, bytes.
+pub const PARTITION_KEY_MAX_BYTES: usize = 2048;
+/// DynamoDB's limit of a sort key value, bytes.
+pub const SORT_KEY_MAX_BYTES: usize = 1024;
+/// DynamoDB's limit of an item, bytes (400 KB).
+pub const ITEM_MAX_BYTES: usize = 400 * 1024;
+
+/// The key attributes of a global secondary index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct IndexAttributes {
+    name: String,
+    pk: String,
+    sk: Option<String>,
+}
+
 /// An in-memory single table.
 #[derive(Debug)]
 pub struct MemoryStore {
     config: StoreConfig,
+    indexes: Vec<IndexAttributes>,
     state: Mutex<State>,
+}
+
+fn validation(message: String) -> StoreError {
+    StoreError::Service {
+        code: "ValidationException".into(),
+        message,
+    }
+}
+
+/// The size DynamoDB counts for an attribute value.
+fn value_size(value: &Value) -> usize {
+    match value {
+        Value::String(s) => s.len(),
+        Value::Number(n) => number_size(&n.to_string()),
+        Value::Bool(_) | Value::Null => 1,
+        Value::Array(items) => 3 + items.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
+        Value::Object(map) => {
+            3 + map
+                .iter()
+                .map(|(k, v)| 1 + k.len() + value_size(v))
+                .sum::<usize>()
+        }
+    }
+}
+
+/// A number: one byte per two significant digits (leading and trailing
+/// zeros trimmed), one more, and one for a minus sign.
+fn number_size(text: &str) -> usize {
+    let negative = text.starts_with('-');
+    let mantissa = text
+        .trim_start_matches('-')
+        .split(['e', 'E'])
+        .next()
+        .unwrap_or_default();
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
+    significant.div_ceil(2) + 1 + usize::from(negative)
+}
+
+/// The size DynamoDB counts for an item: every attribute's name and value.
+pub fn item_size(item: &Item) -> usize {
+    item.iter().map(|(k, v)| k.len() + value_size(v)).sum()
 }
 
 impl MemoryStore {
@@ -52,8 +120,84 @@ impl MemoryStore {
     pub fn new(config: StoreConfig) -> Self {
         Self {
             config,
+            indexes: Vec::new(),
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// Declares a global secondary index, whose key attributes (when an item
+    /// has them) DynamoDB also checks: a string key over its limit or empty
+    /// is refused.
+    pub fn with_index(mut self, name: &str, pk: &str, sk: Option<&str>) -> Self {
+        self.indexes.push(IndexAttributes {
+            name: name.to_owned(),
+            pk: pk.to_owned(),
+            sk: sk.map(str::to_owned),
+        });
+        self
+    }
+
+    /// DynamoDB's checks of a request's key.
+    fn check_key(&self, key: &Key) -> Result<(), StoreError> {
+        for (attribute, value) in [
+            (&self.config.pk_attribute, &key.pk),
+            (&self.config.sk_attribute, &key.sk),
+        ] {
+            if value.is_empty() {
+                return Err(validation(format!(
+                    "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: {attribute}"
+                )));
+            }
+        }
+        if key.pk.len() > PARTITION_KEY_MAX_BYTES {
+            // DynamoDB's own wording, missing space included.
+            return Err(validation(format!(
+                "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of{PARTITION_KEY_MAX_BYTES} bytes"
+            )));
+        }
+        if key.sk.len() > SORT_KEY_MAX_BYTES {
+            return Err(validation(format!(
+                "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of {SORT_KEY_MAX_BYTES} bytes"
+            )));
+        }
+        Ok(())
+    }
+
+    /// DynamoDB's checks of an item to be stored: index keys and size.
+    /// `update`: whether the item results from an update (DynamoDB words
+    /// the size error differently then).
+    fn check_item(&self, item: &Item, update: bool) -> Result<(), StoreError> {
+        for index in &self.indexes {
+            let keys = [(&index.pk, PARTITION_KEY_MAX_BYTES)]
+                .into_iter()
+                .chain(index.sk.iter().map(|sk| (sk, SORT_KEY_MAX_BYTES)));
+            for (attribute, limit) in keys {
+                let Some(Value::String(value)) = item.get(attribute) else {
+                    continue;
+                };
+                if value.is_empty() {
+                    return Err(validation(format!(
+                        "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: {}, IndexKey: {attribute}",
+                        index.name
+                    )));
+                }
+                if value.len() > limit {
+                    return Err(validation(format!(
+                        "One or more parameter values were invalid: Size limit exceeded for Index Key {attribute} Actual Size: {} bytes Max Size: {limit} bytes IndexName: {}",
+                        value.len(),
+                        index.name
+                    )));
+                }
+            }
+        }
+        if item_size(item) > ITEM_MAX_BYTES {
+            return Err(validation(if update {
+                "Item size to update has exceeded the maximum allowed size".into()
+            } else {
+                "Item size has exceeded the maximum allowed size".into()
+            }));
+        }
+        Ok(())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -75,6 +219,13 @@ impl MemoryStore {
 
     /// Evaluates all conditions, then applies all writes, or none.
     fn apply(&self, ops: &[WriteOp]) -> Result<(), StoreError> {
+        // The request is validated before any condition is evaluated.
+        for op in ops {
+            self.check_key(&op.key)?;
+            if let WriteAction::Put(item) = &op.action {
+                self.check_item(&self.config.with_key(&op.key, item.clone()), false)?;
+            }
+        }
         let mut state = self.lock();
         let mut failed = Vec::new();
         for op in ops {
@@ -113,6 +264,7 @@ impl MemoryStore {
                     for action in &update.actions {
                         apply_action(&mut item, action, &op.key)?;
                     }
+                    self.check_item(&item, true)?;
                     Some(item)
                 }
             };
@@ -229,11 +381,20 @@ impl Store for MemoryStore {
     }
 
     fn get<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<Option<Item>, StoreError>> {
-        let item = self.lock().items.get(key).cloned();
-        Box::pin(async move { Ok(item) })
+        // DynamoDB validates a read's key like a write's.
+        let item = self
+            .check_key(key)
+            .map(|()| self.lock().items.get(key).cloned());
+        Box::pin(async move { item })
     }
 
     fn query<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Vec<Item>, StoreError>> {
+        if query.pk.len() > PARTITION_KEY_MAX_BYTES {
+            let refused = Err(validation(format!(
+                "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of{PARTITION_KEY_MAX_BYTES} bytes"
+            )));
+            return Box::pin(async move { refused });
+        }
         let state = self.lock();
         let found: Vec<Item> = match &query.index {
             None => state
@@ -294,7 +455,132 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Update;
     use serde_json::json;
+
+    fn store() -> MemoryStore {
+        MemoryStore::new(StoreConfig::new("T")).with_index("GSI1", "GSI1PK", Some("GSI1SK"))
+    }
+
+    fn item(pairs: &[(&str, Value)]) -> Item {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    }
+
+    fn refused(outcome: Result<(), StoreError>) -> String {
+        match outcome {
+            Err(StoreError::Service { code, message }) if code == "ValidationException" => message,
+            other => panic!("expected a ValidationException, got {other:?}"),
+        }
+    }
+
+    /// `n` bytes of UTF-8 in 3-byte characters (and ASCII for the rest).
+    fn bytes(n: usize) -> String {
+        "€".repeat(n / 3) + &"x".repeat(n % 3)
+    }
+
+    #[test]
+    fn keys_are_limited_in_bytes_like_dynamodb() {
+        let store = store();
+        // 2,048 bytes of partition key and 1,024 of sort key are accepted,
+        // however few characters they are.
+        store
+            .apply(&[WriteOp::put(
+                Key::new(bytes(2048), bytes(1024)),
+                Item::new(),
+            )])
+            .unwrap();
+        let message =
+            refused(store.apply(&[WriteOp::put(Key::new(bytes(2049), "METADATA"), Item::new())]));
+        assert_eq!(
+            message,
+            "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes"
+        );
+        let message =
+            refused(store.apply(&[WriteOp::put(Key::new("TRIP#1", bytes(1025)), Item::new())]));
+        assert_eq!(
+            message,
+            "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
+        );
+        let message = refused(store.apply(&[WriteOp::update(
+            Key::new("", "METADATA"),
+            Update::new().set("a", 1),
+        )]));
+        assert!(
+            message.ends_with("cannot contain an empty string value. Key: PK"),
+            "{message}"
+        );
+        // Index keys too, with DynamoDB's message naming the index.
+        let message = refused(store.apply(&[WriteOp::put(
+            Key::new("TRIP#1", "METADATA"),
+            item(&[("GSI1PK", json!(bytes(2049))), ("GSI1SK", json!("x"))]),
+        )]));
+        assert_eq!(
+            message,
+            "One or more parameter values were invalid: Size limit exceeded for Index Key GSI1PK Actual Size: 2049 bytes Max Size: 2048 bytes IndexName: GSI1"
+        );
+        assert_eq!(store.items().len(), 1, "only the first put was written");
+        // Reads check their key too.
+        let read = futures_lite(store.get(&Key::new(bytes(2049), "METADATA")));
+        assert!(refused(read.map(|_| ())).contains("Size of hashkey"));
+    }
+
+    /// Polls a future the memory store returns ready.
+    fn futures_lite<T>(future: crate::BoxFuture<'_, T>) -> T {
+        let mut future = future;
+        let waker = std::task::Waker::noop();
+        let mut context = std::task::Context::from_waker(waker);
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(value) => value,
+            std::task::Poll::Pending => panic!("the memory store answers at once"),
+        }
+    }
+
+    #[test]
+    fn items_are_limited_to_400_kb_like_dynamodb() {
+        let store = store();
+        // PK "p" + SK "s" (2 + 1 bytes each) + "a" (1) + the value.
+        let room = ITEM_MAX_BYTES - 7;
+        let key = Key::new("p", "s");
+        store
+            .apply(&[WriteOp::put(
+                key.clone(),
+                item(&[("a", json!(bytes(room)))]),
+            )])
+            .unwrap();
+        let message = refused(store.apply(&[WriteOp::put(
+            key.clone(),
+            item(&[("a", json!(bytes(room + 1)))]),
+        )]));
+        assert_eq!(message, "Item size has exceeded the maximum allowed size");
+        let message =
+            refused(store.apply(&[WriteOp::update(key.clone(), Update::new().set("b", true))]));
+        assert_eq!(
+            message,
+            "Item size to update has exceeded the maximum allowed size"
+        );
+        assert_eq!(item_size(&store.items()[0]), ITEM_MAX_BYTES);
+        assert_eq!(number_size("-120.500"), 4);
+        assert_eq!(
+            value_size(&json!({"ab": [1, "x"]})),
+            3 + 1 + 2 + (3 + (1 + 2) + (1 + 1))
+        );
+    }
+
+    #[test]
+    fn an_oversized_write_refuses_the_whole_transaction_before_conditions() {
+        let store = store();
+        let outcome = store.apply(&[
+            WriteOp::put(Key::new("TRIP#1", "METADATA"), Item::new()).when(Condition::ItemExists),
+            WriteOp::put(Key::new(bytes(3000), "OUTBOX#1"), Item::new()),
+        ]);
+        let message = refused(outcome);
+        assert!(message.contains("Size of hashkey"), "{message}");
+        assert!(store.items().is_empty());
+        assert!(store.changes().is_empty());
+    }
 
     #[test]
     fn comparisons_follow_dynamodb() {

@@ -305,6 +305,75 @@ pub async fn invalid_changes_are_refused_before_writing(store: &dyn Store) {
     assert!(store.get(&trip_key()).await.unwrap().is_none());
 }
 
+fn validation_message(outcome: Result<(), StoreError>) -> String {
+    match outcome {
+        Err(StoreError::Service { code, message }) if code == "ValidationException" => message,
+        other => panic!("expected DynamoDB's ValidationException, got {other:?}"),
+    }
+}
+
+/// DynamoDB's size limits, with its own code and words: a partition key
+/// over 2,048 bytes of UTF-8 (however few characters), a sort key over
+/// 1,024, an item over 400 KB; in a transaction the whole request is
+/// refused and nothing is written.
+pub async fn oversized_keys_and_items_are_refused(store: &dyn Store) {
+    // `TRIP#` and 682 three-byte characters: 2,051 bytes in 687 characters.
+    let long_pk = format!("TRIP#{}", "€".repeat(682));
+    assert_eq!(long_pk.len(), 2051);
+    let message = validation_message(
+        store
+            .write(WriteOp::put(
+                Key::new(long_pk.as_str(), "METADATA"),
+                item(json!({})),
+            ))
+            .await,
+    );
+    assert!(
+        message.contains("Size of hashkey has exceeded the maximum size limit of2048 bytes"),
+        "{message}"
+    );
+    let message = validation_message(
+        store
+            .write(WriteOp::put(
+                Key::new("TRIP#t-1", "€".repeat(342).as_str()),
+                item(json!({})),
+            ))
+            .await,
+    );
+    assert!(
+        message.contains(
+            "Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
+        ),
+        "{message}"
+    );
+    let big = item(json!({"notes": "x".repeat(410_000)}));
+    let message = validation_message(store.write(WriteOp::put(trip_key(), big)).await);
+    assert!(
+        message.contains("Item size has exceeded the maximum allowed size"),
+        "{message}"
+    );
+    // A transaction with one oversized key writes nothing at all.
+    let outcome = store
+        .transact(vec![
+            WriteOp::put(trip_key(), item(json!({"status": "PENDING"}))),
+            WriteOp::put(Key::new(long_pk.as_str(), "OUTBOX#1"), item(json!({}))),
+        ])
+        .await;
+    let message = validation_message(outcome);
+    assert!(message.contains("Size of hashkey"), "{message}");
+    assert!(store.get(&trip_key()).await.unwrap().is_none());
+    // Right at the limits is fine.
+    let at_limit = format!("TRIP#{}", "€".repeat(681));
+    assert_eq!(at_limit.len(), 2048);
+    store
+        .write(WriteOp::put(
+            Key::new(at_limit.as_str(), "€".repeat(341).as_str()),
+            item(json!({})),
+        ))
+        .await
+        .unwrap();
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -335,4 +404,5 @@ contract!(
     a_stale_version_conflicts,
     conditional_single_writes_and_queries,
     invalid_changes_are_refused_before_writing,
+    oversized_keys_and_items_are_refused,
 );

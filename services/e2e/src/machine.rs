@@ -215,6 +215,8 @@ pub struct Run {
     pub end: String,
     /// Whether the execution failed.
     pub failed: bool,
+    /// The execution's error and cause, as DescribeExecution reports them.
+    pub error: Option<Failure>,
     /// Every task attempt, in order.
     pub history: Vec<Visit>,
     /// The execution, as DescribeExecution and GetExecutionHistory give it.
@@ -285,8 +287,13 @@ pub async fn run_execution(
         .and_then(|e| e.state_name())
         .unwrap_or_default()
         .to_owned();
+    let error = done.error.clone().map(|error| Failure {
+        error,
+        cause: done.cause.clone().unwrap_or_default(),
+    });
     Run {
         end,
+        error,
         failed: done.status != Status::Succeeded,
         history: target.history.into_inner(),
         execution: done,

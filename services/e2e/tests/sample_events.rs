@@ -3,15 +3,14 @@
 //! payloads of `sfn-mock-config.json`), fed to the services: each decodes,
 //! and the saga they describe books and then undoes everything.
 //!
-//! Runs over the runtime's memory store, seeded with the flight and hotel
-//! the samples name (FL203 from HND to CDG on 2026-07-01, HOTEL-001 every
-//! night of the stay).
+//! Runs over the runtime's memory store, seeded with the services' demo
+//! catalogues: the samples come from the spec's examples, which book from
+//! them (NH203 from HND to CDG on 2025-04-01, PAR-LOUVRE every night of the
+//! stay).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use flight::domain::{AirportCode, FlightInventory, FlightNumber, Route};
-use hotel::domain::{HotelCode, RoomInventory};
 use sagac_runtime::store::{MemoryStore, Store, StoreConfig};
 use serde_json::{Value, json};
 use trip_e2e::lambdas::InProcess;
@@ -28,50 +27,19 @@ fn sample(service: &str, action: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-async fn seed(store: &dyn Store, request: &Value) {
-    let text = |field: &str| request[field].as_str().unwrap().to_owned();
-    let depart_on: flight::domain::Date = text("depart_on").parse().unwrap();
-    flight::adapters::put_inventory(
-        store,
-        &FlightInventory::new(
-            FlightNumber::new(text("flight_number")).unwrap(),
-            depart_on,
-            Route::new(
-                AirportCode::new(text("origin")).unwrap(),
-                AirportCode::new(text("destination")).unwrap(),
-            )
-            .unwrap(),
-            9,
-            "120.00".parse().unwrap(),
-        ),
-    )
-    .await
-    .unwrap();
-    let mut night: hotel::domain::Date = text("depart_on").parse().unwrap();
-    let check_out: hotel::domain::Date = text("return_on").parse().unwrap();
-    while night < check_out {
-        hotel::adapters::put_night(
-            store,
-            &RoomInventory::new(
-                HotelCode::new(text("hotel_code")).unwrap(),
-                night,
-                5,
-                "95.00".parse().unwrap(),
-            ),
-        )
-        .await
-        .unwrap();
-        night = night.next_day().unwrap();
-    }
-}
-
 #[tokio::test]
 async fn the_generated_sample_events_book_and_undo_a_trip() {
     quiet();
-    let memory = Arc::new(MemoryStore::new(StoreConfig::new("TripSagaTable")));
+    let memory = Arc::new(
+        MemoryStore::new(StoreConfig::new("TripSagaTable")).with_index(
+            "GSI1",
+            "GSI1PK",
+            Some("GSI1SK"),
+        ),
+    );
     let store: Arc<dyn Store> = memory.clone();
     let first = sample("flight", "reserve_flight");
-    seed(store.as_ref(), &first["request"]).await;
+    trip_e2e::seed_demo(store.as_ref()).await.unwrap();
     let lambdas = InProcess::new(store);
 
     let steps = [

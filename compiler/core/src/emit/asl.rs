@@ -68,6 +68,15 @@
 //!   `RecordStarted` the same failure means the saga id is taken: the
 //!   execution fails before any step runs. No metric is emitted here; the
 //!   runtime counts them.
+//! - **A root write that fails otherwise** (its retries exhausted, a
+//!   validation error such as a key over DynamoDB's size limit, missing
+//!   permissions) is caught into `$.record_error` and ends the execution in
+//!   its own Fail state, `<Write>.Failed`, with the error
+//!   `Saga.RootWriteFailed` and a cause that says what the saga did and what
+//!   could not be recorded, then DynamoDB's error and cause. Nothing else is
+//!   written: the table has just refused a write. The API bounds the start
+//!   request so that its values fit every key and item
+//!   ([`crate::bounds`]), so this is for the unexpected.
 //! - **Happy path cost**: `RecordStarted`, one transition per step (plus the
 //!   Parallel and its join per group), `RecordSucceeded` with `End`. There is
 //!   no Pass state and no Succeed state on it.
@@ -160,6 +169,17 @@ pub const DYNAMODB_TRANSIENT_ERRORS: [&str; 5] = [
     "DynamoDb.InternalServerErrorException",
     "DynamoDb.TransactionInProgressException",
 ];
+
+/// The error of the Fail state a root write that failed unexpectedly ends
+/// in (`<Write>.Failed`).
+pub const ROOT_WRITE_FAILED_ERROR: &str = "Saga.RootWriteFailed";
+/// Suffix of the Fail state after a root write that failed unexpectedly.
+pub const WRITE_FAILED_SUFFIX: &str = ".Failed";
+
+/// The Fail state `write` (a root write) goes to when it fails unexpectedly.
+pub fn write_failed(write: &str) -> String {
+    format!("{write}{WRITE_FAILED_SUFFIX}")
+}
 
 /// What a failed condition in a `TransactWriteItems` is reported as.
 pub const TRANSACTION_CANCELED: &str = "DynamoDb.TransactionCanceledException";
@@ -436,7 +456,12 @@ impl<'a> Builder<'a> {
         }
         states.insert(
             RECORD_SUCCEEDED.into(),
-            self.record_outcome(&self.saga.root.success, None, Some(SUCCEEDED)),
+            self.record_outcome(
+                RECORD_SUCCEEDED,
+                &self.saga.root.success,
+                None,
+                Some(SUCCEEDED),
+            ),
         );
         states.insert(SUCCEEDED.into(), json!({
             "Type": "Succeed",
@@ -463,7 +488,12 @@ impl<'a> Builder<'a> {
         }));
         states.insert(
             RECORD_FAILED.into(),
-            self.record_outcome(&self.saga.root.failure, Some(ROLLED_BACK), None),
+            self.record_outcome(
+                RECORD_FAILED,
+                &self.saga.root.failure,
+                Some(ROLLED_BACK),
+                None,
+            ),
         );
         states.insert(ROLLED_BACK.into(), json!({
             "Type": "Fail",
@@ -474,11 +504,22 @@ impl<'a> Builder<'a> {
         states.insert(
             RECORD_COMPENSATION_FAILED.into(),
             self.record_outcome(
+                RECORD_COMPENSATION_FAILED,
                 &self.saga.root.compensation_failure,
                 Some(COMPENSATION_FAILED),
                 None,
             ),
         );
+        // Where each root write ends when it fails unexpectedly (pruned with
+        // the write when nothing reaches it).
+        for write in [
+            RECORD_STARTED,
+            RECORD_SUCCEEDED,
+            RECORD_FAILED,
+            RECORD_COMPENSATION_FAILED,
+        ] {
+            states.insert(write_failed(write), self.write_failed_state(write));
+        }
         states.insert(COMPENSATION_FAILED.into(), json!({
             "Type": "Fail",
             "Comment": format!(
@@ -744,7 +785,65 @@ impl<'a> Builder<'a> {
             "TimeoutSeconds": RECORD_TIMEOUT_SECONDS,
             "ResultPath": null,
             "Retry": record_retry(),
+            "Catch": [{
+                "ErrorEquals": ["States.ALL"],
+                "ResultPath": "$.record_error",
+                "Next": write_failed(RECORD_STARTED)
+            }],
             "Next": self.saga.stages.first().map_or(RECORD_SUCCEEDED, |s| s.name())
+        })
+    }
+
+    /// The Fail state a root write ends in when it fails for any other
+    /// reason than the ones it handles (its retries exhausted, a validation
+    /// error, missing permissions): the execution fails with
+    /// [`ROOT_WRITE_FAILED_ERROR`] and a cause that says what the saga did
+    /// and what could not be recorded, followed by DynamoDB's error and
+    /// cause. Nothing more can be written: the table just refused a write.
+    fn write_failed_state(&self, write: &str) -> Value {
+        let root = &self.root().name;
+        let initial = &self.saga.root.initial;
+        let outcome = |o: &ir::Outcome, what: &str| {
+            format!(
+                "{what}, but {write} could not record it: {root} was not moved from {initial} to {} and {} was not written.",
+                o.status, o.event
+            )
+        };
+        let (comment, text) = match write {
+            RECORD_STARTED => (
+                "RecordStarted failed: the saga never started.".to_owned(),
+                format!(
+                    "{write} could not write the {root} item (a saga id already in use fails its condition): no step ran and nothing was recorded."
+                ),
+            ),
+            RECORD_SUCCEEDED => (
+                "RecordSucceeded failed after every step succeeded.".to_owned(),
+                outcome(&self.saga.root.success, "Every step succeeded"),
+            ),
+            RECORD_FAILED => (
+                "RecordFailed failed after the saga was rolled back.".to_owned(),
+                outcome(
+                    &self.saga.root.failure,
+                    "The saga failed and its completed steps were compensated",
+                ),
+            ),
+            _ => (
+                "RecordCompensationFailed failed: a compensation failed and it is not recorded."
+                    .to_owned(),
+                outcome(
+                    &self.saga.root.compensation_failure,
+                    "A compensation (or a step after the pivot) still failed after its retries; this needs a human",
+                ),
+            ),
+        };
+        json!({
+            "Type": "Fail",
+            "Comment": format!("{comment} The cause names DynamoDB's error; the execution's history shows the attempts."),
+            "Error": ROOT_WRITE_FAILED_ERROR,
+            "CausePath": format!(
+                "States.Format('{} {{}}: {{}}', $.record_error.Error, $.record_error.Cause)",
+                escape_format(&text)
+            )
         })
     }
 
@@ -754,6 +853,7 @@ impl<'a> Builder<'a> {
     /// with `already` as the target when the write had already been applied.
     fn record_outcome(
         &self,
+        write: &str,
         outcome: &ir::Outcome,
         next: Option<&str>,
         already: Option<&str>,
@@ -811,11 +911,18 @@ impl<'a> Builder<'a> {
         task.insert("Retry".into(), record_retry());
         task.insert(
             "Catch".into(),
-            json!([{
-                "ErrorEquals": [TRANSACTION_CANCELED],
-                "ResultPath": "$.record_error",
-                "Next": target
-            }]),
+            json!([
+                {
+                    "ErrorEquals": [TRANSACTION_CANCELED],
+                    "ResultPath": "$.record_error",
+                    "Next": target
+                },
+                {
+                    "ErrorEquals": ["States.ALL"],
+                    "ResultPath": "$.record_error",
+                    "Next": write_failed(write)
+                }
+            ]),
         );
         match next {
             Some(next) => task.insert("Next".into(), json!(next)),

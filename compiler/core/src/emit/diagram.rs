@@ -224,7 +224,9 @@ fn state_edges(name: &str, state: &Value, edges: &mut Vec<String>) {
             .flatten()
             .filter_map(Value::as_str)
             .collect();
-        let label = if errors == ["States.ALL"] {
+        let label = if next.ends_with(asl::WRITE_FAILED_SUFFIX) {
+            "write failed".to_owned()
+        } else if errors == ["States.ALL"] {
             if compensation {
                 "failed after retries".to_owned()
             } else {

@@ -17,7 +17,10 @@
 //! - per compensation: `<Compensation>Fails` after its retries, on the path of
 //!   the first failure that runs it ([`compensation_trigger`]);
 //! - `RecordStartedSagaIdInUse` (the root item exists already) and
-//!   `RecordSucceededAlreadyApplied` (the success write had been applied).
+//!   `RecordSucceededAlreadyApplied` (the success write had been applied);
+//! - `RecordStartedRefused` and `RecordSucceededRefused`: DynamoDB refuses
+//!   the write outright (a validation error), which ends in
+//!   `<Write>.Failed` with `Saga.RootWriteFailed`.
 
 use serde_json::{Map, Value, json};
 
@@ -32,6 +35,9 @@ pub const MOCK_CONFIG_FILE: &str = "sfn-mock-config.json";
 const WRITE_OK: &str = "TransactWriteSucceeds";
 /// Response of a root write whose condition fails on every attempt.
 const WRITE_CANCELED: &str = "TransactWriteCanceled";
+/// Response of a root write DynamoDB refuses outright (a validation error,
+/// not retried): what a key over its size limit gets.
+const WRITE_REFUSED: &str = "TransactWriteRefused";
 
 /// The failure a compensation failure test case starts from.
 #[derive(Debug, Clone)]
@@ -128,6 +134,10 @@ pub fn config(saga: &Saga) -> Value {
     let mut responses = Map::new();
     let mut defaults = Map::new();
     responses.insert(WRITE_OK.into(), json!({"0": {"Return": {}}}));
+    responses.insert(WRITE_REFUSED.into(), json!({"0": {"Throw": {
+        "Error": "DynamoDb.DynamoDbException",
+        "Cause": "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes (Service: DynamoDb, Status Code: 400)"
+    }}}));
     responses.insert(WRITE_CANCELED.into(), json!({"0-2": {"Throw": {
         "Error": asl::TRANSACTION_CANCELED,
         "Cause": "Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, None]"
@@ -234,6 +244,14 @@ pub fn config(saga: &Saga) -> Value {
     case(
         "RecordSucceededAlreadyApplied".into(),
         &[(asl::RECORD_SUCCEEDED, WRITE_CANCELED)],
+    );
+    case(
+        "RecordStartedRefused".into(),
+        &[(asl::RECORD_STARTED, WRITE_REFUSED)],
+    );
+    case(
+        "RecordSucceededRefused".into(),
+        &[(asl::RECORD_SUCCEEDED, WRITE_REFUSED)],
     );
 
     let cases: Map<String, Value> = cases

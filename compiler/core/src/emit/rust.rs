@@ -255,6 +255,14 @@ fn field_doc(field: &Field) -> String {
         let values: Vec<String> = field.one_of.iter().map(|v| format!("`{v}`")).collect();
         facts.push(format!("one of {}", values.join(", ")));
     }
+    if let Some(max) = field.max_length
+        && crate::bounds::is_textual(field.ty)
+    {
+        match field.max_bytes {
+            Some(bytes) => facts.push(format!("at most {max} characters and {bytes} bytes")),
+            None => facts.push(format!("at most {max} characters")),
+        }
+    }
     let facts = format!("Spec type: {}.", facts.join(", "));
     match &field.description {
         Some(description) => format!("{}\n\n{facts}", description.trim()),

@@ -20,8 +20,23 @@ pub const START_TIME: &str = "2026-06-01T09:30:00.000Z";
 /// The sample start request file.
 pub const INPUT_FILE: &str = "sample-input.json";
 
-/// A sample value for `field`.
+/// A sample value for `field`: the spec's example, else one derived from
+/// its name, type and constraints.
 pub fn value(field: &Field) -> Value {
+    if let Some(example) = &field.example {
+        return example.clone();
+    }
+    let derived = derived(field);
+    // A derived string still fits the field's length bound.
+    match (&derived, field.max_length) {
+        (Value::String(text), Some(max)) if text.chars().count() > max as usize => {
+            json!(text.chars().take(max as usize).collect::<String>())
+        }
+        _ => derived,
+    }
+}
+
+fn derived(field: &Field) -> Value {
     if let Some(first) = field.one_of.first() {
         return match field.ty {
             FieldType::Int => first
@@ -513,6 +528,9 @@ mod tests {
             min: None,
             max: None,
             one_of: vec![],
+            max_length: None,
+            max_bytes: None,
+            example: None,
             description: None,
         }
     }

@@ -3,8 +3,10 @@
 //!
 //! - `schema/start-request.json` — JSON Schema draft 4 (what API Gateway
 //!   models accept; the template's request model is the same schema without
-//!   `examples`), with the build's sample request as its example (kept only
-//!   when it validates against the schema).
+//!   `examples`), with the build's sample request as its example (the
+//!   spec's `example:` values, kept only when the request validates against
+//!   the schema). Every textual field carries a `maxLength` derived from the
+//!   limits its value meets ([`crate::bounds`]), every int the `i64` range.
 //! - `schema/steps/<State>.json` — draft 7: what the Lambda behind each
 //!   Task state receives, the Step Functions context object merged with the
 //!   state input (`request`, the `results` of completed steps, and on
@@ -139,11 +141,23 @@ fn field_schema(field: &Field, draft: Draft) -> Value {
     if let Some(pattern) = &field.pattern {
         s.insert("pattern".into(), Value::from(pattern.as_str()));
     }
+    if let Some(max) = field.max_length
+        && crate::bounds::is_textual(field.ty)
+    {
+        // Counted in characters; for a decimal it bounds its string form.
+        s.insert("maxLength".into(), Value::from(max));
+    }
     if let Some(min) = field.min {
         s.insert("minimum".into(), number(min));
+    } else if field.ty == FieldType::Int {
+        // The generated Rust reads an `i64`: a larger number would pass the
+        // API and fail in the handler.
+        s.insert("minimum".into(), Value::from(i64::MIN));
     }
     if let Some(max) = field.max {
         s.insert("maximum".into(), number(max));
+    } else if field.ty == FieldType::Int {
+        s.insert("maximum".into(), Value::from(i64::MAX));
     }
     if !field.one_of.is_empty()
         && matches!(
