@@ -2934,7 +2934,7 @@ mod tests {
         let trip = include_str!("../../../spec/trip.saga.yaml");
         let with = |pattern: &str| {
             let text = trip.replace(
-                r#"origin: { type: string, pattern: "^[A-Z]{3}$" }"#,
+                r#"origin: { type: string, pattern: "^[A-Z]{3}$", example: HND }"#,
                 &format!("origin: {{ type: string, pattern: '{pattern}' }}"),
             );
             assert_ne!(text, trip);
