@@ -19,8 +19,8 @@ The semantics (DESIGN.md section 3, as sagac compiles it):
   writes the success outcome and ends the execution. If that write finds
   itself already applied (a failed condition), the execution ends in the
   Succeed state `Succeeded`.
-* A Lambda task retries the errors of its policy and the four Lambda service
-  errors (retriable steps and compensations also retry States.Timeout), then
+* A Lambda task retries the errors of its policy, the runtime's TransientError
+  and the four Lambda service errors (retriable steps and compensations also retry States.Timeout), then
   fails with the last error.
 * A compensatable step failing with one of its business errors: compensate the
   completed steps, last first. Failing with anything else (ambiguous): compensate
@@ -77,6 +77,9 @@ DYNAMODB_TRANSIENT = [
     "States.Timeout",
 ]
 CANCELED = "DynamoDb.TransactionCanceledException"
+# What the runtime reports for every retriable failure (sagac-contract's
+# TRANSIENT_ERROR): every Lambda task retries it, whatever the spec lists.
+TRANSIENT = "TransientError"
 
 
 # --------------------------------------------------------------------------
@@ -204,12 +207,12 @@ class Responses:
 
 def step_retriers(step: Step) -> list[tuple[list[str], int]]:
     extra = ["States.Timeout"] if step.kind == "retriable" else []
-    return [(step.retry.errors + extra + LAMBDA_ERRORS, step.retry.attempts)]
+    return [(step.retry.errors + extra + [TRANSIENT] + LAMBDA_ERRORS, step.retry.attempts)]
 
 
 def compensation_retriers(step: Step) -> list[tuple[list[str], int]]:
     r = step.compensation_retry
-    return [(r.errors + ["States.Timeout"] + LAMBDA_ERRORS, r.attempts)]
+    return [(r.errors + ["States.Timeout", TRANSIENT] + LAMBDA_ERRORS, r.attempts)]
 
 
 RECORD_RETRIERS = [(DYNAMODB_TRANSIENT, 5), ([CANCELED], 2)]

@@ -334,12 +334,13 @@ pub struct Defaults {
     pub compensation_retry: Option<Retry>,
 }
 
-/// A retry policy for transient errors. Lambda's own service errors are
-/// always retried too.
+/// A retry policy for transient errors. The runtime's `TransientError` and
+/// Lambda's own service errors are always retried too.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Retry {
-    /// Error names the handler raises for transient failures.
+    /// Further error names to retry (the runtime's `TransientError` is
+    /// always retried).
     #[serde(default)]
     pub errors: Vec<String>,
     /// Retries after the first attempt.

@@ -1186,7 +1186,7 @@ impl Checker<'_> {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
             && !name.starts_with("States.")
             && !name.starts_with("Lambda.")
-            && name != "Saga.InvalidPayload";
+            && name != sagac_contract::errors::INVALID_PAYLOAD;
         self.name(
             name,
             path,

@@ -33,8 +33,8 @@
 //!
 //! - **Failures.** A step's business errors (its `errors`) are caught without
 //!   retry and compensate the steps completed before it. Its retry policy's
-//!   errors and the four Lambda service errors are retried with the policy's
-//!   backoff. Anything else that is still failing (`States.Timeout`,
+//!   errors, the runtime's `TransientError` and the four Lambda service
+//!   errors are retried with the policy's backoff. Anything else that is still failing (`States.Timeout`,
 //!   `Lambda.Unknown`, retries exhausted, `Saga.InvalidPayload`) is
 //!   ambiguous: the step may have taken effect, so its own compensation runs
 //!   first. The pivot has no compensation: its failure undoes the steps
@@ -141,6 +141,11 @@ pub const NEEDED_SUFFIX: &str = ".Needed";
 pub const ROLLED_BACK_ERROR: &str = "Saga.RolledBack";
 /// The error of the `CompensationFailed` state.
 pub const COMPENSATION_FAILED_ERROR: &str = "Saga.CompensationFailed";
+
+/// The error the runtime reports for every retriable failure; every Lambda
+/// task retries it, whatever the spec says. Read from `sagac-contract`,
+/// where the runtime reads it too.
+pub use sagac_contract::errors::TRANSIENT_ERROR;
 
 /// Lambda service errors every Lambda task retries, whatever the spec says.
 pub const LAMBDA_SERVICE_ERRORS: [&str; 4] = [
@@ -971,12 +976,18 @@ fn record_retry() -> Value {
     ])
 }
 
+/// The retrier of a Lambda task: the policy's errors, then the runtime's
+/// transient error and the Lambda service errors, which every Lambda task
+/// retries whatever the spec lists (the runtime reports every retriable
+/// failure as [`TRANSIENT_ERROR`]; without it a throttled table would be an
+/// ambiguous failure and compensate at once).
 fn retrier(retry: &ir::Retry, errors: Vec<String>) -> Value {
     let mut names: Vec<String> = Vec::new();
-    for name in errors
-        .into_iter()
-        .chain(LAMBDA_SERVICE_ERRORS.iter().map(|s| (*s).to_owned()))
-    {
+    for name in errors.into_iter().chain(
+        std::iter::once(TRANSIENT_ERROR)
+            .chain(LAMBDA_SERVICE_ERRORS)
+            .map(str::to_owned),
+    ) {
         if !names.contains(&name) {
             names.push(name);
         }

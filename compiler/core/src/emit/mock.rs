@@ -91,13 +91,13 @@ fn timeout(step: &Step) -> Trigger<'_> {
     }
 }
 
-/// The transient error a step's mocks throw: the first of its policy, else a
-/// Lambda service error (always retried).
+/// The transient error a step's mocks throw: the first of its policy, else
+/// the runtime's `TransientError` (always retried).
 fn transient(errors: &[String]) -> String {
     errors
         .first()
         .cloned()
-        .unwrap_or_else(|| asl::LAMBDA_SERVICE_ERRORS[0].to_owned())
+        .unwrap_or_else(|| asl::TRANSIENT_ERROR.to_owned())
 }
 
 fn attempts(retries: u32) -> String {
