@@ -24,9 +24,12 @@ The semantics (DESIGN.md section 3, as sagac compiles it):
   fails with the last error.
 * A compensatable step failing with one of its business errors: compensate the
   completed steps, last first. Failing with anything else (ambiguous): compensate
-  the step itself first. The pivot is never compensated itself. A retriable step
-  that still fails: RecordCompensationFailed, CompensationFailed (no rollback
-  past the pivot).
+  the step itself first. The pivot is never compensated itself: its business
+  errors (and Saga.InvalidPayload) are not retried and compensate the steps
+  before it; anything else is retried with its policy until the outcome is
+  definite, and if it never is: RecordPivotUnknown, PivotUnknown (nothing
+  compensated). A retriable step that still fails: RecordRetriesExhausted,
+  RetriesExhausted (no rollback past the pivot).
 * A parallel group: the Parallel state, then each branch in declaration order
   (the harness runs them one after the other); a failed branch ends in
   `<Step>.Caught`; then `<Group>.Joined`. If a branch failed, the group is
@@ -80,6 +83,7 @@ CANCELED = "DynamoDb.TransactionCanceledException"
 # What the runtime reports for every retriable failure (sagac-contract's
 # TRANSIENT_ERROR): every Lambda task retries it, whatever the spec lists.
 TRANSIENT = "TransientError"
+INVALID_PAYLOAD = "Saga.InvalidPayload"
 
 
 # --------------------------------------------------------------------------
@@ -191,7 +195,7 @@ class Responses:
                 return None
             error = answer["Throw"]["Error"]
             for i, (errors, max_attempts) in enumerate(retriers):
-                if error in errors:
+                if error in errors or "States.ALL" in errors:
                     if used[i] < max_attempts:
                         used[i] += 1
                         attempt += 1
@@ -206,6 +210,10 @@ class Responses:
 
 
 def step_retriers(step: Step) -> list[tuple[list[str], int]]:
+    if step.kind == "pivot":
+        # Definite failures are not retried; everything else is, until the
+        # outcome is known.
+        return [(step.errors + [INVALID_PAYLOAD], 0), (["States.ALL"], step.retry.attempts)]
     extra = ["States.Timeout"] if step.kind == "retriable" else []
     return [(step.retry.errors + extra + [TRANSIENT] + LAMBDA_ERRORS, step.retry.attempts)]
 
@@ -286,8 +294,13 @@ def expected_path(saga: Saga, r: Responses) -> Expected:
         if error is None:
             continue
         if step.kind == "retriable":
-            seq.extend(["RecordCompensationFailed", "CompensationFailed"])
-            return Expected(seq, "FAILED", "Saga.CompensationFailed")
+            seq.extend(["RecordRetriesExhausted", "RetriesExhausted"])
+            return Expected(seq, "FAILED", "Saga.RetriesExhausted")
+        if step.kind == "pivot" and error not in step.errors + [INVALID_PAYLOAD]:
+            # Still unknown after every retry: it may have committed, so
+            # nothing is compensated.
+            seq.extend(["RecordPivotUnknown", "PivotUnknown"])
+            return Expected(seq, "FAILED", "Saga.PivotUnknown")
         ambiguous = error not in step.errors
         first = [step] if ambiguous and step.kind == "compensatable" else []
         return compensate(index, first, outcomes)
@@ -431,6 +444,14 @@ def test_mock_config_covers_every_failure_point(spec):
         if step.compensation and not any(
                 r.error(step.compensation, compensation_retriers(step)) for r in responses):
             missing.append(f"{step.compensation} failing after its retries")
+        if step.kind == "pivot" and step.retry.attempts > 0:
+            # An ambiguous first attempt whose retry makes the outcome definite.
+            timeouts = [r for r in responses if r.fails_first(step.name) == "States.Timeout"]
+            if not any(r.error(step.name, step_retriers(step)) is None for r in timeouts):
+                missing.append(f"{step.name} timing out, then succeeding on a retry")
+            if step.errors and not any(
+                    r.error(step.name, step_retriers(step)) in step.errors for r in timeouts):
+                missing.append(f"{step.name} timing out, then failing for a business reason")
     assert not missing, "no test case for: " + "; ".join(missing)
 
 

@@ -25,11 +25,20 @@ pub const RESERVED_STATES: &[&str] = &[
     "RecordSucceeded",
     "RecordFailed",
     "RecordCompensationFailed",
+    "RecordPivotUnknown",
+    "RecordRetriesExhausted",
     "Succeeded",
     "RolledBack",
     "CompensationFailed",
+    "PivotUnknown",
+    "RetriesExhausted",
     "CompensationOutcome",
 ];
+
+/// The status of `root.on_pivot_unknown` when the spec does not set it.
+pub const DEFAULT_PIVOT_UNKNOWN: &str = "PIVOT_UNKNOWN";
+/// The status of `root.on_retries_exhausted` when the spec does not set it.
+pub const DEFAULT_RETRIES_EXHAUSTED: &str = "RETRIES_EXHAUSTED";
 
 /// The Datadog sites.
 pub const DATADOG_SITES: &[&str] = &[
@@ -808,14 +817,50 @@ impl Checker<'_> {
                 &root.on_compensation_failure.status,
             ),
         ];
+        // The outcomes that need people besides a failed compensation: given,
+        // or defaulted (checked for clashes like the others all the same).
+        let pivot_unknown = root
+            .on_pivot_unknown
+            .clone()
+            .unwrap_or_else(|| ast::Outcome {
+                status: DEFAULT_PIVOT_UNKNOWN.into(),
+                event: root.on_compensation_failure.event.clone(),
+            });
+        let retries_exhausted = root
+            .on_retries_exhausted
+            .clone()
+            .unwrap_or_else(|| ast::Outcome {
+                status: DEFAULT_RETRIES_EXHAUSTED.into(),
+                event: root.on_compensation_failure.event.clone(),
+            });
+        let optional = [
+            (
+                "on_pivot_unknown",
+                root.on_pivot_unknown.is_some(),
+                &pivot_unknown,
+            ),
+            (
+                "on_retries_exhausted",
+                root.on_retries_exhausted.is_some(),
+                &retries_exhausted,
+            ),
+        ];
         let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-        for (key, outcome, status) in outcomes {
+        for (key, outcome, status) in outcomes.into_iter().chain(
+            optional
+                .iter()
+                .map(|(key, _, outcome)| (*key, Some(*outcome), &outcome.status)),
+        ) {
+            let given = optional
+                .iter()
+                .find(|(k, _, _)| *k == key)
+                .is_none_or(|(_, given, _)| *given);
             let path = if outcome.is_some() {
                 p!["root", key, "status"]
             } else {
                 p!["root", key]
             };
-            if !is_upper_snake(status) {
+            if given && !is_upper_snake(status) {
                 let diagnostic = Diagnostic::new(
                     Code::InvalidValue,
                     self.span(&path),
@@ -833,19 +878,33 @@ impl Checker<'_> {
                 let (first_span, first_label) = if lookup(self.root, &first_path).2 {
                     (self.span(&first_path), "first used here".to_owned())
                 } else {
-                    // `initial` was left out: its default is what clashes.
+                    // `first` was left out: its default is what clashes.
                     (
                         self.key_span(&p!["root"]),
-                        format!("the initial status defaults to `{}`", root.initial),
+                        if first == "initial" {
+                            format!("the initial status defaults to `{}`", root.initial)
+                        } else {
+                            format!("`{first}` defaults to the status `{status}`")
+                        },
                     )
                 };
-                let diagnostic = Diagnostic::new(Code::InvalidRoot, self.span(&path), format!("status `{status}` is used twice"))
-                    .label("already used")
+                let (span, label) = if given {
+                    (self.span(&path), "already used".to_owned())
+                } else {
+                    (
+                        self.key_span(&p!["root"]),
+                        format!("`{key}` defaults to the status `{status}`"),
+                    )
+                };
+                let diagnostic = Diagnostic::new(Code::InvalidRoot, span, format!("status `{status}` is used twice"))
+                    .label(label)
                     .note(first_span, first_label)
                     .help("the initial and terminal statuses must be distinct, or the outcome of a saga cannot be told from its status");
                 self.error(diagnostic);
             }
-            if let Some(outcome) = outcome {
+            if let Some(outcome) = outcome
+                && given
+            {
                 self.event_ref(&outcome.event, &p!["root", key, "event"], spec);
             }
         }
@@ -853,6 +912,8 @@ impl Checker<'_> {
             &root.on_success.event,
             &root.on_failure.event,
             &root.on_compensation_failure.event,
+            &pivot_unknown.event,
+            &retries_exhausted.event,
         ];
         let on_start = match &root.on_start {
             Some(event) => {
@@ -891,6 +952,8 @@ impl Checker<'_> {
             success: outcome(&root.on_success),
             failure: outcome(&root.on_failure),
             compensation_failure: outcome(&root.on_compensation_failure),
+            pivot_unknown: outcome(&pivot_unknown),
+            retries_exhausted: outcome(&retries_exhausted),
             on_start,
         }
     }
@@ -1316,6 +1379,16 @@ impl Checker<'_> {
                 self.error(diagnostic);
             }
             _ => {}
+        }
+        if kind == ir::StepKind::Pivot && !step.idempotent {
+            let diagnostic = Diagnostic::new(
+                Code::PivotNotIdempotent,
+                self.span(&join(base, p!["idempotent"])),
+                format!("pivot `{}` is not idempotent", step.name),
+            )
+            .label("a pivot is retried until its outcome is known")
+            .help("make the pivot idempotent (its idempotency key returns the first result) and remove `idempotent: false`");
+            self.error(diagnostic);
         }
         if kind == ir::StepKind::Retriable && !step.errors.is_empty() {
             let diagnostic = Diagnostic::new(

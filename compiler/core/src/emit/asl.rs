@@ -9,6 +9,9 @@
 //!                     ▼
 //!   compensation chain (reverse order) ─▶ CompensationOutcome ─▶ RecordFailed ─▶ RolledBack
 //!                                                   └─ a compensation failed ─▶ RecordCompensationFailed ─▶ CompensationFailed
+//!
+//! pivot still failing ambiguously after its retries ─▶ RecordPivotUnknown ─▶ PivotUnknown
+//! retriable step still failing after its retries ─▶ RecordRetriesExhausted ─▶ RetriesExhausted
 //! ```
 //!
 //! State data is `{request, results: {<State>: {output}}, error?, failures?,
@@ -24,6 +27,10 @@
 //! it, so the happy path costs one transition per step plus the two root
 //! writes (plus a Parallel and a join per parallel group).
 //!
+//! Every terminal `Fail` state has its own error name (`Saga.RolledBack`,
+//! `Saga.CompensationFailed`, `Saga.PivotUnknown`, `Saga.RetriesExhausted`),
+//! so an execution's error tells which outcome it reached.
+//!
 //! Helper states that the spec does not name carry a `.` in their name
 //! (`ReserveCar.Caught`, `ReserveExtras.Joined`, `CancelCar.Needed`): spec
 //! state names are PascalCase, so these can never collide with them. The
@@ -37,11 +44,23 @@
 //!   errors are retried with the policy's backoff. Anything else that is still failing (`States.Timeout`,
 //!   `Lambda.Unknown`, retries exhausted, `Saga.InvalidPayload`) is
 //!   ambiguous: the step may have taken effect, so its own compensation runs
-//!   first. The pivot has no compensation: its failure undoes the steps
-//!   before it. Past the pivot there is no rolling back: a retriable step
-//!   (which also retries timeouts, being idempotent by its key) that still
-//!   fails ends in the compensation-failure outcome, the one that calls a
-//!   human.
+//!   first.
+//! - **The pivot** has no compensation, and its ambiguous failure is no
+//!   reason to roll back: it may have committed. Its first retrier matches
+//!   its business errors and `Saga.InvalidPayload` (the handler refused the
+//!   payload before doing anything) with `MaxAttempts: 0`; the second retries
+//!   `States.ALL`, everything else, with the step's policy: being idempotent
+//!   (the validator insists), a retry returns the first outcome, so the
+//!   outcome becomes definite. A definite failure undoes the steps before
+//!   it; an outcome still unknown after the last retry ends in
+//!   `RecordPivotUnknown` → `PivotUnknown` (`Saga.PivotUnknown`), its own
+//!   status and event, with nothing compensated: people must find out
+//!   whether it committed.
+//! - **Past the pivot** there is no rolling back: a retriable step (which
+//!   also retries timeouts, being idempotent by its key) that still fails
+//!   ends in `RecordRetriesExhausted` → `RetriesExhausted`
+//!   (`Saga.RetriesExhausted`), its own outcome: no compensation ran, so it
+//!   is not the compensation failure.
 //! - **Compensation failures** do not stop the chain: the other
 //!   compensations still release what they hold, the error is kept under
 //!   `compensation_failures.<State>`, and `CompensationOutcome` (one Choice,
@@ -121,12 +140,20 @@ pub const RECORD_SUCCEEDED: &str = "RecordSucceeded";
 pub const RECORD_FAILED: &str = "RecordFailed";
 /// Writes the compensation-failure status and the alert event.
 pub const RECORD_COMPENSATION_FAILED: &str = "RecordCompensationFailed";
+/// Writes the status of a pivot whose outcome stayed unknown, and its event.
+pub const RECORD_PIVOT_UNKNOWN: &str = "RecordPivotUnknown";
+/// Writes the status of a retriable step that exhausted its retries, and its event.
+pub const RECORD_RETRIES_EXHAUSTED: &str = "RecordRetriesExhausted";
 /// `Succeed` state, reached only when the success write had already been applied.
 pub const SUCCEEDED: &str = "Succeeded";
 /// `Fail` state of a saga that was rolled back.
 pub const ROLLED_BACK: &str = "RolledBack";
 /// `Fail` state of a saga whose compensation failed.
 pub const COMPENSATION_FAILED: &str = "CompensationFailed";
+/// `Fail` state of a saga whose pivot may or may not have committed.
+pub const PIVOT_UNKNOWN: &str = "PivotUnknown";
+/// `Fail` state of a saga past its pivot whose retriable step kept failing.
+pub const RETRIES_EXHAUSTED: &str = "RetriesExhausted";
 /// `Choice` at the end of the compensation chain: did every compensation succeed?
 pub const COMPENSATION_OUTCOME: &str = "CompensationOutcome";
 
@@ -141,6 +168,10 @@ pub const NEEDED_SUFFIX: &str = ".Needed";
 pub const ROLLED_BACK_ERROR: &str = "Saga.RolledBack";
 /// The error of the `CompensationFailed` state.
 pub const COMPENSATION_FAILED_ERROR: &str = "Saga.CompensationFailed";
+/// The error of the `PivotUnknown` state.
+pub const PIVOT_UNKNOWN_ERROR: &str = "Saga.PivotUnknown";
+/// The error of the `RetriesExhausted` state.
+pub const RETRIES_EXHAUSTED_ERROR: &str = "Saga.RetriesExhausted";
 
 /// The error the runtime reports for every retriable failure; every Lambda
 /// task retries it, whatever the spec says. Read from `sagac-contract`,
@@ -168,6 +199,8 @@ pub const DYNAMODB_TRANSIENT_ERRORS: [&str; 5] = [
 pub const TRANSACTION_CANCELED: &str = "DynamoDb.TransactionCanceledException";
 
 const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
+const STATES_ALL: &str = "States.ALL";
+use sagac_contract::errors::INVALID_PAYLOAD;
 const TRANSACT_WRITE: &str = "arn:aws:states:::aws-sdk:dynamodb:transactWriteItems";
 /// Timeout of the root writes: one DynamoDB transaction.
 const RECORD_TIMEOUT_SECONDS: u64 = 20;
@@ -407,16 +440,19 @@ impl<'a> Builder<'a> {
                 Stage::Step(step) => {
                     let (business, ambiguous) = match step.kind {
                         StepKind::Compensatable => (self.undo_before(index), self.undo_from(index)),
-                        // The pivot has no compensation: a failed pivot means
-                        // no-go, so the earlier steps are undone.
-                        StepKind::Pivot => (self.undo_before(index), self.undo_before(index)),
+                        // The pivot has no compensation: a definite failure
+                        // (a business error) means no-go, so the earlier steps
+                        // are undone. An ambiguous one is retried until it is
+                        // definite; if it never is, the pivot may have
+                        // committed: nothing is undone and people decide.
+                        StepKind::Pivot => (self.undo_before(index), RECORD_PIVOT_UNKNOWN.into()),
                         // After the pivot the saga can only go forward: a
                         // retriable step that still fails after its retries
-                        // needs a human, which is what the compensation-failure
-                        // outcome (status + alert event) records.
+                        // needs a human, recorded as its own outcome (no
+                        // compensation ran, so not the compensation failure).
                         StepKind::Retriable => (
-                            RECORD_COMPENSATION_FAILED.into(),
-                            RECORD_COMPENSATION_FAILED.into(),
+                            RECORD_RETRIES_EXHAUSTED.into(),
+                            RECORD_RETRIES_EXHAUSTED.into(),
                         ),
                     };
                     let task = self.step_task(
@@ -489,7 +525,37 @@ impl<'a> Builder<'a> {
                 self.saga.root.compensation_failure.status, self.saga.root.compensation_failure.event
             ),
             "Error": COMPENSATION_FAILED_ERROR,
-            "Cause": "a compensation (or a step after the pivot) still failed after its retries"
+            "Cause": "a compensation still failed after its retries"
+        }));
+        states.insert(
+            RECORD_PIVOT_UNKNOWN.into(),
+            self.record_outcome(&self.saga.root.pivot_unknown, Some(PIVOT_UNKNOWN), None),
+        );
+        states.insert(PIVOT_UNKNOWN.into(), json!({
+            "Type": "Fail",
+            "Comment": format!(
+                "Needs a human: the pivot kept failing ambiguously through its retries, so it may or may not have committed; nothing was compensated. The root is {} and {} was written.",
+                self.saga.root.pivot_unknown.status, self.saga.root.pivot_unknown.event
+            ),
+            "Error": PIVOT_UNKNOWN_ERROR,
+            "Cause": "the pivot's outcome stayed unknown after its retries; nothing was compensated"
+        }));
+        states.insert(
+            RECORD_RETRIES_EXHAUSTED.into(),
+            self.record_outcome(
+                &self.saga.root.retries_exhausted,
+                Some(RETRIES_EXHAUSTED),
+                None,
+            ),
+        );
+        states.insert(RETRIES_EXHAUSTED.into(), json!({
+            "Type": "Fail",
+            "Comment": format!(
+                "Needs a human: a step after the pivot still failed after its retries; the saga cannot roll back and did not finish. The root is {} and {} was written.",
+                self.saga.root.retries_exhausted.status, self.saga.root.retries_exhausted.event
+            ),
+            "Error": RETRIES_EXHAUSTED_ERROR,
+            "Cause": "a retriable step after the pivot still failed after its retries"
         }));
         states
     }
@@ -527,24 +593,45 @@ impl<'a> Builder<'a> {
             "ResultPath".into(),
             json!(format!("$.results.{}", step.name)),
         );
-        let mut transient = step.retry.errors.clone();
-        if step.kind == StepKind::Retriable {
+        let mut definite = step.errors.clone();
+        let retry = match step.kind {
+            // The pivot is retried on everything but a definite failure
+            // until its outcome is known: a timeout or `Lambda.Unknown` may
+            // hide a commit, and an idempotent retry returns its result. A
+            // business error, or a payload the handler refused before doing
+            // anything, is definite: the first retrier matches them and
+            // retries nothing.
+            StepKind::Pivot => {
+                definite.push(INVALID_PAYLOAD.into());
+                let mut everything = retrier(&step.retry, vec![]);
+                everything["ErrorEquals"] = json!([STATES_ALL]);
+                json!([{"ErrorEquals": definite, "MaxAttempts": 0}, everything])
+            }
             // Retriable steps may not fail for business reasons and are
             // idempotent by their key, so a timeout is retried too.
-            transient.push("States.Timeout".into());
-        }
-        task.insert("Retry".into(), json!([retrier(&step.retry, transient)]));
+            StepKind::Retriable => json!([retrier(
+                &step.retry,
+                step.retry
+                    .errors
+                    .iter()
+                    .cloned()
+                    .chain(["States.Timeout".to_owned()])
+                    .collect()
+            )]),
+            StepKind::Compensatable => json!([retrier(&step.retry, step.retry.errors.clone())]),
+        };
+        task.insert("Retry".into(), retry);
         let mut catch = Vec::new();
-        if !step.errors.is_empty() && business != ambiguous {
+        if !definite.is_empty() && business != ambiguous {
             catch.push(
-                json!({"ErrorEquals": step.errors, "ResultPath": failure_path, "Next": business}),
+                json!({"ErrorEquals": definite, "ResultPath": failure_path, "Next": business}),
             );
         }
         // Anything else (States.Timeout, Lambda.Unknown, service errors after
-        // the retries, Saga.InvalidPayload) is ambiguous: the step may have
-        // taken effect.
+        // the retries, Saga.InvalidPayload but for the pivot) is ambiguous:
+        // the step may have taken effect.
         catch.push(
-            json!({"ErrorEquals": ["States.ALL"], "ResultPath": failure_path, "Next": ambiguous}),
+            json!({"ErrorEquals": [STATES_ALL], "ResultPath": failure_path, "Next": ambiguous}),
         );
         task.insert("Catch".into(), Value::Array(catch));
         match next {
@@ -1006,14 +1093,37 @@ fn retrier(retry: &ir::Retry, errors: Vec<String>) -> Value {
     Value::Object(out)
 }
 
+/// The longest a task keeps being retried, in seconds: every attempt up to
+/// its timeout, and every wait at its longest (jitter only shortens them).
+pub fn retry_bound_seconds(retry: &ir::Retry, timeout_seconds: u64) -> u64 {
+    let mut total = timeout_seconds;
+    let mut wait = retry.interval_seconds as f64;
+    for _ in 0..retry.max_attempts.min(10_000) {
+        let capped = retry
+            .max_delay_seconds
+            .map_or(wait, |max| wait.min(max as f64));
+        total = total
+            .saturating_add(capped.min(31_622_400.0) as u64)
+            .saturating_add(timeout_seconds);
+        wait *= retry.backoff_rate;
+    }
+    total
+}
+
 fn step_comment(step: &Step) -> String {
     let kind = match step.kind {
         StepKind::Compensatable => match &step.compensation {
             Some(c) => format!("compensatable, undone by {}", c.name),
             None => "compensatable".into(),
         },
-        StepKind::Pivot => "pivot: past it the saga only goes forward".into(),
-        StepKind::Retriable => "retriable: retried until it succeeds, never compensated".into(),
+        StepKind::Pivot => format!(
+            "pivot: past it the saga only goes forward; an ambiguous failure is retried for up to about {} s until the outcome is definite, then {RECORD_PIVOT_UNKNOWN} (nothing is compensated)",
+            retry_bound_seconds(&step.retry, step.timeout_seconds)
+        ),
+        StepKind::Retriable => format!(
+            "retriable: retried for up to about {} s, never compensated, then {RECORD_RETRIES_EXHAUSTED}",
+            retry_bound_seconds(&step.retry, step.timeout_seconds)
+        ),
     };
     let errors = if step.errors.is_empty() {
         String::new()
