@@ -248,7 +248,13 @@ timeout longer than the function's timeout (a couple of seconds of margin).";
 "Step, compensation and group names become Step Functions state names: at most
 80 characters, and no whitespace, brackets, wildcards, quotes or control
 characters. sagac also requires PascalCase so the generated Rust names read
-well.";
+well.
+
+In a parallel group sagac adds helper states named after the spec's names:
+`<Group>.Joined` after the group, `<Step>.Caught` in each branch and
+`<Compensation>.Needed` before each branch's compensation. Names are never
+cut (cutting made two long names sharing a prefix into one state), so these
+names must leave room for their suffix: at most 73 characters.";
     InvalidServiceName = "S071", "invalid service name",
 "Service names become Lambda function names, IAM role names, Rust module names
 and CloudFormation logical ids: lowercase letters, digits and hyphens, starting

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use crate::ast;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::emit::asl::{self, MAX_STATE_NAME};
 use crate::ir;
 use crate::source::Span;
 use crate::yaml::{Node, Segment, lookup};
@@ -1535,8 +1536,31 @@ impl Checker<'_> {
         }
     }
 
+    /// A state that gets a helper state `name` + `suffix` must leave room
+    /// for the suffix: names are never cut, so helper names cannot collide
+    /// (spec names have no `.`, every suffix starts with one).
+    fn helper_room(&mut self, name: &str, suffix: &str, span: Span) {
+        let room = MAX_STATE_NAME - suffix.len();
+        if name.len() > room {
+            let diagnostic = Diagnostic::new(
+                Code::InvalidStateName,
+                span,
+                format!("`{name}` is too long for a state with a helper state"),
+            )
+            .label(format!(
+                "{} characters; at most {room} here",
+                name.len()
+            ))
+            .help(format!(
+                "sagac adds the state `{name}{suffix}`, and state names are at most {MAX_STATE_NAME} characters: shorten the name by {} characters",
+                name.len() - room
+            ));
+            self.error(diagnostic);
+        }
+    }
+
     fn state_name(&mut self, name: &str, span: Span, names: &mut BTreeMap<String, Span>) -> bool {
-        let ok = is_pascal(name) && name.len() <= 80;
+        let ok = is_pascal(name) && name.len() <= MAX_STATE_NAME;
         if !ok {
             let diagnostic = Diagnostic::new(
                 Code::InvalidStateName,
@@ -1688,7 +1712,9 @@ impl Checker<'_> {
                     let group = &entry.parallel;
                     let base = p!["steps", i, "parallel"];
                     let span = self.span(&join(&base, p!["name"]));
-                    self.state_name(&group.name, span, &mut names);
+                    if self.state_name(&group.name, span, &mut names) {
+                        self.helper_room(&group.name, asl::JOINED_SUFFIX, span);
+                    }
                     if group.branches.len() < 2 {
                         let diagnostic = Diagnostic::new(
                             Code::InvalidParallel,
@@ -1730,6 +1756,24 @@ impl Checker<'_> {
                             &mut names,
                             &mut actions,
                         );
+                        // Branch steps and their compensations get helper
+                        // states of their own (`.Caught`, `.Needed`).
+                        let name_path = join(&bbase, p!["name"]);
+                        if is_pascal(&ir_step.name) && ir_step.name.len() <= MAX_STATE_NAME {
+                            let span = self.span(&name_path);
+                            self.helper_room(&ir_step.name, asl::CAUGHT_SUFFIX, span);
+                        }
+                        if let Some(comp) = &ir_step.compensation
+                            && is_pascal(&comp.name)
+                            && comp.name.len() <= MAX_STATE_NAME
+                        {
+                            let cpath = join(&bbase, p!["compensation"]);
+                            let span = match &step.compensation {
+                                Some(c) if c.name.is_some() => self.span(&join(&cpath, p!["name"])),
+                                _ => self.key_span(&cpath),
+                            };
+                            self.helper_room(&comp.name, asl::NEEDED_SUFFIX, span);
+                        }
                         if ir_step.kind != ir::StepKind::Compensatable {
                             let diagnostic = Diagnostic::new(Code::InvalidParallel, self.span(&join(&bbase, p!["kind"])), format!("branch `{}` of parallel group `{}` is not compensatable", step.name, group.name))
                                 .label("branches must be compensatable")

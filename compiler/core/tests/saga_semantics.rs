@@ -277,3 +277,263 @@ fn a_pivot_must_be_idempotent() {
         "{diagnostics:#?}"
     );
 }
+
+// Defect 5: helper state names (`.Caught`, `.Joined`, `.Needed`) were cut to
+// fit 80 characters before the suffix was added, so long names sharing a
+// prefix became one state: a duplicate name, or a compensation Task silently
+// overwritten and dropped.
+
+/// A valid order saga whose steps are `steps` (YAML, indented as list
+/// items under `steps:`).
+fn order_saga(steps: &str) -> String {
+    format!(
+        r#"sagac: 1
+name: OrderCheckout
+root:
+  entity: Order
+  id: order_id
+  on_success: {{ status: PLACED, event: OrderPlaced }}
+  on_failure: {{ status: CANCELLED, event: OrderCancelled }}
+  on_compensation_failure: {{ status: STUCK, event: OrderStuck }}
+table:
+  name: OrderTable
+entities:
+  Order:
+    pk: "ORDER#{{order_id}}"
+    sk: METADATA
+    fields:
+      order_id: string
+      status: string
+outbox:
+  bus: OrderEvents
+  source: shop.order
+events:
+  OrderPlaced: {{ entity: Order }}
+  OrderCancelled: {{ entity: Order }}
+  OrderStuck: {{ entity: Order, alert: true }}
+services:
+  shipping:
+    timeout: 10s
+request:
+  order_id: string
+steps:
+{steps}deployment:
+  region: eu-west-1
+"#
+    )
+}
+
+/// One parallel group named `group` with a branch per `(step, compensation)`
+/// name (`None`: the derived `Compensate<Step>`).
+fn parallel_steps(group: &str, branches: &[(String, Option<String>)]) -> String {
+    let mut out = format!("  - parallel:\n      name: {group}\n      branches:\n");
+    for (i, (step, compensation)) in branches.iter().enumerate() {
+        out.push_str(&format!(
+            "        - name: {step}\n          service: shipping\n          action: act_{i}\n          compensation:\n            action: undo_{i}\n"
+        ));
+        if let Some(name) = compensation {
+            out.push_str(&format!("            name: {name}\n"));
+        }
+    }
+    // A later step, so a failure of it compensates every branch too.
+    out.push_str(
+        "  - name: Confirm\n    service: shipping\n    action: confirm\n    errors: [Refused]\n    compensation: { action: unconfirm }\n",
+    );
+    out
+}
+
+fn reachable(definition: &Value) -> std::collections::BTreeSet<String> {
+    let states = definition["States"].as_object().unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo = vec![definition["StartAt"].as_str().unwrap().to_owned()];
+    while let Some(name) = todo.pop() {
+        if seen.insert(name.clone())
+            && let Some(state) = states.get(&name)
+        {
+            todo.extend(asl::targets(state));
+        }
+    }
+    seen
+}
+
+/// The properties of the state names of a compiled parallel group.
+/// Returns whether the spec was accepted.
+fn check_state_names(text: &str, branches: &[(String, Option<String>)], group: &str) -> bool {
+    let saga = match sagac_core::compile(&SourceFile::new("order.saga.yaml", text.to_owned())) {
+        Ok(saga) => saga,
+        Err(diagnostics) => {
+            // Refused: only for names, each positioned.
+            for d in &diagnostics {
+                assert_eq!(d.code, sagac_core::codes::Code::InvalidStateName, "{d:#?}");
+                assert!(d.span.is_some_and(|s| s.start < s.end), "{d:#?}");
+            }
+            return false;
+        }
+    };
+    let definition = asl::definition(&saga);
+    let states = states_of(&definition);
+    let mut names: Vec<&str> = states.iter().map(|(n, _)| n.as_str()).collect();
+    for name in &names {
+        assert!(name.len() <= asl::MAX_STATE_NAME, "{name}");
+    }
+    let count = names.len();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), count, "duplicate state names");
+    // Every step, compensation and helper state is there.
+    let reached = reachable(&definition);
+    for (step, compensation) in branches {
+        let compensation = compensation
+            .clone()
+            .unwrap_or_else(|| format!("Compensate{step}"));
+        for name in [
+            step.clone(),
+            format!("{step}{}", asl::CAUGHT_SUFFIX),
+            format!("{compensation}{}", asl::NEEDED_SUFFIX),
+        ] {
+            assert!(names.contains(&name.as_str()), "{name} missing");
+        }
+        assert_eq!(
+            definition["States"][&compensation]["Type"], "Task",
+            "{compensation} missing"
+        );
+        assert!(
+            reached.contains(&compensation),
+            "{compensation} unreachable"
+        );
+        assert!(
+            reached.contains(&format!("{compensation}{}", asl::NEEDED_SUFFIX)),
+            "{compensation}.Needed unreachable"
+        );
+    }
+    assert!(names.contains(&format!("{group}{}", asl::JOINED_SUFFIX).as_str()));
+    // The mock configuration mocks exactly the Task states, in every case.
+    let tasks: std::collections::BTreeSet<String> = states
+        .iter()
+        .filter(|(_, s)| s["Type"] == "Task")
+        .map(|(n, _)| n.clone())
+        .collect();
+    let config = mock::config(&saga);
+    for (case, mocks) in config["StateMachines"]["OrderCheckout"]["TestCases"]
+        .as_object()
+        .unwrap()
+    {
+        let mocked: std::collections::BTreeSet<String> =
+            mocks.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(mocked, tasks, "{case}");
+    }
+    // The diagram draws every state.
+    let flowchart = diagram::flowchart(&saga);
+    for name in &names {
+        let id: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let drawn = [
+            format!("{id}["),
+            format!("{id}("),
+            format!("{id}{{"),
+            format!("subgraph {id} "),
+        ]
+        .iter()
+        .any(|node| flowchart.contains(node));
+        assert!(drawn, "{name} not drawn");
+    }
+    true
+}
+
+#[test]
+fn long_names_sharing_a_prefix_are_the_reported_cases() {
+    // Two branch steps of 76 characters differing in the last one: cut to
+    // 73 + `.Caught`, they were one name.
+    let prefix = format!("Reserve{}", "A".repeat(68));
+    let branches = vec![
+        (format!("{prefix}X"), None::<String>),
+        (format!("{prefix}Y"), None),
+    ];
+    let text = order_saga(&parallel_steps("Fulfil", &branches));
+    let diagnostics = sagac_core::compile(&SourceFile::new("order.saga.yaml", text))
+        .expect_err("names without room for their helper states are refused");
+    assert!(
+        diagnostics
+            .iter()
+            .all(|d| d.code == sagac_core::codes::Code::InvalidStateName),
+        "{diagnostics:#?}"
+    );
+    // Compensations of 78 characters sharing 77: their `.Needed` gates were
+    // one state, and one compensation Task was dropped.
+    let comp = format!("Release{}", "B".repeat(70));
+    let branches = vec![
+        ("ReserveX".to_owned(), Some(format!("{comp}1"))),
+        ("ReserveY".to_owned(), Some(format!("{comp}2"))),
+    ];
+    let text = order_saga(&parallel_steps("Fulfil", &branches));
+    assert!(sagac_core::compile(&SourceFile::new("order.saga.yaml", text)).is_err());
+    // Within the room, they are all kept.
+    let comp = format!("Release{}", "B".repeat(65));
+    let branches = vec![
+        ("ReserveX".to_owned(), Some(format!("{comp}1"))),
+        ("ReserveY".to_owned(), Some(format!("{comp}2"))),
+    ];
+    let text = order_saga(&parallel_steps("Fulfil", &branches));
+    assert!(check_state_names(&text, &branches, "Fulfil"));
+}
+
+mod names {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    /// A PascalCase name of `len` characters: `prefix`, then a tail.
+    fn name(prefix: &str, len: usize, tail: &str) -> String {
+        let mut out: String = prefix.chars().take(len).collect();
+        let mut tail = tail.chars().cycle();
+        while out.len() < len {
+            out.push(tail.next().unwrap_or('Z'));
+        }
+        out
+    }
+
+    /// Long names (50 to 80 characters) sharing a prefix: either a
+    /// positioned refusal, or unique names of at most 80 characters with
+    /// every compensation Task present and reachable, mocked and drawn.
+    /// Both outcomes must occur, or the property says nothing.
+    #[test]
+    fn helper_state_names_never_collide() {
+        let strategy = (
+            "[A-Z][a-z0-9]{60,79}",
+            prop::collection::vec((50usize..=80, 50usize..=80, any::<bool>()), 2..=3),
+            prop::collection::vec("[A-Z0-9]{1,4}", 3),
+            6usize..=80,
+        );
+        let accepted = std::cell::Cell::new(0usize);
+        let refused = std::cell::Cell::new(0usize);
+        let mut runner = TestRunner::new(Config::with_cases(256));
+        runner
+            .run(&strategy, |(prefix, lengths, tails, group_len)| {
+                let group = name(&format!("G{prefix}"), group_len, "Grp");
+                let mut branches = Vec::new();
+                for (i, (step_len, comp_len, explicit)) in lengths.iter().enumerate() {
+                    let tail = format!("{}{i}", tails[i]);
+                    // The last character keeps the spec's own names distinct.
+                    let step = name(&prefix, *step_len, &tail);
+                    let step = format!("{}{i}", &step[..step.len() - 1]);
+                    let compensation = explicit.then(|| {
+                        let c = name(&format!("Undo{prefix}"), *comp_len, &tail);
+                        format!("{}{i}", &c[..c.len() - 1])
+                    });
+                    branches.push((step, compensation));
+                }
+                let text = order_saga(&parallel_steps(&group, &branches));
+                if check_state_names(&text, &branches, &group) {
+                    accepted.set(accepted.get() + 1);
+                } else {
+                    refused.set(refused.get() + 1);
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert!(accepted.get() >= 10, "only {} accepted", accepted.get());
+        assert!(refused.get() >= 10, "only {} refused", refused.get());
+    }
+}

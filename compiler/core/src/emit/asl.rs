@@ -33,7 +33,10 @@
 //!
 //! Helper states that the spec does not name carry a `.` in their name
 //! (`ReserveCar.Caught`, `ReserveExtras.Joined`, `CancelCar.Needed`): spec
-//! state names are PascalCase, so these can never collide with them. The
+//! state names are PascalCase, so these can never collide with them, and
+//! they are never cut, so they cannot collide with each other either (the
+//! validator keeps every name that gets a suffix within 80 characters with
+//! it). The
 //! saga-level ones are in [`RESERVED_STATES`](crate::validate::RESERVED_STATES).
 //!
 //! # Decisions
@@ -205,12 +208,14 @@ const TRANSACT_WRITE: &str = "arn:aws:states:::aws-sdk:dynamodb:transactWriteIte
 /// Timeout of the root writes: one DynamoDB transaction.
 const RECORD_TIMEOUT_SECONDS: u64 = 20;
 /// State names are limited to 80 characters.
-const MAX_STATE_NAME: usize = 80;
+pub const MAX_STATE_NAME: usize = 80;
 
-/// The name of a helper state: `base` + `suffix`, cut to fit 80 characters.
+/// The name of a helper state: `base` + `suffix`, never cut. Spec names
+/// have no `.` and every suffix starts with one, so distinct (base, suffix)
+/// pairs give distinct names; the validator refuses a base too long to
+/// take its suffix within [`MAX_STATE_NAME`] (cutting made two long names
+/// sharing a prefix one state, and dropped a compensation).
 pub fn helper_name(base: &str, suffix: &str) -> String {
-    let room = MAX_STATE_NAME.saturating_sub(suffix.len());
-    let base: String = base.chars().take(room).collect();
     format!("{base}{suffix}")
 }
 
@@ -1243,15 +1248,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn helper_names_fit_80_characters() {
+    fn helper_names_are_never_cut() {
         assert_eq!(
             helper_name("ReserveCar", CAUGHT_SUFFIX),
             "ReserveCar.Caught"
         );
-        let long = "A".repeat(80);
-        let name = helper_name(&long, NEEDED_SUFFIX);
-        assert_eq!(name.len(), 80);
-        assert!(name.ends_with(".Needed"));
+        let a = format!("{}A", "X".repeat(75));
+        let b = format!("{}B", "X".repeat(75));
+        assert_ne!(
+            helper_name(&a, NEEDED_SUFFIX),
+            helper_name(&b, NEEDED_SUFFIX)
+        );
     }
 
     #[test]
