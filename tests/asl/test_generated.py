@@ -485,6 +485,66 @@ def test_every_lambda_gets_the_context_and_the_results_so_far(spec):
         assert sorted(action.get("results", {})) == sorted(before), state
 
 
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _seconds(text: str) -> int:
+    m = re.fullmatch(r"(\d+)(ms|s|m|h|d)", str(text).strip())
+    assert m, text
+    return int(int(m.group(1)) * _UNITS[m.group(2)])
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
+def test_every_outbox_item_the_state_machine_writes_has_its_ttl(spec):
+    """The root writes (JSONata states) put their outbox items with the TTL
+    attribute of the table: epoch seconds of the state's entry plus
+    `outbox.ttl`, and a ClientRequestToken that is the MD5 of execution and
+    state name, as moto's interpreter evaluates them."""
+    import hashlib
+    import time
+
+    b = built(spec)
+    raw = read_spec(spec)
+    ttl_attribute = (raw.get("table") or {}).get("ttl")
+    outbox = raw.get("outbox") or {}
+    ttl = _seconds(outbox.get("ttl", "7d"))
+    prefix = str(outbox.get("sk", "OUTBOX#{event_id}")).split("{", 1)[0]
+    sk = (raw.get("table") or {}).get("sk", "SK")
+    before = time.time()
+    result = b.run("HappyPath")
+    after = time.time()
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    saga_id = b.input["request"][b.saga.id_field]
+    writes = 0
+    for event in result.events("TaskScheduled"):
+        params = json.loads(event["taskScheduledEventDetails"]["parameters"])
+        if "TransactItems" not in params:
+            continue
+        state = _state_of_scheduled(event, result)
+        token = hashlib.md5(f"{saga_id}#{state}".encode()).hexdigest()
+        assert params["ClientRequestToken"] == token, (state, params["ClientRequestToken"])
+        for item in params["TransactItems"]:
+            put = item.get("Put", {}).get("Item", {})
+            if not put.get(sk, {}).get("S", "").startswith(prefix):
+                continue
+            writes += 1
+            if ttl_attribute is None:
+                assert not any("N" in v and k != "version" for k, v in put.items()
+                               if isinstance(v, dict) and k not in ("payload",)), put
+                continue
+            assert ttl_attribute in put, (state, sorted(put))
+            expires = int(put[ttl_attribute]["N"])
+            assert int(before) + ttl - 1 <= expires <= int(after) + ttl + 1, (state, expires)
+    # RecordSucceeded's event, and RecordStarted's when the root has a start event.
+    assert writes in (1, 2), f"{writes} outbox items written by the root writes"
+
+
+def _state_of_scheduled(event: dict, result) -> str:
+    from harness import _state_of
+
+    return _state_of(event, result.history)
+
+
 def _action(b: Built, step: Step) -> str:
     spec = read_spec(b.spec)
     for entry in spec["steps"]:

@@ -1017,6 +1017,22 @@ impl Checker<'_> {
             "the outbox TTL",
             (3600, 365 * 86400),
         );
+        if outbox.ttl.is_some() && spec.table.ttl.is_none() {
+            // The TTL is written to the table's TTL attribute; without one
+            // the items would never expire, whatever the spec says.
+            let diagnostic = Diagnostic::new(
+                Code::MissingKey,
+                self.span(&p!["outbox", "ttl"]),
+                "`outbox.ttl` needs `table.ttl`, the attribute that TTL is written to",
+            )
+            .label("no item would ever expire")
+            .note(
+                self.key_span(&p!["table"]),
+                "this table has no TTL attribute",
+            )
+            .help("add `ttl: expires_at` under `table:` (epoch seconds; DynamoDB deletes expired items)");
+            self.error(diagnostic);
+        }
         let bus_ok = !outbox.bus.is_empty()
             && outbox.bus.len() <= 256
             && outbox.bus != "default"

@@ -117,7 +117,7 @@ fn catch_targets(task: &Value) -> Vec<(Vec<String>, String)> {
 
 /// The status a root write sets and the event type it puts in the outbox.
 fn root_write(definition: &Value, name: &str) -> (String, String) {
-    let items = state(definition, name)["Parameters"]["TransactItems"]
+    let items = state(definition, name)["Arguments"]["TransactItems"]
         .as_array()
         .unwrap()
         .clone();
@@ -535,5 +535,103 @@ mod names {
             .unwrap();
         assert!(accepted.get() >= 10, "only {} accepted", accepted.get());
         assert!(refused.get() >= 10, "only {} refused", refused.get());
+    }
+}
+
+// Defect 7: the outbox items the state machine writes (the root writes)
+// carried no TTL although the spec sets `outbox.ttl`.
+
+/// Every outbox item a root write puts, by state: (state, item).
+fn outbox_puts(definition: &Value, outbox_prefix: &str) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for (name, s) in states_of(definition) {
+        if s["Resource"] != "arn:aws:states:::aws-sdk:dynamodb:transactWriteItems" {
+            continue;
+        }
+        for item in s["Arguments"]["TransactItems"].as_array().unwrap() {
+            let put = &item["Put"]["Item"];
+            let sk = put["SK"]["S"].as_str().unwrap_or_default();
+            if sk.starts_with(&format!("{{% \"{outbox_prefix}")) {
+                out.push((name.clone(), put.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_outbox_item_of_the_root_writes_has_its_ttl() {
+    for (spec, ttl) in [
+        ("trip.saga.yaml", 7 * 86_400),
+        ("examples/loyalty-redemption.saga.yaml", 86_400),
+        ("examples/money-transfer.saga.yaml", 30 * 86_400),
+    ] {
+        let saga = compile(spec, &spec_text(spec));
+        assert_eq!(saga.outbox.ttl_seconds, ttl, "{spec}");
+        let attribute = saga.table.ttl.clone().expect("a TTL attribute");
+        let definition = asl::definition(&saga);
+        let puts = outbox_puts(&definition, "OUTBOX#");
+        // The start event (if any) and one per terminal write.
+        assert!(puts.len() >= 3, "{spec}: {puts:?}");
+        for (state, item) in &puts {
+            assert_eq!(
+                item[&attribute],
+                serde_json::json!({"N": format!(
+                    "{{% $string($floor($toMillis($states.context.State.EnteredTime) / 1000) + {ttl}) %}}"
+                )}),
+                "{spec}: {state}"
+            );
+        }
+    }
+}
+
+#[test]
+fn root_writes_are_jsonata_states_and_nothing_else_is() {
+    let saga = compile("trip.saga.yaml", &spec_text("trip.saga.yaml"));
+    let definition = asl::definition(&saga);
+    assert!(definition.get("QueryLanguage").is_none());
+    for (name, s) in states_of(&definition) {
+        let root_write = s["Resource"] == "arn:aws:states:::aws-sdk:dynamodb:transactWriteItems";
+        assert_eq!(
+            s.get("QueryLanguage").and_then(Value::as_str),
+            root_write.then_some(asl::JSONATA),
+            "{name}"
+        );
+        if root_write {
+            // No JSONPath field survives in a JSONata state.
+            let text = s.to_string();
+            for jsonpath in [
+                "\"Parameters\"",
+                "\"ResultPath\"",
+                "\"ResultSelector\"",
+                ".$\"",
+            ] {
+                assert!(!text.contains(jsonpath), "{name} has {jsonpath}");
+            }
+            assert_eq!(s["Output"], "{% $states.input %}", "{name}");
+        }
+    }
+}
+
+#[test]
+fn outbox_ttl_needs_the_tables_ttl_attribute() {
+    let text = spec_text("examples/money-transfer.saga.yaml").replace("  ttl: expires_at\n", "");
+    let diagnostics = sagac_core::compile(&SourceFile::new("money-transfer.saga.yaml", text))
+        .expect_err("an outbox TTL without a TTL attribute is refused");
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d.code == sagac_core::codes::Code::MissingKey
+                && d.message.contains("outbox.ttl")),
+        "{diagnostics:#?}"
+    );
+    // Without any TTL in the spec, the items carry none (and the spec is fine).
+    let saga = compile(
+        "car-rental.saga.yaml",
+        &spec_text("examples/car-rental.saga.yaml"),
+    );
+    assert!(saga.table.ttl.is_none());
+    for (state, item) in outbox_puts(&asl::definition(&saga), "OUTBOX#") {
+        assert!(item.get("expires_at").is_none(), "{state}");
     }
 }

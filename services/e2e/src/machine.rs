@@ -19,6 +19,12 @@
 //!   `States.Hash`) and sent as they are to DynamoDB's
 //!   `TransactWriteItems` on the test server, errors named
 //!   `DynamoDb.<Exception>` as Step Functions names them;
+//! - the root writes are JSONata states (`QueryLanguage: JSONata`, to
+//!   compute the outbox TTL): `Arguments`, `Output` and a catcher's `Output`
+//!   are evaluated by a reader of the JSONata sagac emits there (see
+//!   [`jsonata`]): `$states.input` / `.context` / `.errorOutput` paths,
+//!   string and number literals, `&`, `+`, `*`, `/`, arrays, objects,
+//!   and `$string`, `$floor`, `$toMillis`, `$hash`, `$merge`;
 //! - `Choice` with `IsPresent` and `StringEquals` rules, `Succeed`, `Fail`.
 //!
 //! Anything else is refused with a panic naming it, so a change of the
@@ -29,6 +35,8 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value, json};
 use trip_testkit::{Execution, dynamodb_call, json_merge};
+
+mod jsonata;
 
 /// A service of the saga.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -181,6 +189,11 @@ fn lambda_service(state: &Value) -> Option<Service> {
 }
 
 const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
+
+/// Whether a state is written in JSONata (the machine's default is JSONPath).
+fn is_jsonata(state: &Value) -> bool {
+    state["QueryLanguage"] == "JSONata"
+}
 const TRANSACT_WRITE: &str = "arn:aws:states:::aws-sdk:dynamodb:transactWriteItems";
 
 /// One state the run went through.
@@ -258,6 +271,17 @@ pub async fn run(
                 )
                 .await;
                 let next = match outcome {
+                    Ok(result) if is_jsonata(state) => {
+                        // A JSONata state's output is its `Output`, by
+                        // default the task's result.
+                        let states = json!({"input": data, "result": result});
+                        data = jsonata::template(&state["Output"], &states)
+                            .unwrap_or_else(|| states["result"].clone());
+                        match state["Next"].as_str() {
+                            Some(next) => next.to_owned(),
+                            None => return end(name, false, history, data),
+                        }
+                    }
                     Ok(result) => {
                         data = apply_result(state, data, result);
                         match state["Next"].as_str() {
@@ -272,7 +296,15 @@ pub async fn run(
                             );
                         };
                         let error = json!({"Error": failure.error, "Cause": failure.cause});
-                        data = set_path(data, &catcher["ResultPath"], error);
+                        data = if is_jsonata(state) {
+                            // A JSONata catcher's output is its `Output`, by
+                            // default the error output.
+                            let states = json!({"input": data, "errorOutput": error});
+                            jsonata::template(&catcher["Output"], &states)
+                                .unwrap_or_else(|| states["errorOutput"].clone())
+                        } else {
+                            set_path(data, &catcher["ResultPath"], error)
+                        };
                         catcher["Next"].as_str().expect("Catch.Next").to_owned()
                     }
                 };
@@ -322,7 +354,12 @@ async fn task(
     let mut used: Vec<u32> = vec![0; state["Retry"].as_array().map_or(0, Vec::len)];
     loop {
         let context = execution.context(name, attempt);
-        let parameters = evaluate(&state["Parameters"], data, &context);
+        let parameters = if is_jsonata(state) {
+            let states = json!({"input": data, "context": context});
+            jsonata::arguments(&state["Arguments"], &states)
+        } else {
+            evaluate(&state["Parameters"], data, &context)
+        };
         let unavailable = matches!(fault, Some(Fault::Unavailable(down)) if down == name);
         let mut outcome = match state["Resource"].as_str() {
             Some(LAMBDA_INVOKE) if unavailable => Err(Failure {

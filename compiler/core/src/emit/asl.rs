@@ -79,7 +79,10 @@
 //!   that failed ambiguously.
 //! - **Root writes** are direct `aws-sdk:dynamodb:transactWriteItems` tasks
 //!   (no Lambda, no cold start): the root item or its status change plus the
-//!   outbox item, in one transaction. Each carries a `ClientRequestToken`
+//!   outbox item, in one transaction. They are the only JSONata states
+//!   (`QueryLanguage: JSONata`): the outbox item's TTL is epoch seconds,
+//!   which only JSONata can compute (`$toMillis` of the state's entry time,
+//!   plus `outbox.ttl`); the rest of the machine stays JSONPath. Each carries a `ClientRequestToken`
 //!   derived from the execution and state names, so a retry of a write that
 //!   committed (a timeout, a lost response) is a no-op success within
 //!   DynamoDB's 10-minute window. Past it, a terminal write's failed condition
@@ -822,25 +825,38 @@ impl<'a> Builder<'a> {
         if let Some(event) = self.saga.root.on_start.as_deref() {
             items.push(self.outbox_put(event, &key, &|f| self.start_value(f)));
         }
-        json!({
-            "Type": "Task",
-            "Comment": format!(
-                "Writes the {} item ({}: {}){} in one transaction. The token makes a retry of a committed write a no-op; the condition refuses a saga id already in use.",
-                root.name,
-                self.saga.root.status_field,
-                self.saga.root.initial,
-                self.saga.root.on_start.as_deref().map(|e| format!(" and the {e} outbox item")).unwrap_or_default()
-            ),
-            "Resource": TRANSACT_WRITE,
-            "Parameters": {
-                "ClientRequestToken.$": CLIENT_REQUEST_TOKEN,
+        let mut task = Map::new();
+        task.insert("Type".into(), json!("Task"));
+        task.insert("Comment".into(), json!(format!(
+            "Writes the {} item ({}: {}){} in one transaction. The token makes a retry of a committed write a no-op; the condition refuses a saga id already in use. JSONata, to compute the outbox item's TTL.",
+            root.name,
+            self.saga.root.status_field,
+            self.saga.root.initial,
+            self.saga.root.on_start.as_deref().map(|e| format!(" and the {e} outbox item")).unwrap_or_default()
+        )));
+        task.insert("QueryLanguage".into(), json!(JSONATA));
+        task.insert("Resource".into(), json!(TRANSACT_WRITE));
+        task.insert(
+            "Arguments".into(),
+            json!({
+                "ClientRequestToken": template(CLIENT_REQUEST_TOKEN),
                 "TransactItems": items
-            },
-            "TimeoutSeconds": RECORD_TIMEOUT_SECONDS,
-            "ResultPath": null,
-            "Retry": record_retry(),
-            "Next": self.saga.stages.first().map_or(RECORD_SUCCEEDED, |s| s.name())
-        })
+            }),
+        );
+        task.insert("TimeoutSeconds".into(), json!(RECORD_TIMEOUT_SECONDS));
+        // The write's result is dropped: the state data goes on as it came.
+        task.insert("Output".into(), json!(template(INPUT)));
+        task.insert("Retry".into(), record_retry());
+        task.insert(
+            "Next".into(),
+            json!(
+                self.saga
+                    .stages
+                    .first()
+                    .map_or(RECORD_SUCCEEDED, |s| s.name())
+            ),
+        );
+        Value::Object(task)
     }
 
     /// A terminal write: the root status moves from the initial status to
@@ -858,12 +874,15 @@ impl<'a> Builder<'a> {
         let mut names = Map::new();
         names.insert("#status".into(), json!(status));
         let mut values = Map::new();
-        values.insert(":status".into(), json!({"S": outcome.status}));
-        values.insert(":initial".into(), json!({"S": self.saga.root.initial}));
+        values.insert(":status".into(), json!({"S": literal(&outcome.status)}));
+        values.insert(
+            ":initial".into(),
+            json!({"S": literal(&self.saga.root.initial)}),
+        );
         let mut update = "SET #status = :status".to_owned();
         if self.has_field("updated_at", FieldType::Timestamp) {
             names.insert("#updated_at".into(), json!("updated_at"));
-            values.insert(":now".into(), json!({"S.$": "$$.State.EnteredTime"}));
+            values.insert(":now".into(), attribute("S", ENTERED_TIME));
             update.push_str(", #updated_at = :now");
         }
         if self.has_field("version", FieldType::Int) {
@@ -890,25 +909,26 @@ impl<'a> Builder<'a> {
         let mut task = Map::new();
         task.insert("Type".into(), json!("Task"));
         task.insert("Comment".into(), json!(format!(
-            "{} {} -> {} and the {} outbox item, in one transaction. The token makes a retry of a committed write a no-op; past its 10-minute window a failed condition can only mean this execution already moved the root (the execution name is the saga id, and only the saga changes the status), so it is taken as done.",
+            "{} {} -> {} and the {} outbox item, in one transaction. The token makes a retry of a committed write a no-op; past its 10-minute window a failed condition can only mean this execution already moved the root (the execution name is the saga id, and only the saga changes the status), so it is taken as done. JSONata, to compute the outbox item's TTL.",
             self.root().name, self.saga.root.initial, outcome.status, outcome.event
         )));
+        task.insert("QueryLanguage".into(), json!(JSONATA));
         task.insert("Resource".into(), json!(TRANSACT_WRITE));
         task.insert(
-            "Parameters".into(),
+            "Arguments".into(),
             json!({
-                "ClientRequestToken.$": CLIENT_REQUEST_TOKEN,
+                "ClientRequestToken": template(CLIENT_REQUEST_TOKEN),
                 "TransactItems": items
             }),
         );
         task.insert("TimeoutSeconds".into(), json!(RECORD_TIMEOUT_SECONDS));
-        task.insert("ResultPath".into(), Value::Null);
+        task.insert("Output".into(), json!(template(INPUT)));
         task.insert("Retry".into(), record_retry());
         task.insert(
             "Catch".into(),
             json!([{
                 "ErrorEquals": [TRANSACTION_CANCELED],
-                "ResultPath": "$.record_error",
+                "Output": template(RECORD_ERROR_OUTPUT),
                 "Next": target
             }]),
         );
@@ -933,32 +953,44 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        let event_literal = escape_format(event_name);
-        let mut sk_format = String::new();
-        let mut sk_args = Vec::new();
-        for part in &self.saga.outbox.sk.parts {
-            match part {
-                KeyPart::Literal(l) => sk_format.push_str(&escape_format(l)),
-                KeyPart::Field(_) => {
-                    sk_format.push_str(&format!("{{}}#{event_literal}"));
-                    sk_args.push("$$.Execution.Name".to_owned());
-                }
-            }
-        }
+        // The event id is the execution name and the event name: one
+        // terminal event per execution, and the start event once.
+        let event_id = format!(
+            "{EXECUTION_NAME} & {}",
+            string_literal(&format!("#{event_name}"))
+        );
+        let sk: Vec<String> = self
+            .saga
+            .outbox
+            .sk
+            .parts
+            .iter()
+            .map(|part| match part {
+                KeyPart::Literal(l) => string_literal(l),
+                KeyPart::Field(_) => event_id.clone(),
+            })
+            .collect();
         let mut item = Map::new();
         item.insert(self.saga.table.pk.clone(), key.pk.clone());
-        item.insert(
-            self.saga.table.sk.clone(),
-            json!({"S.$": format!("States.Format('{sk_format}', {})", sk_args.join(", "))}),
-        );
-        item.insert("event_id".into(), json!({"S.$": format!("States.Format('{{}}#{{}}', $$.Execution.Name, '{event_literal}')")}));
-        item.insert("event_type".into(), json!({"S": event_name}));
+        item.insert(self.saga.table.sk.clone(), attribute("S", &sk.join(" & ")));
+        item.insert("event_id".into(), attribute("S", &event_id));
+        item.insert("event_type".into(), json!({"S": literal(event_name)}));
         item.insert(
             "saga_id".into(),
-            json!({"S.$": format!("$.request.{}", self.saga.root.id_field)}),
+            attribute("S", &request_path(&self.saga.root.id_field)),
         );
-        item.insert("occurred_at".into(), json!({"S.$": "$$.State.EnteredTime"}));
+        item.insert("occurred_at".into(), attribute("S", ENTERED_TIME));
         item.insert("payload".into(), json!({"M": payload}));
+        // The outbox TTL, in epoch seconds from when this state was entered
+        // (the same across the state's retries, so a retry writes the same
+        // item). The dispatcher deletes published items; the TTL removes
+        // what it never could.
+        if let Some(ttl) = &self.saga.table.ttl {
+            item.insert(
+                ttl.clone(),
+                attribute("N", &outbox_expiry(self.saga.outbox.ttl_seconds)),
+            );
+        }
         json!({"Put": {
             "TableName": "${TableName}",
             "Item": item,
@@ -980,7 +1012,7 @@ impl<'a> Builder<'a> {
     fn start_value(&self, name: &str) -> Option<Value> {
         let field = self.root().field(name)?;
         if name == self.saga.root.status_field {
-            return Some(json!({"S": self.saga.root.initial}));
+            return Some(json!({"S": literal(&self.saga.root.initial)}));
         }
         if let Some(value) = request_value(self.saga, field) {
             return Some(value);
@@ -989,7 +1021,7 @@ impl<'a> Builder<'a> {
             (_, FieldType::Timestamp)
                 if START_TIMESTAMPS.contains(&name) || name == "updated_at" =>
             {
-                Some(json!({"S.$": "$$.Execution.StartTime"}))
+                Some(attribute("S", START_TIME))
             }
             ("version", FieldType::Int) => Some(json!({"N": "1"})),
             _ => None,
@@ -1000,15 +1032,15 @@ impl<'a> Builder<'a> {
     fn outcome_value(&self, name: &str, status: &str) -> Option<Value> {
         let field = self.root().field(name)?;
         if name == self.saga.root.status_field {
-            return Some(json!({"S": status}));
+            return Some(json!({"S": literal(status)}));
         }
         if let Some(value) = request_value(self.saga, field) {
             return Some(value);
         }
         match (name, field.ty) {
-            ("updated_at", FieldType::Timestamp) => Some(json!({"S.$": "$$.State.EnteredTime"})),
+            ("updated_at", FieldType::Timestamp) => Some(attribute("S", ENTERED_TIME)),
             (_, FieldType::Timestamp) if START_TIMESTAMPS.contains(&name) => {
-                Some(json!({"S.$": "$$.Execution.StartTime"}))
+                Some(attribute("S", START_TIME))
             }
             _ => None,
         }
@@ -1027,10 +1059,75 @@ pub const START_TIMESTAMPS: &[&str] = &[
     "initiated_at",
 ];
 
+/// The query language of the root writes: JSONata, the only way a state can
+/// turn a time into the epoch seconds of a TTL attribute. Every other state
+/// is JSONPath (the machine's default).
+pub const JSONATA: &str = "JSONata";
+
 /// Idempotency token of a root write: stable across the retries of one state
 /// (execution name and state name), at most 36 characters (an MD5 in hex).
 const CLIENT_REQUEST_TOKEN: &str =
-    "States.Hash(States.Format('{}#{}', $$.Execution.Name, $$.State.Name), 'MD5')";
+    r##"$hash($states.context.Execution.Name & "#" & $states.context.State.Name, "MD5")"##;
+/// The state input, in a JSONata state.
+const INPUT: &str = "$states.input";
+/// The execution name (the saga id).
+const EXECUTION_NAME: &str = "$states.context.Execution.Name";
+/// When the execution started.
+const START_TIME: &str = "$states.context.Execution.StartTime";
+/// When the current state was entered (the same across its retries).
+const ENTERED_TIME: &str = "$states.context.State.EnteredTime";
+/// A root write's output when its condition failed: the input and the error.
+const RECORD_ERROR_OUTPUT: &str =
+    r#"$merge([$states.input, {"record_error": $states.errorOutput}])"#;
+
+/// The TTL of an outbox item written `ttl_seconds` before it expires: epoch
+/// seconds of the state's entry plus the TTL, as the `N` attribute's text.
+pub fn outbox_expiry(ttl_seconds: u64) -> String {
+    format!("$string($floor($toMillis({ENTERED_TIME}) / 1000) + {ttl_seconds})")
+}
+
+/// A JSONata template: a string `{% expression %}` is evaluated, any other
+/// string is taken as it is.
+fn template(expression: &str) -> String {
+    format!("{{% {expression} %}}")
+}
+
+/// The expression of a template, if `text` is one.
+fn expression_of(text: &str) -> Option<&str> {
+    text.strip_prefix("{% ")?.strip_suffix(" %}")
+}
+
+/// A JSONata string literal: JSON's syntax and escapes.
+fn string_literal(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
+}
+
+/// Literal text in a JSONata state, kept literal even if it looks like a
+/// template.
+fn literal(text: &str) -> Value {
+    if text.starts_with("{%") {
+        json!(template(&string_literal(text)))
+    } else {
+        json!(text)
+    }
+}
+
+/// A typed DynamoDB attribute computed by `expression`.
+fn attribute(kind: &str, expression: &str) -> Value {
+    let mut out = Map::new();
+    out.insert(kind.to_owned(), json!(template(expression)));
+    Value::Object(out)
+}
+
+/// The JSONata path of a request field.
+fn request_path(field: &str) -> String {
+    // A snake_case name that JSONata reads as an operator is quoted.
+    if matches!(field, "and" | "or" | "in" | "true" | "false" | "null") {
+        format!("{INPUT}.request.`{field}`")
+    } else {
+        format!("{INPUT}.request.{field}")
+    }
+}
 
 /// `States.JsonMerge` over `$[from..to].<field>` as a balanced tree, so n
 /// branches nest about log2(n) intrinsics deep (Step Functions allows 10).
@@ -1153,13 +1250,11 @@ impl RootKey {
         let value = |f: &str| {
             root.field(f)
                 .and_then(|field| request_value(saga, field))
-                .or_else(|| {
-                    (f == saga.root.id_field).then(|| json!({"S.$": format!("$.request.{f}")}))
-                })
+                .or_else(|| (f == saga.root.id_field).then(|| attribute("S", &request_path(f))))
         };
         // The validator guarantees the saga id is in the request; a key over
         // other fields the request lacks falls back to the id itself.
-        let fallback = || json!({"S.$": format!("$.request.{}", saga.root.id_field)});
+        let fallback = || attribute("S", &request_path(&saga.root.id_field));
         RootKey {
             pk: key_attribute(&root.pk, &value).unwrap_or_else(fallback),
             sk: key_attribute(&root.sk, &value).unwrap_or_else(fallback),
@@ -1170,34 +1265,35 @@ impl RootKey {
 /// A key template as a string attribute, if every field it uses is known.
 fn key_attribute(template: &KeyTemplate, value: &dyn Fn(&str) -> Option<Value>) -> Option<Value> {
     if template.is_constant() {
-        return Some(json!({"S": template.to_string()}));
+        return Some(json!({"S": literal(&template.to_string())}));
     }
-    let mut format = String::new();
-    let mut args = Vec::new();
+    // Parts of a JSONata concatenation, with the literal text of a value
+    // fixed at compile time (e.g. the initial status) kept apart so a key
+    // without any run-time part stays a literal.
+    let mut parts: Vec<Result<String, String>> = Vec::new();
     for part in &template.parts {
         match part {
-            KeyPart::Literal(l) => format.push_str(&escape_format(l)),
+            KeyPart::Literal(l) => parts.push(Err(l.clone())),
             KeyPart::Field(f) => {
                 let v = value(f)?;
-                let (kind, text) = v.as_object()?.iter().next()?;
+                let (_, text) = v.as_object()?.iter().next()?;
                 let text = text.as_str()?;
-                if kind.ends_with(".$") {
-                    format.push_str("{}");
-                    args.push(text.to_owned());
-                } else {
-                    // A value fixed at compile time, e.g. the initial status.
-                    format.push_str(&escape_format(text));
+                match expression_of(text) {
+                    Some(expression) => parts.push(Ok(expression.to_owned())),
+                    None => parts.push(Err(text.to_owned())),
                 }
             }
         }
     }
-    if args.is_empty() {
-        return Some(json!({"S": unescape_format(&format)}));
+    if parts.iter().all(Result::is_err) {
+        let text: String = parts.into_iter().filter_map(Result::err).collect();
+        return Some(json!({"S": literal(&text)}));
     }
-    if format == "{}" && args.len() == 1 && !args[0].starts_with("States.") {
-        return Some(json!({"S.$": args[0]}));
-    }
-    Some(json!({"S.$": format!("States.Format('{format}', {})", args.join(", "))}))
+    let expression: Vec<String> = parts
+        .into_iter()
+        .map(|p| p.unwrap_or_else(|l| string_literal(&l)))
+        .collect();
+    Some(attribute("S", &expression.join(" & ")))
 }
 
 /// A root field read from the start request, when the request carries a
@@ -1207,40 +1303,14 @@ fn request_value(saga: &Saga, field: &ir::Field) -> Option<Value> {
     if request.optional || request.ty != field.ty {
         return None;
     }
-    let path = format!("$.request.{}", field.name);
+    let path = request_path(&field.name);
     Some(match field.ty {
-        FieldType::String | FieldType::Date | FieldType::Timestamp => json!({"S.$": path}),
-        FieldType::Int => json!({"N.$": format!("States.Format('{{}}', {path})")}),
+        FieldType::String | FieldType::Date | FieldType::Timestamp => attribute("S", &path),
+        FieldType::Int => attribute("N", &format!("$string({path})")),
         // Decimals are exact text in the services; keep them as strings.
-        FieldType::Decimal => json!({"S.$": format!("States.Format('{{}}', {path})")}),
-        FieldType::Bool => json!({"BOOL.$": path}),
+        FieldType::Decimal => attribute("S", &format!("$string({path})")),
+        FieldType::Bool => attribute("BOOL", &path),
     })
-}
-
-fn unescape_format(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut escaped = false;
-    for c in text.chars() {
-        if c == '\\' && !escaped {
-            escaped = true;
-            continue;
-        }
-        escaped = false;
-        out.push(c);
-    }
-    out
-}
-
-/// Escapes the characters `States.Format` treats specially.
-fn escape_format(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '\'' | '{' | '}' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -1262,10 +1332,11 @@ mod tests {
     }
 
     #[test]
-    fn format_strings_escape_their_specials() {
-        assert_eq!(escape_format("TRIP#"), "TRIP#");
-        assert_eq!(escape_format("a'{b}\\"), "a\\'\\{b\\}\\\\");
-        assert_eq!(unescape_format(&escape_format("x'{y}")), "x'{y}");
+    fn jsonata_literals_are_json_strings() {
+        assert_eq!(string_literal("TRIP#"), "\"TRIP#\"");
+        assert_eq!(string_literal("a\"b\\"), "\"a\\\"b\\\\\"");
+        assert_eq!(literal("{% $x %}"), json!("{% \"{% $x %}\" %}"));
+        assert_eq!(expression_of(&template("$a & $b")), Some("$a & $b"));
     }
 
     #[test]

@@ -259,6 +259,9 @@ pub fn config(saga: &Saga) -> Value {
     })
 }
 
+/// Adds a test case: its name and the (state, response) pairs it changes.
+type AddCase<'a> = dyn FnMut(String, &[(&str, &str)]) + 'a;
+
 /// The pivot's test cases: a business error (no-go: the steps before it are
 /// compensated), an outcome that stays unknown through every retry
 /// (`RecordPivotUnknown`, nothing compensated), and a timeout whose retry
@@ -268,7 +271,7 @@ fn pivot_cases(
     saga: &Saga,
     step: &Step,
     responses: &mut Map<String, Value>,
-    case: &mut dyn FnMut(String, &[(&str, &str)]),
+    case: &mut AddCase<'_>,
 ) {
     let t = timeout(step);
     let business = step.errors.first();
