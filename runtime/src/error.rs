@@ -18,12 +18,9 @@ use std::fmt;
 
 use crate::store::StoreError;
 
-/// ASL error name of retriable failures.
-pub const TRANSIENT_ERROR: &str = "TransientError";
-/// ASL error name of undecodable payloads.
-pub const INVALID_PAYLOAD: &str = "Saga.InvalidPayload";
-/// ASL error name of failures that are neither business nor transient.
-pub const INTERNAL_ERROR: &str = "Saga.InternalError";
+// The names are the compiler's too: both read them from `sagac-contract`,
+// so the state machine retries exactly what the runtime returns.
+pub use sagac_contract::errors::{INTERNAL_ERROR, INVALID_PAYLOAD, TRANSIENT_ERROR};
 
 /// Why a step failed, in the terms the state machine understands.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -129,6 +129,9 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function import (  
     wait_function as _wait_function,
 )
 from moto.stepfunctions.parser.asl.jsonata import jsonata as _moto_jsonata  # noqa: E402
+from moto.stepfunctions.parser.asl.component.intrinsic import (  # noqa: E402
+    jsonata as _moto_jsonata_functions,
+)
 from moto.stepfunctions.parser.asl.eval.environment import Environment  # noqa: E402
 from moto.stepfunctions.parser.asl.eval.evaluation_details import (  # noqa: E402
     AWSExecutionDetails,
@@ -400,6 +403,22 @@ class _Comm(ExecutionWorkerCommunication):
         self.done.set()
 
 
+_HASH_ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256",
+                    "SHA-384": "sha384", "SHA-512": "sha512"}
+
+
+def _jsonata_hash(value: Any, algorithm: Any) -> str:
+    """Step Functions' JSONata ``$hash(value, algorithm)``: the hex digest.
+    moto (like LocalStack) declares it as a stub returning the *string*
+    "Function $hash is currently not supported", a silently wrong value."""
+    import hashlib
+
+    name = _HASH_ALGORITHMS.get(str(algorithm))
+    if name is None:
+        raise ValueError(f"$hash: unknown algorithm {algorithm!r}")
+    return hashlib.new(name, str(value).encode("utf-8")).hexdigest()
+
+
 def _eval_jsonata_python(expression: str) -> Any:
     """JSONata engine for moto: moto 5.2 ships its JVM bridge stubbed out (every
     ``{% ... %}`` failed with States.Runtime "'NoneType' object is not
@@ -412,7 +431,9 @@ def _eval_jsonata_python(expression: str) -> Any:
             "UNKNOWN", "JSONata needs jsonata-python (scripts/setup-tools.sh)"
         ) from e
     try:
-        out = jsonata.Jsonata(expression).evaluate(None)
+        compiled = jsonata.Jsonata(expression)
+        compiled.register_lambda("hash", _jsonata_hash)
+        out = compiled.evaluate(None)
         return None if out is None else json.loads(json.dumps(out))
     except Exception as e:
         raise _moto_jsonata.JSONataException("UNKNOWN", str(e)) from e
@@ -477,6 +498,11 @@ def _patched(rec: _Recorder, skip_waits: bool, parallel: str) -> Iterator[None]:
     patch(retrier_decl, "time", _FakeTime(rec))
     if _moto_jsonata._eval_jsonata is None:
         patch(_moto_jsonata, "_eval_jsonata", _eval_jsonata_python)
+    # moto prepends a declaration of each Step Functions JSONata function an
+    # expression uses; its $hash is a stub that would shadow the real one.
+    declarations = dict(_moto_jsonata_functions._DECLARATION_BY_VARIABLE_REFERENCE)
+    declarations.pop("$hash", None)
+    patch(_moto_jsonata_functions, "_DECLARATION_BY_VARIABLE_REFERENCE", declarations)
     patch(mock_eval_utils, "CustomErrorName", error_name)
     patch(lambda_eval_utils, "_invoke_lambda_function", refuse_unmocked_lambda)
     # moto wraps the value of a definite path whose parent is an array index

@@ -21,14 +21,17 @@ The semantics (DESIGN.md section 3, as sagac compiles it):
   Succeed state `Succeeded`. A root write that still fails otherwise (for
   RecordStarted, any failure after its retries) ends in `<Write>.Failed`
   with the error Saga.RootWriteFailed.
-* A Lambda task retries the errors of its policy and the four Lambda service
-  errors (retriable steps and compensations also retry States.Timeout), then
+* A Lambda task retries the errors of its policy, the runtime's TransientError
+  and the four Lambda service errors (retriable steps and compensations also retry States.Timeout), then
   fails with the last error.
 * A compensatable step failing with one of its business errors: compensate the
   completed steps, last first. Failing with anything else (ambiguous): compensate
-  the step itself first. The pivot is never compensated itself. A retriable step
-  that still fails: RecordCompensationFailed, CompensationFailed (no rollback
-  past the pivot).
+  the step itself first. The pivot is never compensated itself: its business
+  errors (and Saga.InvalidPayload) are not retried and compensate the steps
+  before it; anything else is retried with its policy until the outcome is
+  definite, and if it never is: RecordPivotUnknown, PivotUnknown (nothing
+  compensated). A retriable step that still fails: RecordRetriesExhausted,
+  RetriesExhausted (no rollback past the pivot).
 * A parallel group: the Parallel state, then each branch in declaration order
   (the harness runs them one after the other); a failed branch ends in
   `<Step>.Caught`; then `<Group>.Joined`. If a branch failed, the group is
@@ -80,6 +83,10 @@ DYNAMODB_TRANSIENT = [
 ]
 CANCELED = "DynamoDb.TransactionCanceledException"
 ROOT_WRITE_FAILED = "Saga.RootWriteFailed"
+# What the runtime reports for every retriable failure (sagac-contract's
+# TRANSIENT_ERROR): every Lambda task retries it, whatever the spec lists.
+TRANSIENT = "TransientError"
+INVALID_PAYLOAD = "Saga.InvalidPayload"
 
 
 # --------------------------------------------------------------------------
@@ -191,7 +198,7 @@ class Responses:
                 return None
             error = answer["Throw"]["Error"]
             for i, (errors, max_attempts) in enumerate(retriers):
-                if error in errors:
+                if error in errors or "States.ALL" in errors:
                     if used[i] < max_attempts:
                         used[i] += 1
                         attempt += 1
@@ -206,13 +213,17 @@ class Responses:
 
 
 def step_retriers(step: Step) -> list[tuple[list[str], int]]:
+    if step.kind == "pivot":
+        # Definite failures are not retried; everything else is, until the
+        # outcome is known.
+        return [(step.errors + [INVALID_PAYLOAD], 0), (["States.ALL"], step.retry.attempts)]
     extra = ["States.Timeout"] if step.kind == "retriable" else []
-    return [(step.retry.errors + extra + LAMBDA_ERRORS, step.retry.attempts)]
+    return [(step.retry.errors + extra + [TRANSIENT] + LAMBDA_ERRORS, step.retry.attempts)]
 
 
 def compensation_retriers(step: Step) -> list[tuple[list[str], int]]:
     r = step.compensation_retry
-    return [(r.errors + ["States.Timeout"] + LAMBDA_ERRORS, r.attempts)]
+    return [(r.errors + ["States.Timeout", TRANSIENT] + LAMBDA_ERRORS, r.attempts)]
 
 
 RECORD_RETRIERS = [(DYNAMODB_TRANSIENT, 5), ([CANCELED], 2)]
@@ -288,8 +299,13 @@ def expected_path(saga: Saga, r: Responses) -> Expected:
         if error is None:
             continue
         if step.kind == "retriable":
-            seq.extend(["RecordCompensationFailed", "CompensationFailed"])
-            return Expected(seq, "FAILED", "Saga.CompensationFailed")
+            seq.extend(["RecordRetriesExhausted", "RetriesExhausted"])
+            return Expected(seq, "FAILED", "Saga.RetriesExhausted")
+        if step.kind == "pivot" and error not in step.errors + [INVALID_PAYLOAD]:
+            # Still unknown after every retry: it may have committed, so
+            # nothing is compensated.
+            seq.extend(["RecordPivotUnknown", "PivotUnknown"])
+            return Expected(seq, "FAILED", "Saga.PivotUnknown")
         ambiguous = error not in step.errors
         first = [step] if ambiguous and step.kind == "compensatable" else []
         return compensate(index, first, outcomes)
@@ -436,6 +452,14 @@ def test_mock_config_covers_every_failure_point(spec):
         if step.compensation and not any(
                 r.error(step.compensation, compensation_retriers(step)) for r in responses):
             missing.append(f"{step.compensation} failing after its retries")
+        if step.kind == "pivot" and step.retry.attempts > 0:
+            # An ambiguous first attempt whose retry makes the outcome definite.
+            timeouts = [r for r in responses if r.fails_first(step.name) == "States.Timeout"]
+            if not any(r.error(step.name, step_retriers(step)) is None for r in timeouts):
+                missing.append(f"{step.name} timing out, then succeeding on a retry")
+            if step.errors and not any(
+                    r.error(step.name, step_retriers(step)) in step.errors for r in timeouts):
+                missing.append(f"{step.name} timing out, then failing for a business reason")
     assert not missing, "no test case for: " + "; ".join(missing)
 
 
@@ -467,6 +491,66 @@ def test_every_lambda_gets_the_context_and_the_results_so_far(spec):
         action = json.loads((b.out / "events" / step.service / f"{_action(b, step)}.json").read_text())
         assert sorted(action) == sorted(payload), state
         assert sorted(action.get("results", {})) == sorted(before), state
+
+
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _seconds(text: str) -> int:
+    m = re.fullmatch(r"(\d+)(ms|s|m|h|d)", str(text).strip())
+    assert m, text
+    return int(int(m.group(1)) * _UNITS[m.group(2)])
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
+def test_every_outbox_item_the_state_machine_writes_has_its_ttl(spec):
+    """The root writes (JSONata states) put their outbox items with the TTL
+    attribute of the table: epoch seconds of the state's entry plus
+    `outbox.ttl`, and a ClientRequestToken that is the MD5 of execution and
+    state name, as moto's interpreter evaluates them."""
+    import hashlib
+    import time
+
+    b = built(spec)
+    raw = read_spec(spec)
+    ttl_attribute = (raw.get("table") or {}).get("ttl")
+    outbox = raw.get("outbox") or {}
+    ttl = _seconds(outbox.get("ttl", "7d"))
+    prefix = str(outbox.get("sk", "OUTBOX#{event_id}")).split("{", 1)[0]
+    sk = (raw.get("table") or {}).get("sk", "SK")
+    before = time.time()
+    result = b.run("HappyPath")
+    after = time.time()
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    saga_id = b.input["request"][b.saga.id_field]
+    writes = 0
+    for event in result.events("TaskScheduled"):
+        params = json.loads(event["taskScheduledEventDetails"]["parameters"])
+        if "TransactItems" not in params:
+            continue
+        state = _state_of_scheduled(event, result)
+        token = hashlib.md5(f"{saga_id}#{state}".encode()).hexdigest()
+        assert params["ClientRequestToken"] == token, (state, params["ClientRequestToken"])
+        for item in params["TransactItems"]:
+            put = item.get("Put", {}).get("Item", {})
+            if not put.get(sk, {}).get("S", "").startswith(prefix):
+                continue
+            writes += 1
+            if ttl_attribute is None:
+                assert not any("N" in v and k != "version" for k, v in put.items()
+                               if isinstance(v, dict) and k not in ("payload",)), put
+                continue
+            assert ttl_attribute in put, (state, sorted(put))
+            expires = int(put[ttl_attribute]["N"])
+            assert int(before) + ttl - 1 <= expires <= int(after) + ttl + 1, (state, expires)
+    # RecordSucceeded's event, and RecordStarted's when the root has a start event.
+    assert writes in (1, 2), f"{writes} outbox items written by the root writes"
+
+
+def _state_of_scheduled(event: dict, result) -> str:
+    from harness import _state_of
+
+    return _state_of(event, result.history)
 
 
 def _action(b: Built, step: Step) -> str:

@@ -2,6 +2,7 @@
 with a Step Functions Local mock config, asserting exact entered-state paths."""
 
 import json
+import time
 import os
 import shutil
 import subprocess
@@ -275,6 +276,34 @@ def test_jsonata_with_datadog_context_field():
     r = run(d, one_case(boom), "M", "T", {"k": 1})
     assert (r.status, r.entered_states, r.error, r.cause) == ("FAILED", ["A", "F"],
                                                               "Failed", "NoSeats")
+
+
+def test_jsonata_hash_and_epoch_in_a_jsonpath_machine():
+    """A JSONata state in a JSONPath machine (the root writes): moto's own
+    $hash is a stub returning the text "Function $hash is currently not
+    supported"; the harness gives the real digest, and $toMillis turns the
+    state's EnteredTime into epoch milliseconds."""
+    import hashlib
+
+    d = {"StartAt": "W", "States": {
+        "W": {"Type": "Task", "QueryLanguage": "JSONata",
+              "Resource": "arn:aws:states:::aws-sdk:dynamodb:transactWriteItems",
+              "Arguments": {
+                  "ClientRequestToken": "{% $hash($states.context.Execution.Name & \"#\" & $states.context.State.Name, \"MD5\") %}",
+                  "TransactItems": [{"Put": {"TableName": "T", "Item": {
+                      "expires_at": {"N": "{% $string($floor($toMillis($states.context.State.EnteredTime) / 1000) + 60) %}"}}}}]},
+              "Output": "{% $states.input %}",
+              "Next": "P"},
+        "P": {"Type": "Pass", "End": True}}}
+    ok = {"R": {"0": {"Return": {}}}}
+    mock = {"StateMachines": {"M": {"TestCases": {"T": {"W": "R"}}}}, "MockedResponses": ok}
+    before = int(time.time())
+    r = run(d, mock, "M", "T", {"k": 1}, execution_name="e-1")
+    assert r.status == "SUCCEEDED" and r.output == {"k": 1}
+    params = json.loads(r.events("TaskScheduled")[0]["taskScheduledEventDetails"]["parameters"])
+    assert params["ClientRequestToken"] == hashlib.md5(b"e-1#W").hexdigest()
+    expires = int(params["TransactItems"][0]["Put"]["Item"]["expires_at"]["N"])
+    assert before + 59 <= expires <= int(time.time()) + 61
 
 
 def test_mocked_states_timeout_is_caught_like_a_timeout():

@@ -94,6 +94,19 @@ pub struct Root {
     pub on_failure: Outcome,
     /// Status and event when a compensation failed (needs people).
     pub on_compensation_failure: Outcome,
+    /// Status and event when the pivot's outcome stayed unknown: it kept
+    /// failing ambiguously (timeouts, `Lambda.Unknown`, transient errors)
+    /// through all of its retries, so it may or may not have committed and
+    /// nothing is compensated (needs people). Default: status
+    /// `PIVOT_UNKNOWN` with the `on_compensation_failure` event.
+    #[serde(default)]
+    pub on_pivot_unknown: Option<Outcome>,
+    /// Status and event when a retriable step (after the pivot) still failed
+    /// after all of its retries: the saga cannot go back and did not finish
+    /// (needs people). Default: status `RETRIES_EXHAUSTED` with the
+    /// `on_compensation_failure` event.
+    #[serde(default)]
+    pub on_retries_exhausted: Option<Outcome>,
     /// Event written with the root item when the saga starts (an event of the
     /// root entity). Default: the first event of the root entity that is not
     /// an outcome event, if any.
@@ -370,12 +383,13 @@ pub struct Defaults {
     pub compensation_retry: Option<Retry>,
 }
 
-/// A retry policy for transient errors. Lambda's own service errors are
-/// always retried too.
+/// A retry policy for transient errors. The runtime's `TransientError` and
+/// Lambda's own service errors are always retried too.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Retry {
-    /// Error names the handler raises for transient failures.
+    /// Further error names to retry (the runtime's `TransientError` is
+    /// always retried).
     #[serde(default)]
     pub errors: Vec<String>,
     /// Retries after the first attempt.

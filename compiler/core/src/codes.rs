@@ -172,7 +172,24 @@ after the pivot cannot be undone by compensation, so it must be retriable; a
 compensatable step after the pivot would never be compensated.";
     MultiplePivots = "S041", "more than one pivot",
 "A saga has at most one pivot step: the go/no-go point after which the saga
-can only move forward.";
+can only move forward.
+
+How sagac runs the pivot. A business error of the pivot (one of its `errors`)
+is a definite no-go: the steps before it are compensated, last first, and the
+saga ends in `on_failure`. Any other failure (a task timeout,
+`Lambda.Unknown`, `TransientError` or a Lambda service error) is ambiguous:
+the pivot may have committed (the payment captured) and only its response was
+lost, so rolling back would release what the customer paid for. sagac
+therefore never compensates on an ambiguous pivot failure. It retries the
+pivot with its retry policy on every failure except its business errors and
+`Saga.InvalidPayload` (pivots must be idempotent: a retry with the same
+idempotency key returns the first result), until the outcome is definite:
+success goes forward, a business error compensates. If it is still unknown
+after the last retry (the policy bounds the time: `attempts`, `interval`,
+`backoff`, `max_delay`), the saga ends in the distinct `on_pivot_unknown`
+outcome (default status `PIVOT_UNKNOWN`, with the `on_compensation_failure`
+event), Fail state `PivotUnknown`, error `Saga.PivotUnknown`: nothing was
+rolled back and people must find out whether the pivot committed.";
     MissingCompensation = "S042", "compensatable step without compensation",
 "A compensatable step must say how it is undone: add a `compensation:` with the
 action that reverses it. If the step cannot be undone, make it the pivot; if it
@@ -183,11 +200,28 @@ for business reasons), so a compensation there would never run. Remove it, or
 make the step compensatable.";
     RetriableWithErrors = "S044", "retriable step with business errors",
 "A retriable step may not fail for business reasons; it is retried until it
-succeeds. Remove its `errors:` or make it compensatable or the pivot.";
+succeeds. Remove its `errors:` or make it compensatable or the pivot.
+
+Retriable steps run after the pivot, so nothing can be rolled back any more.
+They retry their policy's errors, `TransientError`, the Lambda service errors
+and task timeouts. A retriable step that still fails after its last retry
+ends the saga in the distinct `on_retries_exhausted` outcome (default status
+`RETRIES_EXHAUSTED`, with the `on_compensation_failure` event), Fail state
+`RetriesExhausted`, error `Saga.RetriesExhausted`: the saga went past its
+point of no return and did not finish, so people must complete it. It is not
+the compensation-failure outcome, because no compensation ran.";
     InvalidParallel = "S045", "invalid parallel group",
 "A parallel group needs at least two branches, and every branch must be a
 compensatable step: the group runs before the pivot, and when one branch fails
 the completed branches are compensated.";
+    PivotNotIdempotent = "S046", "pivot that is not idempotent",
+"The pivot is retried on every ambiguous failure (a timeout, `Lambda.Unknown`,
+a transient error) until its outcome is definite, because compensating after
+a pivot that may have committed would undo the saga's point of no return. A
+pivot that is not idempotent could then take effect twice (charge twice).
+Make the pivot idempotent (the runtime's idempotency key, execution and state
+name, returns the first result of a repeated call) and remove
+`idempotent: false`. See `sagac explain S041` for the pivot's semantics.";
     ExpressNotIdempotent = "S047", "Express workflow with a non-idempotent step",
 "Express workflows run at least once, so every step may run more than once.
 Every step and compensation of an Express saga must be idempotent. Use
@@ -276,7 +310,13 @@ function name starts with).";
 "Step, compensation and group names become Step Functions state names: at most
 80 characters, and no whitespace, brackets, wildcards, quotes or control
 characters. sagac also requires PascalCase so the generated Rust names read
-well.";
+well.
+
+In a parallel group sagac adds helper states named after the spec's names:
+`<Group>.Joined` after the group, `<Step>.Caught` in each branch and
+`<Compensation>.Needed` before each branch's compensation. Names are never
+cut (cutting made two long names sharing a prefix into one state), so these
+names must leave room for their suffix: at most 73 characters.";
     InvalidServiceName = "S071", "invalid service name",
 "Service names become Lambda function names, Rust names and CloudFormation
 logical ids: lowercase letters, digits and hyphens, starting with a letter and

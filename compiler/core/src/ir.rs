@@ -85,6 +85,10 @@ pub struct Root {
     pub failure: Outcome,
     /// Outcome when a compensation failed.
     pub compensation_failure: Outcome,
+    /// Outcome when the pivot's result stayed unknown after its retries.
+    pub pivot_unknown: Outcome,
+    /// Outcome when a retriable step still failed after its retries.
+    pub retries_exhausted: Outcome,
     /// Event written with the root item when the saga starts (`on_start`, or
     /// the first root event that is not an outcome event).
     pub on_start: Option<String>,

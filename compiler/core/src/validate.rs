@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use crate::ast;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::emit::asl::{self, MAX_STATE_NAME};
 use crate::ir;
 use crate::naming;
 use crate::source::Span;
@@ -26,11 +27,20 @@ pub const RESERVED_STATES: &[&str] = &[
     "RecordSucceeded",
     "RecordFailed",
     "RecordCompensationFailed",
+    "RecordPivotUnknown",
+    "RecordRetriesExhausted",
     "Succeeded",
     "RolledBack",
     "CompensationFailed",
+    "PivotUnknown",
+    "RetriesExhausted",
     "CompensationOutcome",
 ];
+
+/// The status of `root.on_pivot_unknown` when the spec does not set it.
+pub const DEFAULT_PIVOT_UNKNOWN: &str = "PIVOT_UNKNOWN";
+/// The status of `root.on_retries_exhausted` when the spec does not set it.
+pub const DEFAULT_RETRIES_EXHAUSTED: &str = "RETRIES_EXHAUSTED";
 
 /// The Datadog sites.
 pub const DATADOG_SITES: &[&str] = &[
@@ -1244,14 +1254,50 @@ impl Checker<'_> {
                 &root.on_compensation_failure.status,
             ),
         ];
+        // The outcomes that need people besides a failed compensation: given,
+        // or defaulted (checked for clashes like the others all the same).
+        let pivot_unknown = root
+            .on_pivot_unknown
+            .clone()
+            .unwrap_or_else(|| ast::Outcome {
+                status: DEFAULT_PIVOT_UNKNOWN.into(),
+                event: root.on_compensation_failure.event.clone(),
+            });
+        let retries_exhausted = root
+            .on_retries_exhausted
+            .clone()
+            .unwrap_or_else(|| ast::Outcome {
+                status: DEFAULT_RETRIES_EXHAUSTED.into(),
+                event: root.on_compensation_failure.event.clone(),
+            });
+        let optional = [
+            (
+                "on_pivot_unknown",
+                root.on_pivot_unknown.is_some(),
+                &pivot_unknown,
+            ),
+            (
+                "on_retries_exhausted",
+                root.on_retries_exhausted.is_some(),
+                &retries_exhausted,
+            ),
+        ];
         let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-        for (key, outcome, status) in outcomes {
+        for (key, outcome, status) in outcomes.into_iter().chain(
+            optional
+                .iter()
+                .map(|(key, _, outcome)| (*key, Some(*outcome), &outcome.status)),
+        ) {
+            let given = optional
+                .iter()
+                .find(|(k, _, _)| *k == key)
+                .is_none_or(|(_, given, _)| *given);
             let path = if outcome.is_some() {
                 p!["root", key, "status"]
             } else {
                 p!["root", key]
             };
-            if !is_upper_snake(status) {
+            if given && !is_upper_snake(status) {
                 let diagnostic = Diagnostic::new(
                     Code::InvalidValue,
                     self.span(&path),
@@ -1269,19 +1315,33 @@ impl Checker<'_> {
                 let (first_span, first_label) = if lookup(self.root, &first_path).2 {
                     (self.span(&first_path), "first used here".to_owned())
                 } else {
-                    // `initial` was left out: its default is what clashes.
+                    // `first` was left out: its default is what clashes.
                     (
                         self.key_span(&p!["root"]),
-                        format!("the initial status defaults to `{}`", root.initial),
+                        if first == "initial" {
+                            format!("the initial status defaults to `{}`", root.initial)
+                        } else {
+                            format!("`{first}` defaults to the status `{status}`")
+                        },
                     )
                 };
-                let diagnostic = Diagnostic::new(Code::InvalidRoot, self.span(&path), format!("status `{status}` is used twice"))
-                    .label("already used")
+                let (span, label) = if given {
+                    (self.span(&path), "already used".to_owned())
+                } else {
+                    (
+                        self.key_span(&p!["root"]),
+                        format!("`{key}` defaults to the status `{status}`"),
+                    )
+                };
+                let diagnostic = Diagnostic::new(Code::InvalidRoot, span, format!("status `{status}` is used twice"))
+                    .label(label)
                     .note(first_span, first_label)
                     .help("the initial and terminal statuses must be distinct, or the outcome of a saga cannot be told from its status");
                 self.error(diagnostic);
             }
-            if let Some(outcome) = outcome {
+            if let Some(outcome) = outcome
+                && given
+            {
                 self.event_ref(&outcome.event, &p!["root", key, "event"], spec);
             }
         }
@@ -1289,6 +1349,8 @@ impl Checker<'_> {
             &root.on_success.event,
             &root.on_failure.event,
             &root.on_compensation_failure.event,
+            &pivot_unknown.event,
+            &retries_exhausted.event,
         ];
         let on_start = match &root.on_start {
             Some(event) => {
@@ -1327,6 +1389,8 @@ impl Checker<'_> {
             success: outcome(&root.on_success),
             failure: outcome(&root.on_failure),
             compensation_failure: outcome(&root.on_compensation_failure),
+            pivot_unknown: outcome(&pivot_unknown),
+            retries_exhausted: outcome(&retries_exhausted),
             on_start,
         }
     }
@@ -1401,6 +1465,22 @@ impl Checker<'_> {
             "the outbox TTL",
             (3600, 365 * 86400),
         );
+        if outbox.ttl.is_some() && spec.table.ttl.is_none() {
+            // The TTL is written to the table's TTL attribute; without one
+            // the items would never expire, whatever the spec says.
+            let diagnostic = Diagnostic::new(
+                Code::MissingKey,
+                self.span(&p!["outbox", "ttl"]),
+                "`outbox.ttl` needs `table.ttl`, the attribute that TTL is written to",
+            )
+            .label("no item would ever expire")
+            .note(
+                self.key_span(&p!["table"]),
+                "this table has no TTL attribute",
+            )
+            .help("add `ttl: expires_at` under `table:` (epoch seconds; DynamoDB deletes expired items)");
+            self.error(diagnostic);
+        }
         let bus_ok = !outbox.bus.is_empty()
             && outbox.bus != "default"
             && outbox
@@ -1623,7 +1703,7 @@ impl Checker<'_> {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
             && !name.starts_with("States.")
             && !name.starts_with("Lambda.")
-            && name != "Saga.InvalidPayload";
+            && name != sagac_contract::errors::INVALID_PAYLOAD;
         self.name(
             name,
             path,
@@ -1753,6 +1833,16 @@ impl Checker<'_> {
                 self.error(diagnostic);
             }
             _ => {}
+        }
+        if kind == ir::StepKind::Pivot && !step.idempotent {
+            let diagnostic = Diagnostic::new(
+                Code::PivotNotIdempotent,
+                self.span(&join(base, p!["idempotent"])),
+                format!("pivot `{}` is not idempotent", step.name),
+            )
+            .label("a pivot is retried until its outcome is known")
+            .help("make the pivot idempotent (its idempotency key returns the first result) and remove `idempotent: false`");
+            self.error(diagnostic);
         }
         if kind == ir::StepKind::Retriable && !step.errors.is_empty() {
             let diagnostic = Diagnostic::new(
@@ -1899,8 +1989,31 @@ impl Checker<'_> {
         }
     }
 
+    /// A state that gets a helper state `name` + `suffix` must leave room
+    /// for the suffix: names are never cut, so helper names cannot collide
+    /// (spec names have no `.`, every suffix starts with one).
+    fn helper_room(&mut self, name: &str, suffix: &str, span: Span) {
+        let room = MAX_STATE_NAME - suffix.len();
+        if name.len() > room {
+            let diagnostic = Diagnostic::new(
+                Code::InvalidStateName,
+                span,
+                format!("`{name}` is too long for a state with a helper state"),
+            )
+            .label(format!(
+                "{} characters; at most {room} here",
+                name.len()
+            ))
+            .help(format!(
+                "sagac adds the state `{name}{suffix}`, and state names are at most {MAX_STATE_NAME} characters: shorten the name by {} characters",
+                name.len() - room
+            ));
+            self.error(diagnostic);
+        }
+    }
+
     fn state_name(&mut self, name: &str, span: Span, names: &mut BTreeMap<String, Span>) -> bool {
-        let ok = is_pascal(name) && name.len() <= 80;
+        let ok = is_pascal(name) && name.len() <= MAX_STATE_NAME;
         if !ok {
             let diagnostic = Diagnostic::new(
                 Code::InvalidStateName,
@@ -2053,7 +2166,9 @@ impl Checker<'_> {
                     let group = &entry.parallel;
                     let base = p!["steps", i, "parallel"];
                     let span = self.span(&join(&base, p!["name"]));
-                    self.state_name(&group.name, span, &mut names);
+                    if self.state_name(&group.name, span, &mut names) {
+                        self.helper_room(&group.name, asl::JOINED_SUFFIX, span);
+                    }
                     if group.branches.len() < 2 {
                         let diagnostic = Diagnostic::new(
                             Code::InvalidParallel,
@@ -2095,6 +2210,24 @@ impl Checker<'_> {
                             &mut names,
                             &mut actions,
                         );
+                        // Branch steps and their compensations get helper
+                        // states of their own (`.Caught`, `.Needed`).
+                        let name_path = join(&bbase, p!["name"]);
+                        if is_pascal(&ir_step.name) && ir_step.name.len() <= MAX_STATE_NAME {
+                            let span = self.span(&name_path);
+                            self.helper_room(&ir_step.name, asl::CAUGHT_SUFFIX, span);
+                        }
+                        if let Some(comp) = &ir_step.compensation
+                            && is_pascal(&comp.name)
+                            && comp.name.len() <= MAX_STATE_NAME
+                        {
+                            let cpath = join(&bbase, p!["compensation"]);
+                            let span = match &step.compensation {
+                                Some(c) if c.name.is_some() => self.span(&join(&cpath, p!["name"])),
+                                _ => self.key_span(&cpath),
+                            };
+                            self.helper_room(&comp.name, asl::NEEDED_SUFFIX, span);
+                        }
                         if ir_step.kind != ir::StepKind::Compensatable {
                             let diagnostic = Diagnostic::new(Code::InvalidParallel, self.span(&join(&bbase, p!["kind"])), format!("branch `{}` of parallel group `{}` is not compensatable", step.name, group.name))
                                 .label("branches must be compensatable")

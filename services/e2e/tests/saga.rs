@@ -329,6 +329,17 @@ fn check_trip(items: &[Item], expected: &Expected) {
         .collect();
     assert_eq!(ids.len(), outbox.len(), "{trip}: event ids are unique");
     for item in &outbox {
+        // Every outbox item expires, whoever wrote it: the services (the
+        // runtime's clock) or the state machine's root writes (the state's
+        // entry time, 2025-03-01T09:00:01Z in these runs, plus the spec's
+        // `outbox.ttl` of 7 days).
+        let expires = item["expires_at"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{trip}: outbox item without a TTL: {item:#?}"));
+        let event_id = item["event_id"].as_str().unwrap();
+        if event_id == format!("{trip}#{}", item["event_type"].as_str().unwrap()) {
+            assert_eq!(expires, 1_740_819_601 + 7 * 86_400, "{trip}: {event_id}");
+        }
         assert_eq!(item["saga_id"], json!(trip));
         assert_eq!(
             item["SK"],

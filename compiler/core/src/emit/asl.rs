@@ -9,6 +9,9 @@
 //!                     ▼
 //!   compensation chain (reverse order) ─▶ CompensationOutcome ─▶ RecordFailed ─▶ RolledBack
 //!                                                   └─ a compensation failed ─▶ RecordCompensationFailed ─▶ CompensationFailed
+//!
+//! pivot still failing ambiguously after its retries ─▶ RecordPivotUnknown ─▶ PivotUnknown
+//! retriable step still failing after its retries ─▶ RecordRetriesExhausted ─▶ RetriesExhausted
 //! ```
 //!
 //! State data is `{request, results: {<State>: {output}}, error?, failures?,
@@ -24,24 +27,43 @@
 //! it, so the happy path costs one transition per step plus the two root
 //! writes (plus a Parallel and a join per parallel group).
 //!
+//! Every terminal `Fail` state has its own error name (`Saga.RolledBack`,
+//! `Saga.CompensationFailed`, `Saga.PivotUnknown`, `Saga.RetriesExhausted`),
+//! so an execution's error tells which outcome it reached.
+//!
 //! Helper states that the spec does not name carry a `.` in their name
 //! (`ReserveCar.Caught`, `ReserveExtras.Joined`, `CancelCar.Needed`): spec
-//! state names are PascalCase, so these can never collide with them. The
+//! state names are PascalCase, so these can never collide with them, and
+//! they are never cut, so they cannot collide with each other either (the
+//! validator keeps every name that gets a suffix within 80 characters with
+//! it). The
 //! saga-level ones are in [`RESERVED_STATES`](crate::validate::RESERVED_STATES).
 //!
 //! # Decisions
 //!
 //! - **Failures.** A step's business errors (its `errors`) are caught without
 //!   retry and compensate the steps completed before it. Its retry policy's
-//!   errors and the four Lambda service errors are retried with the policy's
-//!   backoff. Anything else that is still failing (`States.Timeout`,
+//!   errors, the runtime's `TransientError` and the four Lambda service
+//!   errors are retried with the policy's backoff. Anything else that is still failing (`States.Timeout`,
 //!   `Lambda.Unknown`, retries exhausted, `Saga.InvalidPayload`) is
 //!   ambiguous: the step may have taken effect, so its own compensation runs
-//!   first. The pivot has no compensation: its failure undoes the steps
-//!   before it. Past the pivot there is no rolling back: a retriable step
-//!   (which also retries timeouts, being idempotent by its key) that still
-//!   fails ends in the compensation-failure outcome, the one that calls a
-//!   human.
+//!   first.
+//! - **The pivot** has no compensation, and its ambiguous failure is no
+//!   reason to roll back: it may have committed. Its first retrier matches
+//!   its business errors and `Saga.InvalidPayload` (the handler refused the
+//!   payload before doing anything) with `MaxAttempts: 0`; the second retries
+//!   `States.ALL`, everything else, with the step's policy: being idempotent
+//!   (the validator insists), a retry returns the first outcome, so the
+//!   outcome becomes definite. A definite failure undoes the steps before
+//!   it; an outcome still unknown after the last retry ends in
+//!   `RecordPivotUnknown` → `PivotUnknown` (`Saga.PivotUnknown`), its own
+//!   status and event, with nothing compensated: people must find out
+//!   whether it committed.
+//! - **Past the pivot** there is no rolling back: a retriable step (which
+//!   also retries timeouts, being idempotent by its key) that still fails
+//!   ends in `RecordRetriesExhausted` → `RetriesExhausted`
+//!   (`Saga.RetriesExhausted`), its own outcome: no compensation ran, so it
+//!   is not the compensation failure.
 //! - **Compensation failures** do not stop the chain: the other
 //!   compensations still release what they hold, the error is kept under
 //!   `compensation_failures.<State>`, and `CompensationOutcome` (one Choice,
@@ -57,7 +79,10 @@
 //!   that failed ambiguously.
 //! - **Root writes** are direct `aws-sdk:dynamodb:transactWriteItems` tasks
 //!   (no Lambda, no cold start): the root item or its status change plus the
-//!   outbox item, in one transaction. Each carries a `ClientRequestToken`
+//!   outbox item, in one transaction. They are the only JSONata states
+//!   (`QueryLanguage: JSONata`): the outbox item's TTL is epoch seconds,
+//!   which only JSONata can compute (`$toMillis` of the state's entry time,
+//!   plus `outbox.ttl`); the rest of the machine stays JSONPath. Each carries a `ClientRequestToken`
 //!   derived from the execution and state names, so a retry of a write that
 //!   committed (a timeout, a lost response) is a no-op success within
 //!   DynamoDB's 10-minute window. Past it, a terminal write's failed condition
@@ -132,12 +157,20 @@ pub const RECORD_SUCCEEDED: &str = "RecordSucceeded";
 pub const RECORD_FAILED: &str = "RecordFailed";
 /// Writes the compensation-failure status and the alert event.
 pub const RECORD_COMPENSATION_FAILED: &str = "RecordCompensationFailed";
+/// Writes the status of a pivot whose outcome stayed unknown, and its event.
+pub const RECORD_PIVOT_UNKNOWN: &str = "RecordPivotUnknown";
+/// Writes the status of a retriable step that exhausted its retries, and its event.
+pub const RECORD_RETRIES_EXHAUSTED: &str = "RecordRetriesExhausted";
 /// `Succeed` state, reached only when the success write had already been applied.
 pub const SUCCEEDED: &str = "Succeeded";
 /// `Fail` state of a saga that was rolled back.
 pub const ROLLED_BACK: &str = "RolledBack";
 /// `Fail` state of a saga whose compensation failed.
 pub const COMPENSATION_FAILED: &str = "CompensationFailed";
+/// `Fail` state of a saga whose pivot may or may not have committed.
+pub const PIVOT_UNKNOWN: &str = "PivotUnknown";
+/// `Fail` state of a saga past its pivot whose retriable step kept failing.
+pub const RETRIES_EXHAUSTED: &str = "RetriesExhausted";
 /// `Choice` at the end of the compensation chain: did every compensation succeed?
 pub const COMPENSATION_OUTCOME: &str = "CompensationOutcome";
 
@@ -152,6 +185,15 @@ pub const NEEDED_SUFFIX: &str = ".Needed";
 pub const ROLLED_BACK_ERROR: &str = "Saga.RolledBack";
 /// The error of the `CompensationFailed` state.
 pub const COMPENSATION_FAILED_ERROR: &str = "Saga.CompensationFailed";
+/// The error of the `PivotUnknown` state.
+pub const PIVOT_UNKNOWN_ERROR: &str = "Saga.PivotUnknown";
+/// The error of the `RetriesExhausted` state.
+pub const RETRIES_EXHAUSTED_ERROR: &str = "Saga.RetriesExhausted";
+
+/// The error the runtime reports for every retriable failure; every Lambda
+/// task retries it, whatever the spec says. Read from `sagac-contract`,
+/// where the runtime reads it too.
+pub use sagac_contract::errors::TRANSIENT_ERROR;
 
 /// Lambda service errors every Lambda task retries, whatever the spec says.
 pub const LAMBDA_SERVICE_ERRORS: [&str; 4] = [
@@ -185,16 +227,20 @@ pub fn write_failed(write: &str) -> String {
 pub const TRANSACTION_CANCELED: &str = "DynamoDb.TransactionCanceledException";
 
 const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
+const STATES_ALL: &str = "States.ALL";
+use sagac_contract::errors::INVALID_PAYLOAD;
 const TRANSACT_WRITE: &str = "arn:aws:states:::aws-sdk:dynamodb:transactWriteItems";
 /// Timeout of the root writes: one DynamoDB transaction.
 const RECORD_TIMEOUT_SECONDS: u64 = 20;
 /// State names are limited to 80 characters.
-const MAX_STATE_NAME: usize = 80;
+pub const MAX_STATE_NAME: usize = 80;
 
-/// The name of a helper state: `base` + `suffix`, cut to fit 80 characters.
+/// The name of a helper state: `base` + `suffix`, never cut. Spec names
+/// have no `.` and every suffix starts with one, so distinct (base, suffix)
+/// pairs give distinct names; the validator refuses a base too long to
+/// take its suffix within [`MAX_STATE_NAME`] (cutting made two long names
+/// sharing a prefix one state, and dropped a compensation).
 pub fn helper_name(base: &str, suffix: &str) -> String {
-    let room = MAX_STATE_NAME.saturating_sub(suffix.len());
-    let base: String = base.chars().take(room).collect();
     format!("{base}{suffix}")
 }
 
@@ -424,16 +470,19 @@ impl<'a> Builder<'a> {
                 Stage::Step(step) => {
                     let (business, ambiguous) = match step.kind {
                         StepKind::Compensatable => (self.undo_before(index), self.undo_from(index)),
-                        // The pivot has no compensation: a failed pivot means
-                        // no-go, so the earlier steps are undone.
-                        StepKind::Pivot => (self.undo_before(index), self.undo_before(index)),
+                        // The pivot has no compensation: a definite failure
+                        // (a business error) means no-go, so the earlier steps
+                        // are undone. An ambiguous one is retried until it is
+                        // definite; if it never is, the pivot may have
+                        // committed: nothing is undone and people decide.
+                        StepKind::Pivot => (self.undo_before(index), RECORD_PIVOT_UNKNOWN.into()),
                         // After the pivot the saga can only go forward: a
                         // retriable step that still fails after its retries
-                        // needs a human, which is what the compensation-failure
-                        // outcome (status + alert event) records.
+                        // needs a human, recorded as its own outcome (no
+                        // compensation ran, so not the compensation failure).
                         StepKind::Retriable => (
-                            RECORD_COMPENSATION_FAILED.into(),
-                            RECORD_COMPENSATION_FAILED.into(),
+                            RECORD_RETRIES_EXHAUSTED.into(),
+                            RECORD_RETRIES_EXHAUSTED.into(),
                         ),
                     };
                     let task = self.step_task(
@@ -517,6 +566,8 @@ impl<'a> Builder<'a> {
             RECORD_SUCCEEDED,
             RECORD_FAILED,
             RECORD_COMPENSATION_FAILED,
+            RECORD_PIVOT_UNKNOWN,
+            RECORD_RETRIES_EXHAUSTED,
         ] {
             states.insert(write_failed(write), self.write_failed_state(write));
         }
@@ -527,7 +578,43 @@ impl<'a> Builder<'a> {
                 self.saga.root.compensation_failure.status, self.saga.root.compensation_failure.event
             ),
             "Error": COMPENSATION_FAILED_ERROR,
-            "Cause": "a compensation (or a step after the pivot) still failed after its retries"
+            "Cause": "a compensation still failed after its retries"
+        }));
+        states.insert(
+            RECORD_PIVOT_UNKNOWN.into(),
+            self.record_outcome(
+                RECORD_PIVOT_UNKNOWN,
+                &self.saga.root.pivot_unknown,
+                Some(PIVOT_UNKNOWN),
+                None,
+            ),
+        );
+        states.insert(PIVOT_UNKNOWN.into(), json!({
+            "Type": "Fail",
+            "Comment": format!(
+                "Needs a human: the pivot kept failing ambiguously through its retries, so it may or may not have committed; nothing was compensated. The root is {} and {} was written.",
+                self.saga.root.pivot_unknown.status, self.saga.root.pivot_unknown.event
+            ),
+            "Error": PIVOT_UNKNOWN_ERROR,
+            "Cause": "the pivot's outcome stayed unknown after its retries; nothing was compensated"
+        }));
+        states.insert(
+            RECORD_RETRIES_EXHAUSTED.into(),
+            self.record_outcome(
+                RECORD_RETRIES_EXHAUSTED,
+                &self.saga.root.retries_exhausted,
+                Some(RETRIES_EXHAUSTED),
+                None,
+            ),
+        );
+        states.insert(RETRIES_EXHAUSTED.into(), json!({
+            "Type": "Fail",
+            "Comment": format!(
+                "Needs a human: a step after the pivot still failed after its retries; the saga cannot roll back and did not finish. The root is {} and {} was written.",
+                self.saga.root.retries_exhausted.status, self.saga.root.retries_exhausted.event
+            ),
+            "Error": RETRIES_EXHAUSTED_ERROR,
+            "Cause": "a retriable step after the pivot still failed after its retries"
         }));
         states
     }
@@ -565,24 +652,45 @@ impl<'a> Builder<'a> {
             "ResultPath".into(),
             json!(format!("$.results.{}", step.name)),
         );
-        let mut transient = step.retry.errors.clone();
-        if step.kind == StepKind::Retriable {
+        let mut definite = step.errors.clone();
+        let retry = match step.kind {
+            // The pivot is retried on everything but a definite failure
+            // until its outcome is known: a timeout or `Lambda.Unknown` may
+            // hide a commit, and an idempotent retry returns its result. A
+            // business error, or a payload the handler refused before doing
+            // anything, is definite: the first retrier matches them and
+            // retries nothing.
+            StepKind::Pivot => {
+                definite.push(INVALID_PAYLOAD.into());
+                let mut everything = retrier(&step.retry, vec![]);
+                everything["ErrorEquals"] = json!([STATES_ALL]);
+                json!([{"ErrorEquals": definite, "MaxAttempts": 0}, everything])
+            }
             // Retriable steps may not fail for business reasons and are
             // idempotent by their key, so a timeout is retried too.
-            transient.push("States.Timeout".into());
-        }
-        task.insert("Retry".into(), json!([retrier(&step.retry, transient)]));
+            StepKind::Retriable => json!([retrier(
+                &step.retry,
+                step.retry
+                    .errors
+                    .iter()
+                    .cloned()
+                    .chain(["States.Timeout".to_owned()])
+                    .collect()
+            )]),
+            StepKind::Compensatable => json!([retrier(&step.retry, step.retry.errors.clone())]),
+        };
+        task.insert("Retry".into(), retry);
         let mut catch = Vec::new();
-        if !step.errors.is_empty() && business != ambiguous {
+        if !definite.is_empty() && business != ambiguous {
             catch.push(
-                json!({"ErrorEquals": step.errors, "ResultPath": failure_path, "Next": business}),
+                json!({"ErrorEquals": definite, "ResultPath": failure_path, "Next": business}),
             );
         }
         // Anything else (States.Timeout, Lambda.Unknown, service errors after
-        // the retries, Saga.InvalidPayload) is ambiguous: the step may have
-        // taken effect.
+        // the retries, Saga.InvalidPayload but for the pivot) is ambiguous:
+        // the step may have taken effect.
         catch.push(
-            json!({"ErrorEquals": ["States.ALL"], "ResultPath": failure_path, "Next": ambiguous}),
+            json!({"ErrorEquals": [STATES_ALL], "ResultPath": failure_path, "Next": ambiguous}),
         );
         task.insert("Catch".into(), Value::Array(catch));
         match next {
@@ -768,30 +876,46 @@ impl<'a> Builder<'a> {
         if let Some(event) = self.saga.root.on_start.as_deref() {
             items.push(self.outbox_put(event, &key, &|f| self.start_value(f)));
         }
-        json!({
-            "Type": "Task",
-            "Comment": format!(
-                "Writes the {} item ({}: {}){} in one transaction. The token makes a retry of a committed write a no-op; the condition refuses a saga id already in use.",
-                root.name,
-                self.saga.root.status_field,
-                self.saga.root.initial,
-                self.saga.root.on_start.as_deref().map(|e| format!(" and the {e} outbox item")).unwrap_or_default()
-            ),
-            "Resource": TRANSACT_WRITE,
-            "Parameters": {
-                "ClientRequestToken.$": CLIENT_REQUEST_TOKEN,
+        let mut task = Map::new();
+        task.insert("Type".into(), json!("Task"));
+        task.insert("Comment".into(), json!(format!(
+            "Writes the {} item ({}: {}){} in one transaction. The token makes a retry of a committed write a no-op; the condition refuses a saga id already in use. JSONata, to compute the outbox item's TTL.",
+            root.name,
+            self.saga.root.status_field,
+            self.saga.root.initial,
+            self.saga.root.on_start.as_deref().map(|e| format!(" and the {e} outbox item")).unwrap_or_default()
+        )));
+        task.insert("QueryLanguage".into(), json!(JSONATA));
+        task.insert("Resource".into(), json!(TRANSACT_WRITE));
+        task.insert(
+            "Arguments".into(),
+            json!({
+                "ClientRequestToken": template(CLIENT_REQUEST_TOKEN),
                 "TransactItems": items
-            },
-            "TimeoutSeconds": RECORD_TIMEOUT_SECONDS,
-            "ResultPath": null,
-            "Retry": record_retry(),
-            "Catch": [{
+            }),
+        );
+        task.insert("TimeoutSeconds".into(), json!(RECORD_TIMEOUT_SECONDS));
+        // The write's result is dropped: the state data goes on as it came.
+        task.insert("Output".into(), json!(template(INPUT)));
+        task.insert("Retry".into(), record_retry());
+        task.insert(
+            "Catch".into(),
+            json!([{
                 "ErrorEquals": ["States.ALL"],
-                "ResultPath": "$.record_error",
+                "Output": template(RECORD_ERROR_OUTPUT),
                 "Next": write_failed(RECORD_STARTED)
-            }],
-            "Next": self.saga.stages.first().map_or(RECORD_SUCCEEDED, |s| s.name())
-        })
+            }]),
+        );
+        task.insert(
+            "Next".into(),
+            json!(
+                self.saga
+                    .stages
+                    .first()
+                    .map_or(RECORD_SUCCEEDED, |s| s.name())
+            ),
+        );
+        Value::Object(task)
     }
 
     /// The Fail state a root write ends in when it fails for any other
@@ -827,12 +951,28 @@ impl<'a> Builder<'a> {
                     "The saga failed and its completed steps were compensated",
                 ),
             ),
+            RECORD_PIVOT_UNKNOWN => (
+                "RecordPivotUnknown failed: the pivot's outcome is unknown and it is not recorded."
+                    .to_owned(),
+                outcome(
+                    &self.saga.root.pivot_unknown,
+                    "The pivot's outcome stayed unknown after its retries and nothing was compensated; this needs a human",
+                ),
+            ),
+            RECORD_RETRIES_EXHAUSTED => (
+                "RecordRetriesExhausted failed: a retriable step gave up and it is not recorded."
+                    .to_owned(),
+                outcome(
+                    &self.saga.root.retries_exhausted,
+                    "A retriable step after the pivot still failed after its retries; this needs a human",
+                ),
+            ),
             _ => (
                 "RecordCompensationFailed failed: a compensation failed and it is not recorded."
                     .to_owned(),
                 outcome(
                     &self.saga.root.compensation_failure,
-                    "A compensation (or a step after the pivot) still failed after its retries; this needs a human",
+                    "A compensation still failed after its retries; this needs a human",
                 ),
             ),
         };
@@ -863,12 +1003,15 @@ impl<'a> Builder<'a> {
         let mut names = Map::new();
         names.insert("#status".into(), json!(status));
         let mut values = Map::new();
-        values.insert(":status".into(), json!({"S": outcome.status}));
-        values.insert(":initial".into(), json!({"S": self.saga.root.initial}));
+        values.insert(":status".into(), json!({"S": literal(&outcome.status)}));
+        values.insert(
+            ":initial".into(),
+            json!({"S": literal(&self.saga.root.initial)}),
+        );
         let mut update = "SET #status = :status".to_owned();
         if self.has_field("updated_at", FieldType::Timestamp) {
             names.insert("#updated_at".into(), json!("updated_at"));
-            values.insert(":now".into(), json!({"S.$": "$$.State.EnteredTime"}));
+            values.insert(":now".into(), attribute("S", ENTERED_TIME));
             update.push_str(", #updated_at = :now");
         }
         if self.has_field("version", FieldType::Int) {
@@ -895,31 +1038,32 @@ impl<'a> Builder<'a> {
         let mut task = Map::new();
         task.insert("Type".into(), json!("Task"));
         task.insert("Comment".into(), json!(format!(
-            "{} {} -> {} and the {} outbox item, in one transaction. The token makes a retry of a committed write a no-op; past its 10-minute window a failed condition can only mean this execution already moved the root (the execution name is the saga id, and only the saga changes the status), so it is taken as done.",
+            "{} {} -> {} and the {} outbox item, in one transaction. The token makes a retry of a committed write a no-op; past its 10-minute window a failed condition can only mean this execution already moved the root (the execution name is the saga id, and only the saga changes the status), so it is taken as done. JSONata, to compute the outbox item's TTL.",
             self.root().name, self.saga.root.initial, outcome.status, outcome.event
         )));
+        task.insert("QueryLanguage".into(), json!(JSONATA));
         task.insert("Resource".into(), json!(TRANSACT_WRITE));
         task.insert(
-            "Parameters".into(),
+            "Arguments".into(),
             json!({
-                "ClientRequestToken.$": CLIENT_REQUEST_TOKEN,
+                "ClientRequestToken": template(CLIENT_REQUEST_TOKEN),
                 "TransactItems": items
             }),
         );
         task.insert("TimeoutSeconds".into(), json!(RECORD_TIMEOUT_SECONDS));
-        task.insert("ResultPath".into(), Value::Null);
+        task.insert("Output".into(), json!(template(INPUT)));
         task.insert("Retry".into(), record_retry());
         task.insert(
             "Catch".into(),
             json!([
                 {
                     "ErrorEquals": [TRANSACTION_CANCELED],
-                    "ResultPath": "$.record_error",
+                    "Output": template(RECORD_ERROR_OUTPUT),
                     "Next": target
                 },
                 {
                     "ErrorEquals": ["States.ALL"],
-                    "ResultPath": "$.record_error",
+                    "Output": template(RECORD_ERROR_OUTPUT),
                     "Next": write_failed(write)
                 }
             ]),
@@ -945,32 +1089,44 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        let event_literal = escape_format(event_name);
-        let mut sk_format = String::new();
-        let mut sk_args = Vec::new();
-        for part in &self.saga.outbox.sk.parts {
-            match part {
-                KeyPart::Literal(l) => sk_format.push_str(&escape_format(l)),
-                KeyPart::Field(_) => {
-                    sk_format.push_str(&format!("{{}}#{event_literal}"));
-                    sk_args.push("$$.Execution.Name".to_owned());
-                }
-            }
-        }
+        // The event id is the execution name and the event name: one
+        // terminal event per execution, and the start event once.
+        let event_id = format!(
+            "{EXECUTION_NAME} & {}",
+            string_literal(&format!("#{event_name}"))
+        );
+        let sk: Vec<String> = self
+            .saga
+            .outbox
+            .sk
+            .parts
+            .iter()
+            .map(|part| match part {
+                KeyPart::Literal(l) => string_literal(l),
+                KeyPart::Field(_) => event_id.clone(),
+            })
+            .collect();
         let mut item = Map::new();
         item.insert(self.saga.table.pk.clone(), key.pk.clone());
-        item.insert(
-            self.saga.table.sk.clone(),
-            json!({"S.$": format!("States.Format('{sk_format}', {})", sk_args.join(", "))}),
-        );
-        item.insert("event_id".into(), json!({"S.$": format!("States.Format('{{}}#{{}}', $$.Execution.Name, '{event_literal}')")}));
-        item.insert("event_type".into(), json!({"S": event_name}));
+        item.insert(self.saga.table.sk.clone(), attribute("S", &sk.join(" & ")));
+        item.insert("event_id".into(), attribute("S", &event_id));
+        item.insert("event_type".into(), json!({"S": literal(event_name)}));
         item.insert(
             "saga_id".into(),
-            json!({"S.$": format!("$.request.{}", self.saga.root.id_field)}),
+            attribute("S", &request_path(&self.saga.root.id_field)),
         );
-        item.insert("occurred_at".into(), json!({"S.$": "$$.State.EnteredTime"}));
+        item.insert("occurred_at".into(), attribute("S", ENTERED_TIME));
         item.insert("payload".into(), json!({"M": payload}));
+        // The outbox TTL, in epoch seconds from when this state was entered
+        // (the same across the state's retries, so a retry writes the same
+        // item). The dispatcher deletes published items; the TTL removes
+        // what it never could.
+        if let Some(ttl) = &self.saga.table.ttl {
+            item.insert(
+                ttl.clone(),
+                attribute("N", &outbox_expiry(self.saga.outbox.ttl_seconds)),
+            );
+        }
         json!({"Put": {
             "TableName": "${TableName}",
             "Item": item,
@@ -992,7 +1148,7 @@ impl<'a> Builder<'a> {
     fn start_value(&self, name: &str) -> Option<Value> {
         let field = self.root().field(name)?;
         if name == self.saga.root.status_field {
-            return Some(json!({"S": self.saga.root.initial}));
+            return Some(json!({"S": literal(&self.saga.root.initial)}));
         }
         if let Some(value) = request_value(self.saga, field) {
             return Some(value);
@@ -1001,7 +1157,7 @@ impl<'a> Builder<'a> {
             (_, FieldType::Timestamp)
                 if START_TIMESTAMPS.contains(&name) || name == "updated_at" =>
             {
-                Some(json!({"S.$": "$$.Execution.StartTime"}))
+                Some(attribute("S", START_TIME))
             }
             ("version", FieldType::Int) => Some(json!({"N": "1"})),
             _ => None,
@@ -1012,15 +1168,15 @@ impl<'a> Builder<'a> {
     fn outcome_value(&self, name: &str, status: &str) -> Option<Value> {
         let field = self.root().field(name)?;
         if name == self.saga.root.status_field {
-            return Some(json!({"S": status}));
+            return Some(json!({"S": literal(status)}));
         }
         if let Some(value) = request_value(self.saga, field) {
             return Some(value);
         }
         match (name, field.ty) {
-            ("updated_at", FieldType::Timestamp) => Some(json!({"S.$": "$$.State.EnteredTime"})),
+            ("updated_at", FieldType::Timestamp) => Some(attribute("S", ENTERED_TIME)),
             (_, FieldType::Timestamp) if START_TIMESTAMPS.contains(&name) => {
-                Some(json!({"S.$": "$$.Execution.StartTime"}))
+                Some(attribute("S", START_TIME))
             }
             _ => None,
         }
@@ -1039,10 +1195,88 @@ pub const START_TIMESTAMPS: &[&str] = &[
     "initiated_at",
 ];
 
+/// The query language of the root writes: JSONata, the only way a state can
+/// turn a time into the epoch seconds of a TTL attribute. Every other state
+/// is JSONPath (the machine's default).
+pub const JSONATA: &str = "JSONata";
+
 /// Idempotency token of a root write: stable across the retries of one state
 /// (execution name and state name), at most 36 characters (an MD5 in hex).
 const CLIENT_REQUEST_TOKEN: &str =
-    "States.Hash(States.Format('{}#{}', $$.Execution.Name, $$.State.Name), 'MD5')";
+    r##"$hash($states.context.Execution.Name & "#" & $states.context.State.Name, "MD5")"##;
+/// The state input, in a JSONata state.
+const INPUT: &str = "$states.input";
+/// The execution name (the saga id).
+const EXECUTION_NAME: &str = "$states.context.Execution.Name";
+/// When the execution started.
+const START_TIME: &str = "$states.context.Execution.StartTime";
+/// When the current state was entered (the same across its retries).
+const ENTERED_TIME: &str = "$states.context.State.EnteredTime";
+/// A root write's output when its condition failed: the input and the error.
+const RECORD_ERROR_OUTPUT: &str =
+    r#"$merge([$states.input, {"record_error": $states.errorOutput}])"#;
+
+/// The TTL of an outbox item written `ttl_seconds` before it expires: epoch
+/// seconds of the state's entry plus the TTL, as the `N` attribute's text.
+pub fn outbox_expiry(ttl_seconds: u64) -> String {
+    format!("$string($floor($toMillis({ENTERED_TIME}) / 1000) + {ttl_seconds})")
+}
+
+/// A JSONata template: a string `{% expression %}` is evaluated, any other
+/// string is taken as it is.
+fn template(expression: &str) -> String {
+    format!("{{% {expression} %}}")
+}
+
+/// The expression of a template, if `text` is one.
+fn expression_of(text: &str) -> Option<&str> {
+    text.strip_prefix("{% ")?.strip_suffix(" %}")
+}
+
+/// Escapes the characters `States.Format` treats specially (the
+/// `<Write>.Failed` states are JSONPath states).
+fn escape_format(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\'' | '{' | '}' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A JSONata string literal: JSON's syntax and escapes.
+fn string_literal(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
+}
+
+/// Literal text in a JSONata state, kept literal even if it looks like a
+/// template.
+fn literal(text: &str) -> Value {
+    if text.starts_with("{%") {
+        json!(template(&string_literal(text)))
+    } else {
+        json!(text)
+    }
+}
+
+/// A typed DynamoDB attribute computed by `expression`.
+fn attribute(kind: &str, expression: &str) -> Value {
+    let mut out = Map::new();
+    out.insert(kind.to_owned(), json!(template(expression)));
+    Value::Object(out)
+}
+
+/// The JSONata path of a request field.
+fn request_path(field: &str) -> String {
+    // A snake_case name that JSONata reads as an operator is quoted.
+    if matches!(field, "and" | "or" | "in" | "true" | "false" | "null") {
+        format!("{INPUT}.request.`{field}`")
+    } else {
+        format!("{INPUT}.request.{field}")
+    }
+}
 
 /// `States.JsonMerge` over `$[from..to].<field>` as a balanced tree, so n
 /// branches nest about log2(n) intrinsics deep (Step Functions allows 10).
@@ -1080,12 +1314,18 @@ fn record_retry() -> Value {
     ])
 }
 
+/// The retrier of a Lambda task: the policy's errors, then the runtime's
+/// transient error and the Lambda service errors, which every Lambda task
+/// retries whatever the spec lists (the runtime reports every retriable
+/// failure as [`TRANSIENT_ERROR`]; without it a throttled table would be an
+/// ambiguous failure and compensate at once).
 fn retrier(retry: &ir::Retry, errors: Vec<String>) -> Value {
     let mut names: Vec<String> = Vec::new();
-    for name in errors
-        .into_iter()
-        .chain(LAMBDA_SERVICE_ERRORS.iter().map(|s| (*s).to_owned()))
-    {
+    for name in errors.into_iter().chain(
+        std::iter::once(TRANSIENT_ERROR)
+            .chain(LAMBDA_SERVICE_ERRORS)
+            .map(str::to_owned),
+    ) {
         if !names.contains(&name) {
             names.push(name);
         }
@@ -1104,14 +1344,37 @@ fn retrier(retry: &ir::Retry, errors: Vec<String>) -> Value {
     Value::Object(out)
 }
 
+/// The longest a task keeps being retried, in seconds: every attempt up to
+/// its timeout, and every wait at its longest (jitter only shortens them).
+pub fn retry_bound_seconds(retry: &ir::Retry, timeout_seconds: u64) -> u64 {
+    let mut total = timeout_seconds;
+    let mut wait = retry.interval_seconds as f64;
+    for _ in 0..retry.max_attempts.min(10_000) {
+        let capped = retry
+            .max_delay_seconds
+            .map_or(wait, |max| wait.min(max as f64));
+        total = total
+            .saturating_add(capped.min(31_622_400.0) as u64)
+            .saturating_add(timeout_seconds);
+        wait *= retry.backoff_rate;
+    }
+    total
+}
+
 fn step_comment(step: &Step) -> String {
     let kind = match step.kind {
         StepKind::Compensatable => match &step.compensation {
             Some(c) => format!("compensatable, undone by {}", c.name),
             None => "compensatable".into(),
         },
-        StepKind::Pivot => "pivot: past it the saga only goes forward".into(),
-        StepKind::Retriable => "retriable: retried until it succeeds, never compensated".into(),
+        StepKind::Pivot => format!(
+            "pivot: past it the saga only goes forward; an ambiguous failure is retried for up to about {} s until the outcome is definite, then {RECORD_PIVOT_UNKNOWN} (nothing is compensated)",
+            retry_bound_seconds(&step.retry, step.timeout_seconds)
+        ),
+        StepKind::Retriable => format!(
+            "retriable: retried for up to about {} s, never compensated, then {RECORD_RETRIES_EXHAUSTED}",
+            retry_bound_seconds(&step.retry, step.timeout_seconds)
+        ),
     };
     let errors = if step.errors.is_empty() {
         String::new()
@@ -1136,13 +1399,11 @@ impl RootKey {
         let value = |f: &str| {
             root.field(f)
                 .and_then(|field| request_value(saga, field))
-                .or_else(|| {
-                    (f == saga.root.id_field).then(|| json!({"S.$": format!("$.request.{f}")}))
-                })
+                .or_else(|| (f == saga.root.id_field).then(|| attribute("S", &request_path(f))))
         };
         // The validator guarantees the saga id is in the request; a key over
         // other fields the request lacks falls back to the id itself.
-        let fallback = || json!({"S.$": format!("$.request.{}", saga.root.id_field)});
+        let fallback = || attribute("S", &request_path(&saga.root.id_field));
         RootKey {
             pk: key_attribute(&root.pk, &value).unwrap_or_else(fallback),
             sk: key_attribute(&root.sk, &value).unwrap_or_else(fallback),
@@ -1153,34 +1414,35 @@ impl RootKey {
 /// A key template as a string attribute, if every field it uses is known.
 fn key_attribute(template: &KeyTemplate, value: &dyn Fn(&str) -> Option<Value>) -> Option<Value> {
     if template.is_constant() {
-        return Some(json!({"S": template.to_string()}));
+        return Some(json!({"S": literal(&template.to_string())}));
     }
-    let mut format = String::new();
-    let mut args = Vec::new();
+    // Parts of a JSONata concatenation, with the literal text of a value
+    // fixed at compile time (e.g. the initial status) kept apart so a key
+    // without any run-time part stays a literal.
+    let mut parts: Vec<Result<String, String>> = Vec::new();
     for part in &template.parts {
         match part {
-            KeyPart::Literal(l) => format.push_str(&escape_format(l)),
+            KeyPart::Literal(l) => parts.push(Err(l.clone())),
             KeyPart::Field(f) => {
                 let v = value(f)?;
-                let (kind, text) = v.as_object()?.iter().next()?;
+                let (_, text) = v.as_object()?.iter().next()?;
                 let text = text.as_str()?;
-                if kind.ends_with(".$") {
-                    format.push_str("{}");
-                    args.push(text.to_owned());
-                } else {
-                    // A value fixed at compile time, e.g. the initial status.
-                    format.push_str(&escape_format(text));
+                match expression_of(text) {
+                    Some(expression) => parts.push(Ok(expression.to_owned())),
+                    None => parts.push(Err(text.to_owned())),
                 }
             }
         }
     }
-    if args.is_empty() {
-        return Some(json!({"S": unescape_format(&format)}));
+    if parts.iter().all(Result::is_err) {
+        let text: String = parts.into_iter().filter_map(Result::err).collect();
+        return Some(json!({"S": literal(&text)}));
     }
-    if format == "{}" && args.len() == 1 && !args[0].starts_with("States.") {
-        return Some(json!({"S.$": args[0]}));
-    }
-    Some(json!({"S.$": format!("States.Format('{format}', {})", args.join(", "))}))
+    let expression: Vec<String> = parts
+        .into_iter()
+        .map(|p| p.unwrap_or_else(|l| string_literal(&l)))
+        .collect();
+    Some(attribute("S", &expression.join(" & ")))
 }
 
 /// A root field read from the start request, when the request carries a
@@ -1190,40 +1452,14 @@ fn request_value(saga: &Saga, field: &ir::Field) -> Option<Value> {
     if request.optional || request.ty != field.ty {
         return None;
     }
-    let path = format!("$.request.{}", field.name);
+    let path = request_path(&field.name);
     Some(match field.ty {
-        FieldType::String | FieldType::Date | FieldType::Timestamp => json!({"S.$": path}),
-        FieldType::Int => json!({"N.$": format!("States.Format('{{}}', {path})")}),
+        FieldType::String | FieldType::Date | FieldType::Timestamp => attribute("S", &path),
+        FieldType::Int => attribute("N", &format!("$string({path})")),
         // Decimals are exact text in the services; keep them as strings.
-        FieldType::Decimal => json!({"S.$": format!("States.Format('{{}}', {path})")}),
-        FieldType::Bool => json!({"BOOL.$": path}),
+        FieldType::Decimal => attribute("S", &format!("$string({path})")),
+        FieldType::Bool => attribute("BOOL", &path),
     })
-}
-
-fn unescape_format(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut escaped = false;
-    for c in text.chars() {
-        if c == '\\' && !escaped {
-            escaped = true;
-            continue;
-        }
-        escaped = false;
-        out.push(c);
-    }
-    out
-}
-
-/// Escapes the characters `States.Format` treats specially.
-fn escape_format(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '\'' | '{' | '}' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -1231,22 +1467,49 @@ mod tests {
     use super::*;
 
     #[test]
-    fn helper_names_fit_80_characters() {
+    fn helper_names_are_never_cut() {
         assert_eq!(
             helper_name("ReserveCar", CAUGHT_SUFFIX),
             "ReserveCar.Caught"
         );
-        let long = "A".repeat(80);
-        let name = helper_name(&long, NEEDED_SUFFIX);
-        assert_eq!(name.len(), 80);
-        assert!(name.ends_with(".Needed"));
+        let a = format!("{}A", "X".repeat(75));
+        let b = format!("{}B", "X".repeat(75));
+        assert_ne!(
+            helper_name(&a, NEEDED_SUFFIX),
+            helper_name(&b, NEEDED_SUFFIX)
+        );
     }
 
     #[test]
-    fn format_strings_escape_their_specials() {
-        assert_eq!(escape_format("TRIP#"), "TRIP#");
-        assert_eq!(escape_format("a'{b}\\"), "a\\'\\{b\\}\\\\");
-        assert_eq!(unescape_format(&escape_format("x'{y}")), "x'{y}");
+    fn every_saga_level_state_is_reserved() {
+        for name in [
+            RECORD_STARTED,
+            RECORD_SUCCEEDED,
+            RECORD_FAILED,
+            RECORD_COMPENSATION_FAILED,
+            RECORD_PIVOT_UNKNOWN,
+            RECORD_RETRIES_EXHAUSTED,
+            SUCCEEDED,
+            ROLLED_BACK,
+            COMPENSATION_FAILED,
+            PIVOT_UNKNOWN,
+            RETRIES_EXHAUSTED,
+            COMPENSATION_OUTCOME,
+        ] {
+            assert!(
+                crate::validate::RESERVED_STATES.contains(&name),
+                "{name} is not reserved"
+            );
+        }
+        assert_eq!(crate::validate::RESERVED_STATES.len(), 12);
+    }
+
+    #[test]
+    fn jsonata_literals_are_json_strings() {
+        assert_eq!(string_literal("TRIP#"), "\"TRIP#\"");
+        assert_eq!(string_literal("a\"b\\"), "\"a\\\"b\\\\\"");
+        assert_eq!(literal("{% $x %}"), json!("{% \"{% $x %}\" %}"));
+        assert_eq!(expression_of(&template("$a & $b")), Some("$a & $b"));
     }
 
     #[test]

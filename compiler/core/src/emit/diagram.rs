@@ -47,6 +47,14 @@ fn subtitle(saga: &Saga, name: &str) -> Option<String> {
             "{entity} {} + {}",
             root.compensation_failure.status, root.compensation_failure.event
         )),
+        asl::RECORD_PIVOT_UNKNOWN => Some(format!(
+            "{entity} {} + {}",
+            root.pivot_unknown.status, root.pivot_unknown.event
+        )),
+        asl::RECORD_RETRIES_EXHAUSTED => Some(format!(
+            "{entity} {} + {}",
+            root.retries_exhausted.status, root.retries_exhausted.event
+        )),
         _ => saga.steps().find_map(|step| {
             if step.name == name {
                 Some(format!("{}.{}", step.service, step.action))
@@ -227,7 +235,10 @@ fn state_edges(name: &str, state: &Value, edges: &mut Vec<String>) {
         let label = if next.ends_with(asl::WRITE_FAILED_SUFFIX) {
             "write failed".to_owned()
         } else if errors == ["States.ALL"] {
-            if compensation {
+            if compensation
+                || next == asl::RECORD_PIVOT_UNKNOWN
+                || next == asl::RECORD_RETRIES_EXHAUSTED
+            {
                 "failed after retries".to_owned()
             } else {
                 "ambiguous failure".to_owned()
@@ -403,15 +414,48 @@ fn failures(saga: &Saga, index: usize, step: &Step, depth: usize, out: &mut Stri
                 out,
                 "{pad}    Note right of SF: past the pivot the saga cannot roll back: a human must finish it"
             );
-            let c = &saga.root.compensation_failure;
+            let c = &saga.root.retries_exhausted;
             let _ = writeln!(
                 out,
-                "{pad}    SF->>DB: RecordCompensationFailed: {} {} + {} (alert)",
-                saga.root.entity, c.status, c.event
+                "{pad}    SF->>DB: {}: {} {} + {}",
+                asl::RECORD_RETRIES_EXHAUSTED,
+                saga.root.entity,
+                c.status,
+                c.event
             );
             let _ = writeln!(out, "{pad}    SF-->>C: {} {}", saga.root.entity, c.status);
         }
-        StepKind::Compensatable | StepKind::Pivot => {
+        StepKind::Pivot => {
+            if !step.errors.is_empty() {
+                let _ = writeln!(out, "{pad}else {}", step.errors.join(", "));
+                let _ = writeln!(
+                    out,
+                    "{pad}    {p}-->>SF: business error (no-go, also after a retry)"
+                );
+                undo(saga, index, depth + 1, out);
+                rolled_back(saga, depth + 1, out);
+            }
+            let _ = writeln!(
+                out,
+                "{pad}else timeout, Lambda.Unknown or transient errors through every retry"
+            );
+            let _ = writeln!(
+                out,
+                "{pad}    Note right of SF: {} may have committed: it is retried until its outcome is definite, and nothing is compensated",
+                step.name
+            );
+            let c = &saga.root.pivot_unknown;
+            let _ = writeln!(
+                out,
+                "{pad}    SF->>DB: {}: {} {} + {}",
+                asl::RECORD_PIVOT_UNKNOWN,
+                saga.root.entity,
+                c.status,
+                c.event
+            );
+            let _ = writeln!(out, "{pad}    SF-->>C: {} {}", saga.root.entity, c.status);
+        }
+        StepKind::Compensatable => {
             if !step.errors.is_empty() {
                 let _ = writeln!(out, "{pad}else {}", step.errors.join(", "));
                 let _ = writeln!(out, "{pad}    {p}-->>SF: business error (not retried)");
@@ -462,7 +506,7 @@ pub fn markdown(saga: &Saga) -> String {
     let _ = writeln!(out, "## Saga flow\n");
     let _ = writeln!(
         out,
-        "Business errors go straight to compensation; transient errors are retried first. An ambiguous failure (timeout, `Lambda.Unknown`, service errors after the retries) may have taken effect, so the failed step is compensated too.\n"
+        "Business errors go straight to compensation; transient errors are retried first. An ambiguous failure (timeout, `Lambda.Unknown`, service errors after the retries) may have taken effect, so the failed step is compensated too. The pivot is the exception: its ambiguous failure is retried until the outcome is definite and never compensates; if it stays unknown, or a step after the pivot exhausts its retries, the saga ends in its own status for people to resolve.\n"
     );
     let _ = writeln!(out, "```mermaid\n{}```", sequence(saga));
     out

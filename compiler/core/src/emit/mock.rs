@@ -10,10 +10,15 @@
 //!
 //! Test cases, in order:
 //! - `HappyPath`;
-//! - per forward step: its first business error (`<Step><Error>`), an
-//!   ambiguous failure (`<Step>TimesOut`; for a retriable step,
-//!   `<Step>RetriesExhausted`), and a transient error then success
-//!   (`<Step>TransientThenSucceeds`, when the step retries at all);
+//! - per compensatable step: its first business error (`<Step><Error>`) and
+//!   an ambiguous failure (`<Step>TimesOut`);
+//! - for the pivot: its first business error, an outcome that stays unknown
+//!   through every retry (`<Pivot>OutcomeUnknown`), and, when it retries at
+//!   all, a timeout whose retry succeeds (`<Pivot>TimesOutThenSucceeds`) or
+//!   fails with the business error (`<Pivot>TimesOutThen<Error>`);
+//! - per retriable step: `<Step>RetriesExhausted`;
+//! - per forward step that retries at all: a transient error then success
+//!   (`<Step>TransientThenSucceeds`);
 //! - per compensation: `<Compensation>Fails` after its retries, on the path of
 //!   the first failure that runs it ([`compensation_trigger`]);
 //! - `RecordStartedSagaIdInUse` (the root item exists already) and
@@ -61,11 +66,15 @@ pub fn compensation_trigger<'a>(saga: &'a Saga, step: &'a Step) -> Trigger<'a> {
         .unwrap_or(0);
     let candidate = match &saga.stages[index] {
         Stage::Parallel(group) => group.branches.iter().find(|b| b.name != step.name),
+        // Only a failure that rolls back: a compensatable step's, or the
+        // pivot's business error (an ambiguous pivot failure compensates
+        // nothing, and retriable steps never roll back).
         Stage::Step(_) => match saga.stages.get(index + 1) {
-            Some(next) => next
-                .steps()
-                .first()
-                .filter(|s| s.kind != StepKind::Retriable),
+            Some(next) => next.steps().first().filter(|s| match s.kind {
+                StepKind::Compensatable => true,
+                StepKind::Pivot => !s.errors.is_empty(),
+                StepKind::Retriable => false,
+            }),
             None => None,
         },
     };
@@ -97,13 +106,13 @@ fn timeout(step: &Step) -> Trigger<'_> {
     }
 }
 
-/// The transient error a step's mocks throw: the first of its policy, else a
-/// Lambda service error (always retried).
+/// The transient error a step's mocks throw: the first of its policy, else
+/// the runtime's `TransientError` (always retried).
 fn transient(errors: &[String]) -> String {
     errors
         .first()
         .cloned()
-        .unwrap_or_else(|| asl::LAMBDA_SERVICE_ERRORS[0].to_owned())
+        .unwrap_or_else(|| asl::TRANSIENT_ERROR.to_owned())
 }
 
 fn attempts(retries: u32) -> String {
@@ -178,7 +187,9 @@ pub fn config(saga: &Saga) -> Value {
         cases.push((name, mocks));
     };
     for step in saga.steps() {
-        if step.kind != StepKind::Retriable {
+        if step.kind == StepKind::Pivot {
+            pivot_cases(saga, step, &mut responses, &mut case);
+        } else if step.kind == StepKind::Compensatable {
             if let Some(error) = step.errors.first() {
                 let response = format!("{}{}", step.name, ident(error));
                 responses.insert(
@@ -264,6 +275,61 @@ pub fn config(saga: &Saga) -> Value {
         },
         "MockedResponses": responses
     })
+}
+
+/// Adds a test case: its name and the (state, response) pairs it changes.
+type AddCase<'a> = dyn FnMut(String, &[(&str, &str)]) + 'a;
+
+/// The pivot's test cases: a business error (no-go: the steps before it are
+/// compensated), an outcome that stays unknown through every retry
+/// (`RecordPivotUnknown`, nothing compensated), and a timeout whose retry
+/// makes the outcome definite: success (forward) or a business error
+/// (compensate).
+fn pivot_cases(
+    saga: &Saga,
+    step: &Step,
+    responses: &mut Map<String, Value>,
+    case: &mut AddCase<'_>,
+) {
+    let t = timeout(step);
+    let business = step.errors.first();
+    if let Some(error) = business {
+        let response = format!("{}{}", step.name, ident(error));
+        responses.insert(
+            response.clone(),
+            json!({"0": throw(error, &sample::cause(error))}),
+        );
+        case(response.clone(), &[(&step.name, &response)]);
+    }
+    let response = format!("{}OutcomeUnknown", step.name);
+    responses.insert(
+        response.clone(),
+        json!({attempts(step.retry.max_attempts): throw(&t.error, &t.cause)}),
+    );
+    case(response.clone(), &[(&step.name, &response)]);
+    if step.retry.max_attempts == 0 {
+        return;
+    }
+    let response = format!("{}TimesOutThenSucceeds", step.name);
+    responses.insert(
+        response.clone(),
+        json!({
+            "0": throw(&t.error, &t.cause),
+            "1": invoke(sample::step_output(saga, step))
+        }),
+    );
+    case(response.clone(), &[(&step.name, &response)]);
+    if let Some(error) = business {
+        let response = format!("{}TimesOutThen{}", step.name, ident(error));
+        responses.insert(
+            response.clone(),
+            json!({
+                "0": throw(&t.error, &t.cause),
+                "1": throw(error, &sample::cause(error))
+            }),
+        );
+        case(response.clone(), &[(&step.name, &response)]);
+    }
 }
 
 /// Every Task state of a definition (Parallel branches included), in order.
