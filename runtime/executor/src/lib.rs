@@ -54,6 +54,7 @@ mod emit;
 mod exec;
 pub mod history;
 pub mod intrinsic;
+pub mod jsonata;
 pub mod mock;
 pub mod model;
 pub mod path;
