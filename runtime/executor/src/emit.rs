@@ -10,8 +10,8 @@ use serde_json::{Map as JsonMap, Value, json};
 
 use crate::intrinsic::Expr;
 use crate::model::{
-    Catcher, ChoiceRule, Definition, FailField, FieldValue, Io, Jitter, Operand, ResultPath,
-    QueryLanguage, Retrier, Seconds, State, StateKind, StateMachine, Template, Transition, WaitFor,
+    Catcher, ChoiceRule, Definition, FailField, FieldValue, Io, Jitter, Operand, QueryLanguage,
+    ResultPath, Retrier, Seconds, State, StateKind, StateMachine, Template, Transition, WaitFor,
 };
 
 impl Definition {

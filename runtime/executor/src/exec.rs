@@ -937,7 +937,8 @@ impl<'r> Run<'r> {
             .find(|c| error_matches(&c.error_equals, &failure.error))
         {
             if let Some(t) = &catcher.output {
-                let states = json!({"input": input, "context": ctx, "errorOutput": failure.output()});
+                let states =
+                    json!({"input": input, "context": ctx, "errorOutput": failure.output()});
                 return match self.jsonata(t, &states, thread.now, "Catch/Output") {
                     Ok(output) => Ok(Some(AfterFailure::Caught(catcher.next.clone(), output))),
                     Err(f) => Err(Stop::Failed(f)),

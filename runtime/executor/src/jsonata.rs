@@ -387,7 +387,9 @@ impl Parser {
                     "[" if min < 80 => {
                         self.pos += 1;
                         if self.is("]") {
-                            return Err("`[]` (keep array) is not supported by this executor".into());
+                            return Err(
+                                "`[]` (keep array) is not supported by this executor".into()
+                            );
                         }
                         let predicate = self.expr(0)?;
                         self.expect("]")?;
@@ -430,7 +432,7 @@ impl Parser {
                 }
                 Some(_) => break,
                 None => match tok {
-                    Tok::Punct(p) if [")", "]", "}", ",", ":", ";"].contains(&p) => break,
+                    Tok::Punct(p) if [")", "]", "}", ",", ":", ";", "?"].contains(&p) => break,
                     _ => {
                         return Err(format!(
                             "{} is not supported here by this executor",
@@ -452,7 +454,10 @@ impl Parser {
                 self.pos += 1;
                 Ok(Node::Name(s))
             }
-            _ => Err(format!("expected a field name after `.`, found {}", self.describe())),
+            _ => Err(format!(
+                "expected a field name after `.`, found {}",
+                self.describe()
+            )),
         }
     }
 
@@ -783,11 +788,8 @@ fn index(items: &[Value], n: f64) -> Option<Value> {
 }
 
 fn to_f64(v: &Value, op: &str) -> Result<f64, EvalError> {
-    v.as_f64().ok_or_else(|| {
-        EvalError(format!(
-            "the operand of `{op}` must be a number, got {v}"
-        ))
-    })
+    v.as_f64()
+        .ok_or_else(|| EvalError(format!("the operand of `{op}` must be a number, got {v}")))
 }
 
 fn binary(op: Op, left: &Node, right: &Node, ctx: Option<&Value>, env: &mut Env<'_>) -> Eval {
@@ -888,9 +890,7 @@ fn binary(op: Op, left: &Node, right: &Node, ctx: Option<&Value>, env: &mut Env<
             let Some(l) = l else {
                 return Ok(Some(Value::Bool(false)));
             };
-            let found = as_items(r)
-                .iter()
-                .any(|v| crate::intrinsic::json_eq(v, &l));
+            let found = as_items(r).iter().any(|v| crate::intrinsic::json_eq(v, &l));
             Ok(Some(Value::Bool(found)))
         }
         Op::And | Op::Or => unreachable!("handled above"),
@@ -1032,10 +1032,7 @@ fn call(name: &str, mut args: Vec<Option<Value>>, env: &mut Env<'_>) -> Eval {
                 num(round_half_even(n, p))
             }
         },
-        "power" => match (
-            want_num(&a0, "the base")?,
-            want_num(&a1, "the exponent")?,
-        ) {
+        "power" => match (want_num(&a0, "the base")?, want_num(&a1, "the exponent")?) {
             (Some(b), Some(e)) => num(b.powf(e)),
             _ => Ok(None),
         },
@@ -1050,7 +1047,11 @@ fn call(name: &str, mut args: Vec<Option<Value>>, env: &mut Env<'_>) -> Eval {
             let chars: Vec<char> = s.chars().collect();
             let len = chars.len() as i64;
             let start = want_num(&a1, "the start")?.unwrap_or(0.0) as i64;
-            let start = if start < 0 { (len + start).max(0) } else { start.min(len) };
+            let start = if start < 0 {
+                (len + start).max(0)
+            } else {
+                start.min(len)
+            };
             let end = match want_num(&a2, "the length")? {
                 None => len,
                 Some(l) if l <= 0.0 => start,
@@ -1087,7 +1088,11 @@ fn call(name: &str, mut args: Vec<Option<Value>>, env: &mut Env<'_>) -> Eval {
                 .unwrap_or_else(|| " ".into());
             let missing = (width.unsigned_abs() as usize).saturating_sub(s.chars().count());
             let padding: String = fill.chars().cycle().take(missing).collect();
-            string(if width < 0 { padding + &s } else { s + &padding })
+            string(if width < 0 {
+                padding + &s
+            } else {
+                s + &padding
+            })
         }
         "contains" => match want_str(&a0, "the string")? {
             None => Ok(None),
@@ -1319,7 +1324,11 @@ impl Template {
             Ok(match value {
                 Value::String(s) => match template_text(s) {
                     Some(text) => Part::Expr(Expression::parse(text).map_err(|e| {
-                        let at = if at.is_empty() { String::new() } else { format!(" at {at}") };
+                        let at = if at.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" at {at}")
+                        };
                         format!("the JSONata expression '{}'{at}: {e}", text.trim())
                     })?),
                     None => Part::Literal(value.clone()),
@@ -1393,5 +1402,198 @@ impl Template {
             })
         }
         go(&self.part, "", env)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn eval_with(text: &str, states: &Value) -> Result<Option<Value>, String> {
+        let e = Expression::parse(text)?;
+        let mut rng = Rng::new(7);
+        let mut env = Env {
+            states,
+            now: Instant::DEFAULT_START,
+            rng: &mut rng,
+        };
+        e.eval(&mut env).map_err(|e| e.0)
+    }
+
+    fn ev(text: &str) -> Value {
+        let states = json!({"input": {"a": {"b": [1, 2, 3]}, "s": "Hi", "o": [{"k": 1}, {"k": 2}]},
+                            "context": {"Execution": {"Name": "x"}}});
+        eval_with(text, &states)
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
+            .unwrap_or_else(|| panic!("{text}: undefined"))
+    }
+
+    fn fails(text: &str) -> String {
+        match eval_with(text, &json!({"input": {}})) {
+            Err(e) => e,
+            Ok(v) => panic!("{text} gave {v:?}"),
+        }
+    }
+
+    #[test]
+    fn literals_paths_and_constructors() {
+        assert_eq!(ev("'a' & \"b\""), json!("ab"));
+        assert_eq!(ev("1.5"), json!(1.5));
+        assert_eq!(ev("true"), json!(true));
+        assert_eq!(ev("null"), json!(null));
+        assert_eq!(ev("$states.input.a.b"), json!([1, 2, 3]));
+        assert_eq!(ev("$states.input.a.b[1]"), json!(2));
+        assert_eq!(ev("$states.input.a.b[-1]"), json!(3));
+        assert_eq!(ev("$states.input.o.k"), json!([1, 2]));
+        assert_eq!(ev("$states.input.o[k = 2].k"), json!(2));
+        assert_eq!(ev("$states.input.a.b[$ > 1]"), json!([2, 3]));
+        assert_eq!(ev("$states.context.Execution.Name"), json!("x"));
+        assert_eq!(
+            ev("{'k': 1 + 1, 'm': $states.input.nothing}"),
+            json!({"k": 2})
+        );
+        assert_eq!(ev("[1, [2], $states.input.a.b]"), json!([1, [2], 1, 2, 3]));
+        assert_eq!(ev("(1; 2)"), json!(2));
+        assert_eq!(
+            eval_with("$states.input.nothing", &json!({"input": {}})),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn operators() {
+        assert_eq!(ev("1 + 2 * 3 - 4 / 2"), json!(5));
+        assert_eq!(ev("7 % 3"), json!(1));
+        assert_eq!(ev("-(2)"), json!(-2));
+        assert_eq!(ev("'n' & 1 & true & null"), json!("n1truenull"));
+        assert_eq!(ev("1 = 1.0"), json!(true));
+        assert_eq!(ev("1 != 2"), json!(true));
+        assert_eq!(
+            ev("[1 < 2, 2 <= 2, 3 > 2, 2 >= 3, 'a' < 'b']"),
+            json!([true, true, true, false, true])
+        );
+        assert_eq!(ev("true and false or true"), json!(true));
+        assert_eq!(ev("2 in [1, 2]"), json!(true));
+        assert_eq!(ev("1 > 2 ? 'x' : 'y'"), json!("y"));
+        assert_eq!(ev("$states.input.nothing = 1"), json!(false));
+        assert!(fails("'a' + 1").contains("must be a number"));
+        assert!(fails("1 < 'a'").contains("both numbers or both strings"));
+        assert!(fails("1 / 0").contains("out of range"));
+    }
+
+    #[test]
+    fn functions() {
+        assert_eq!(ev("$string(5)"), json!("5"));
+        assert_eq!(ev("$string(0.1 + 0.2)"), json!("0.3"));
+        assert_eq!(ev("$string({'a': [1]})"), json!("{\"a\":[1]}"));
+        assert_eq!(ev("$number('42')"), json!(42));
+        assert_eq!(
+            ev("[$boolean(''), $boolean('x'), $not(0)]"),
+            json!([false, true, true])
+        );
+        assert_eq!(
+            ev("[$exists($states.input.s), $exists($states.input.z)]"),
+            json!([true, false])
+        );
+        assert_eq!(ev("$count($states.input.a.b)"), json!(3));
+        assert_eq!(ev("$sum($states.input.a.b)"), json!(6));
+        assert_eq!(
+            ev("[$max([1, 5]), $min([1, 5]), $average([1, 2])]"),
+            json!([5, 1, 1.5])
+        );
+        assert_eq!(
+            ev("[$floor(1.7), $ceil(1.2), $round(2.5), $round(1.25, 1), $abs(-3)]"),
+            json!([1, 2, 2, 1.2, 3])
+        );
+        assert_eq!(ev("$length('héllo')"), json!(5));
+        assert_eq!(
+            ev("[$substring('hello', 1, 3), $substring('hello', -2)]"),
+            json!(["ell", "lo"])
+        );
+        assert_eq!(
+            ev("[$uppercase('a'), $lowercase('B'), $trim('  a   b ')]"),
+            json!(["A", "b", "a b"])
+        );
+        assert_eq!(ev("$contains('abc', 'b')"), json!(true));
+        assert_eq!(ev("$split('a,b,c', ',', 2)"), json!(["a", "b"]));
+        assert_eq!(ev("$join(['a', 'b'], '-')"), json!("a-b"));
+        assert_eq!(ev("$keys({'a': 1, 'b': 2})"), json!(["a", "b"]));
+        assert_eq!(
+            ev("$merge([{'a': 1}, {'a': 2, 'b': 3}])"),
+            json!({"a": 2, "b": 3})
+        );
+        assert_eq!(
+            ev("$toMillis('2026-01-01T00:00:01.500Z')"),
+            json!(1_767_225_601_500_i64)
+        );
+        assert_eq!(
+            ev("$fromMillis(1767225600000)"),
+            json!("2026-01-01T00:00:00.000Z")
+        );
+        assert_eq!(ev("$now()"), json!("2026-01-01T00:00:00.000Z"));
+        assert_eq!(ev("$millis()"), json!(1_767_225_600_000_i64));
+        assert_eq!(ev("$partition([1, 2, 3], 2)"), json!([[1, 2], [3]]));
+        assert_eq!(ev("$range(0, 6, 3)"), json!([0, 3, 6]));
+        assert_eq!(
+            ev("$hash('abc', 'MD5')"),
+            json!("900150983cd24fb0d6963f7d28e17f72")
+        );
+        assert_eq!(ev("$parse('{\"a\": [1]}')"), json!({"a": [1]}));
+        assert_eq!(ev("$random(3)"), ev("$random(3)"));
+        let r = ev("$random()").as_f64().unwrap();
+        assert!((0.0..1.0).contains(&r));
+        assert_eq!(
+            ev("$uuid()"),
+            ev("$uuid()"),
+            "seeded: the same seed gives the same first UUID"
+        );
+        assert!(fails("$hash('a', 'CRC')").contains("algorithm"));
+        assert!(fails("$toMillis('yesterday')").contains("ISO 8601"));
+        assert!(fails("$merge([1])").contains("objects"));
+    }
+
+    #[test]
+    fn parse_errors() {
+        for (text, wanted) in [
+            ("$nope()", "`$nope` is not supported"),
+            ("$string()", "takes 1 to 2 arguments"),
+            ("$x", "not defined"),
+            ("1 +", "incomplete"),
+            ("'open", "unterminated"),
+            ("a := 1", "not supported"),
+            ("$states ~> $string()", "not supported"),
+            ("1 2", "is not supported here"),
+        ] {
+            let e = Expression::parse(text).expect_err(text);
+            assert!(e.contains(wanted), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn templates_nest_and_refuse_undefined() {
+        let t =
+            Template::parse(&json!({"a": ["{% 1 + 1 %}", "plain", {"b": "{%$states.input%}"}]}))
+                .unwrap();
+        let mut rng = Rng::new(0);
+        let states = json!({"input": 5});
+        let mut env = Env {
+            states: &states,
+            now: Instant::DEFAULT_START,
+            rng: &mut rng,
+        };
+        assert_eq!(
+            t.eval(&mut env).unwrap(),
+            json!({"a": [2, "plain", {"b": 5}]})
+        );
+        let t = Template::parse(&json!({"a": {"b": "{% $states.input.zz %}"}})).unwrap();
+        let e = t.eval(&mut env).unwrap_err();
+        assert_eq!(e.location, "/a/b");
+        assert!(e.message.contains("undefined"));
+        assert!(
+            Template::parse(&json!({"a": "{% ( %}"}))
+                .unwrap_err()
+                .contains("at /a")
+        );
     }
 }

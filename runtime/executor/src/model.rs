@@ -623,9 +623,7 @@ fn check_language_fields(f: &Fields<'_>, language: QueryLanguage) -> Result<(), 
         )));
     }
     if f.has("Assign") {
-        return Err(f.error(
-            "`Assign` (variables) is not supported by this executor",
-        ));
+        return Err(f.error("`Assign` (variables) is not supported by this executor"));
     }
     Ok(())
 }
@@ -1071,7 +1069,9 @@ fn choice_rule(
             .get("Condition")
             .ok_or_else(|| err("a JSONata choice rule needs `Condition`"))?;
         if !matches!(condition, Value::Bool(_))
-            && !condition.as_str().is_some_and(|s| jsonata::template_text(s).is_some())
+            && !condition
+                .as_str()
+                .is_some_and(|s| jsonata::template_text(s).is_some())
         {
             return Err(err(
                 "`Condition` must be a boolean or a JSONata expression `{% … %}`",
@@ -1082,7 +1082,9 @@ fn choice_rule(
             .map_err(|e| err(&format!("`Condition`: {e}")));
     }
     if obj.contains_key("Condition") {
-        return Err(err("`Condition` is a JSONata field; this state's QueryLanguage is JSONPath"));
+        return Err(err(
+            "`Condition` is a JSONata field; this state's QueryLanguage is JSONPath",
+        ));
     }
     let mut keys: Vec<&str> = obj
         .keys()

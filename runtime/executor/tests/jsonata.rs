@@ -91,9 +91,8 @@ fn jsonata_task_without_output_gives_the_result() {
 
 #[test]
 fn jsonata_catch_output_sees_the_error_output() {
-    let target = FnTarget(|_: TaskRequest<'_>| {
-        TaskResponse::err(TaskError::new("Boom", "it broke"))
-    });
+    let target =
+        FnTarget(|_: TaskRequest<'_>| TaskResponse::err(TaskError::new("Boom", "it broke")));
     let machine = |catch: Value| {
         json!({"StartAt": "T", "States": {
             "T": {"Type": "Task", "QueryLanguage": "JSONata",
@@ -117,7 +116,10 @@ fn jsonata_catch_output_sees_the_error_output() {
         json!({"a": 1}),
         &target,
     );
-    assert_eq!(e.output, Some(json!({"Error": "Boom", "Cause": "it broke"})));
+    assert_eq!(
+        e.output,
+        Some(json!({"Error": "Boom", "Cause": "it broke"}))
+    );
 }
 
 #[test]
@@ -157,10 +159,18 @@ fn jsonata_runtime_errors_are_query_evaluation_errors_and_catchable() {
     let e = run(machine(false), json!({}), &no_tasks());
     assert_eq!(e.error.as_deref(), Some("States.QueryEvaluationError"));
     let cause = e.cause.unwrap_or_default();
-    assert!(cause.contains("'T'") && cause.contains("$states.input.missing") && cause.contains("Arguments/x"), "{cause}");
+    assert!(
+        cause.contains("'T'")
+            && cause.contains("$states.input.missing")
+            && cause.contains("Arguments/x"),
+        "{cause}"
+    );
     let e = run(machine(true), json!({}), &no_tasks());
     assert_eq!(e.status, Status::Succeeded);
-    assert_eq!(e.output.unwrap()["Error"], json!("States.QueryEvaluationError"));
+    assert_eq!(
+        e.output.unwrap()["Error"],
+        json!("States.QueryEvaluationError")
+    );
 
     let e = run(
         json!({"StartAt": "C", "States": {
@@ -201,31 +211,66 @@ fn mixed_definitions_and_top_level_jsonata() {
 #[test]
 fn definition_time_refusals_name_the_state() {
     let one = |state: Value| json!({"StartAt": "S", "States": {"S": state}});
-    for field in ["InputPath", "Parameters", "ResultSelector", "ResultPath", "OutputPath"] {
+    for field in [
+        "InputPath",
+        "Parameters",
+        "ResultSelector",
+        "ResultPath",
+        "OutputPath",
+    ] {
         let mut s = json!({"Type": "Pass", "QueryLanguage": "JSONata", "End": true});
         s[field] = json!("$");
         let m = refused(one(s));
-        assert!(m.contains("state `S`") && m.contains(field) && m.contains("JSONPath field"), "{m}");
+        assert!(
+            m.contains("state `S`") && m.contains(field) && m.contains("JSONPath field"),
+            "{m}"
+        );
     }
-    let m = refused(one(json!({"Type": "Pass", "Output": "{% 1 %}", "End": true})));
+    let m = refused(one(
+        json!({"Type": "Pass", "Output": "{% 1 %}", "End": true}),
+    ));
     assert!(m.contains("`Output` is a JSONata field"), "{m}");
-    let m = refused(one(json!({"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $nope(1) %}", "End": true})));
-    assert!(m.contains("state `S`") && m.contains("`$nope` is not supported"), "{m}");
-    let m = refused(one(json!({"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% 1 + %}", "End": true})));
+    let m = refused(one(
+        json!({"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $nope(1) %}", "End": true}),
+    ));
+    assert!(
+        m.contains("state `S`") && m.contains("`$nope` is not supported"),
+        "{m}"
+    );
+    let m = refused(one(
+        json!({"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% 1 + %}", "End": true}),
+    ));
     assert!(m.contains("state `S`") && m.contains("Output"), "{m}");
-    let m = refused(one(json!({"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $x %}", "End": true})));
+    let m = refused(one(
+        json!({"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $x %}", "End": true}),
+    ));
     assert!(m.contains("variable `$x` is not defined"), "{m}");
-    let m = refused(one(json!({"Type": "Pass", "QueryLanguage": "JSONata", "Assign": {"x": 1}, "End": true})));
+    let m = refused(one(
+        json!({"Type": "Pass", "QueryLanguage": "JSONata", "Assign": {"x": 1}, "End": true}),
+    ));
     assert!(m.contains("`Assign`"), "{m}");
-    let m = refused(json!({"QueryLanguage": "JSONata", "StartAt": "S", "States": {
-        "S": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": true}}}));
-    assert!(m.contains("not allowed inside a JSONata state machine"), "{m}");
+    let m = refused(
+        json!({"QueryLanguage": "JSONata", "StartAt": "S", "States": {
+        "S": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": true}}}),
+    );
+    assert!(
+        m.contains("not allowed inside a JSONata state machine"),
+        "{m}"
+    );
     let m = refused(one(json!({"Type": "Choice", "QueryLanguage": "JSONata",
         "Choices": [{"Variable": "$.a", "IsPresent": true, "Next": "S"}]})));
-    assert!(m.contains("`Variable` is not supported in a JSONata choice rule"), "{m}");
-    let m = refused(one(json!({"Type": "Task", "QueryLanguage": "JSONata", "Resource": "r",
-        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.e", "Next": "S"}], "End": true})));
-    assert!(m.contains("Catch[0]") && m.contains("`ResultPath` is a JSONPath field"), "{m}");
+    assert!(
+        m.contains("`Variable` is not supported in a JSONata choice rule"),
+        "{m}"
+    );
+    let m = refused(one(
+        json!({"Type": "Task", "QueryLanguage": "JSONata", "Resource": "r",
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.e", "Next": "S"}], "End": true}),
+    ));
+    assert!(
+        m.contains("Catch[0]") && m.contains("`ResultPath` is a JSONPath field"),
+        "{m}"
+    );
     let m = refused(one(json!({"Type": "Map", "QueryLanguage": "JSONata",
         "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}, "End": true})));
     assert!(m.contains("JSONata Map state is not supported"), "{m}");
@@ -247,7 +292,9 @@ impl TaskTarget for Recording<'_> {
 }
 
 fn fixture(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
@@ -263,18 +310,24 @@ fn run_trip(case: &str) -> (sagac_executor::Execution, Vec<(String, Value)>) {
         execution_name: "trip-0001".into(),
         ..ExecutionOptions::default()
     };
-    let e = Executor::new(&definition, options).run_blocking(fixture("trip-jsonata.input.json"), &recording);
+    let e = Executor::new(&definition, options)
+        .run_blocking(fixture("trip-jsonata.input.json"), &recording);
     (e, recording.seen.into_inner())
 }
 
 /// The root-write Task `state` as called: its token is the MD5 of
 /// `<execution>#<state>` and every item's TTL is its entry time + 604800 s.
 fn check_root_write(e: &sagac_executor::Execution, seen: &[(String, Value)], state: &str) -> Value {
-    let (_, params) = seen
-        .iter()
-        .find(|(s, _)| s == state)
-        .unwrap_or_else(|| panic!("{state} was not called: {:?}", seen.iter().map(|s| &s.0).collect::<Vec<_>>()));
-    assert_eq!(params["ClientRequestToken"], json!(md5_hex(&format!("trip-0001#{state}"))));
+    let (_, params) = seen.iter().find(|(s, _)| s == state).unwrap_or_else(|| {
+        panic!(
+            "{state} was not called: {:?}",
+            seen.iter().map(|s| &s.0).collect::<Vec<_>>()
+        )
+    });
+    assert_eq!(
+        params["ClientRequestToken"],
+        json!(md5_hex(&format!("trip-0001#{state}")))
+    );
     let entered = e
         .events
         .iter()
@@ -310,14 +363,20 @@ fn generated_trip_happy_path_root_writes() {
     );
     check_root_write(&e, &seen, "RecordSucceeded");
     // The JSONata Output passes the input on unchanged.
-    assert_eq!(e.output.as_ref().map(|o| o["request"].clone()), Some(input["request"].clone()));
+    assert_eq!(
+        e.output.as_ref().map(|o| o["request"].clone()),
+        Some(input["request"].clone())
+    );
 }
 
 #[test]
 fn generated_trip_compensation_path_root_writes() {
     let (e, seen) = run_trip("ProcessPaymentCardDeclined");
     let names: Vec<&str> = seen.iter().map(|(s, _)| s.as_str()).collect();
-    assert!(names.contains(&"CancelHotel") && names.contains(&"CancelFlight"), "{names:?}");
+    assert!(
+        names.contains(&"CancelHotel") && names.contains(&"CancelFlight"),
+        "{names:?}"
+    );
     check_root_write(&e, &seen, "RecordStarted");
     let failed = check_root_write(&e, &seen, "RecordFailed");
     assert!(failed.to_string().contains("TripCancelled"), "{failed}");
