@@ -905,6 +905,7 @@ impl<'r> Run<'r> {
     }
 
     /// Applies Retry, then Catch. `Ok(None)`: not handled.
+    #[allow(clippy::too_many_arguments)]
     fn after_failure(
         &mut self,
         failure: &Failure,

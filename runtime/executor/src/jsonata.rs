@@ -366,10 +366,7 @@ impl Parser {
 
     fn expr(&mut self, min: u8) -> Result<Node, String> {
         let mut left = self.prefix()?;
-        loop {
-            let Some(tok) = self.peek().cloned() else {
-                break;
-            };
+        while let Some(tok) = self.peek().cloned() {
             if let Tok::Punct(p) = &tok {
                 match *p {
                     "." if min < 75 => {

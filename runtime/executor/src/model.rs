@@ -1068,11 +1068,11 @@ fn choice_rule(
         let condition = obj
             .get("Condition")
             .ok_or_else(|| err("a JSONata choice rule needs `Condition`"))?;
-        if !matches!(condition, Value::Bool(_))
-            && !condition
-                .as_str()
-                .is_some_and(|s| jsonata::template_text(s).is_some())
-        {
+        let is_expression = condition
+            .as_str()
+            .and_then(jsonata::template_text)
+            .is_some();
+        if !(condition.is_boolean() || is_expression) {
             return Err(err(
                 "`Condition` must be a boolean or a JSONata expression `{% … %}`",
             ));
