@@ -469,10 +469,17 @@ impl<'r> Run<'r> {
         template.eval(&mut env).map_err(|e| {
             Failure::new(
                 "States.QueryEvaluationError",
-                format!(
-                    "The JSONata expression '{}' specified for the field '{field}{}' returned an error: {}",
-                    e.expression, e.location, e.message
-                ),
+                if e.undefined {
+                    format!(
+                        "The JSONata expression '{}' specified for the field '{field}{}' returned nothing (undefined).",
+                        e.expression, e.location
+                    )
+                } else {
+                    format!(
+                        "The JSONata expression '{}' specified for the field '{field}{}' returned an error: {}",
+                        e.expression, e.location, e.message
+                    )
+                },
             )
         })
     }
@@ -973,6 +980,8 @@ impl<'r> Run<'r> {
                     .map_err(fail)?
             }
             (None, Some(t)) => self.template(t, &effective, ctx).map_err(fail)?,
+            // A JSONata Task without `Arguments` passes none (not its input).
+            (None, None) if jsonata_state => Value::Object(Map::new()),
             (None, None) => effective.clone(),
         };
         let timeout = resolve_seconds(task.timeout.as_ref(), &effective, ctx, "TimeoutSecondsPath")

@@ -1307,8 +1307,10 @@ pub struct TemplateError {
     pub expression: String,
     /// Where in the field (`Arguments/TransactItems/0/Put`), `''` at the top.
     pub location: String,
-    /// What went wrong.
+    /// What went wrong (empty when it gave undefined).
     pub message: String,
+    /// The expression gave undefined (a field must have a value).
+    pub undefined: bool,
 }
 
 impl Template {
@@ -1371,7 +1373,8 @@ impl Template {
                         return Err(TemplateError {
                             expression: e.text.clone(),
                             location: at.to_owned(),
-                            message: "the expression returned no value (undefined)".into(),
+                            message: String::new(),
+                            undefined: true,
                         });
                     }
                     Err(EvalError(m)) => {
@@ -1379,6 +1382,7 @@ impl Template {
                             expression: e.text.clone(),
                             location: at.to_owned(),
                             message: m,
+                            undefined: false,
                         });
                     }
                 },
@@ -1586,7 +1590,7 @@ mod tests {
         let t = Template::parse(&json!({"a": {"b": "{% $states.input.zz %}"}})).unwrap();
         let e = t.eval(&mut env).unwrap_err();
         assert_eq!(e.location, "/a/b");
-        assert!(e.message.contains("undefined"));
+        assert!(e.undefined);
         assert!(
             Template::parse(&json!({"a": "{% ( %}"}))
                 .unwrap_err()

@@ -59,7 +59,7 @@ pub enum QueryLanguage {
 /// The JSONata fields of a state whose query language is JSONata.
 #[derive(Debug, Clone, Default)]
 pub struct JsonataIo {
-    /// `Arguments` (Task): the target's parameters; default the input.
+    /// `Arguments` (Task): the target's parameters; default none (`{}`).
     pub arguments: Option<jsonata::Template>,
     /// `Output`: the state output; default the result (Task) or the input.
     pub output: Option<jsonata::Template>,

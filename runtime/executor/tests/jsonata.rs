@@ -76,8 +76,12 @@ fn jsonata_task_arguments_result_and_output() {
 }
 
 #[test]
-fn jsonata_task_without_output_gives_the_result() {
-    let target = FnTarget(|_: TaskRequest<'_>| TaskResponse::ok(json!({"r": 1})));
+fn jsonata_task_without_arguments_or_output() {
+    // No `Arguments`: no parameters (not the input); no `Output`: the result.
+    let target = FnTarget(|r: TaskRequest<'_>| {
+        assert_eq!(r.parameters, &json!({}));
+        TaskResponse::ok(json!({"r": 1}))
+    });
     let e = run(
         json!({"StartAt": "T", "States": {"T": {
             "Type": "Task", "QueryLanguage": "JSONata",
@@ -162,7 +166,8 @@ fn jsonata_runtime_errors_are_query_evaluation_errors_and_catchable() {
     assert!(
         cause.contains("'T'")
             && cause.contains("$states.input.missing")
-            && cause.contains("Arguments/x"),
+            && cause.contains("Arguments/x")
+            && cause.contains("returned nothing (undefined)"),
         "{cause}"
     );
     let e = run(machine(true), json!({}), &no_tasks());
