@@ -961,16 +961,18 @@ fn numbers(v: Option<Value>) -> Result<Vec<f64>, EvalError> {
         .collect()
 }
 
+/// `$round`: half to even at `precision` decimal places. The decimal point
+/// is shifted in the number's shortest decimal text, as JSONata does, so
+/// `$round(1.255, 2)` is 1.26 (binary `1.255 * 100` is 125.49999…).
 fn round_half_even(x: f64, precision: i32) -> f64 {
-    let scale = 10f64.powi(precision);
-    let y = x * scale;
-    let r = y.round();
+    let shift = |v: f64, by: i32| -> f64 { format!("{v}e{by}").parse().unwrap_or(v) };
+    let y = shift(x, precision);
     let r = if (y - y.trunc()).abs() == 0.5 {
         2.0 * (y / 2.0).round()
     } else {
-        r
+        y.round()
     };
-    r / scale
+    shift(r, -precision)
 }
 
 fn call(name: &str, mut args: Vec<Option<Value>>, env: &mut Env<'_>) -> Eval {
@@ -1552,6 +1554,14 @@ mod tests {
         assert!(fails("$hash('a', 'CRC')").contains("algorithm"));
         assert!(fails("$toMillis('yesterday')").contains("ISO 8601"));
         assert!(fails("$merge([1])").contains("objects"));
+    }
+
+    #[test]
+    fn round_is_half_even_on_the_decimal_text() {
+        assert_eq!(
+            ev("[$round(1.255, 2), $round(3.5), $round(-2.5), $round(1234, -2), $round(0.5)]"),
+            json!([1.26, 4, -2, 1200, 0])
+        );
     }
 
     #[test]
