@@ -12,6 +12,10 @@ use crate::model::{ChoiceRule, Operand, Operator};
 /// or a `*Path` operand matches nothing.
 pub fn evaluate(rule: &ChoiceRule, input: &Value, context: &Value) -> Result<bool, String> {
     match rule {
+        ChoiceRule::Condition(_) => Err(
+            "a JSONata `Condition` in a JSONPath evaluation (the definition was not validated)"
+                .into(),
+        ),
         ChoiceRule::And(rules) => {
             for r in rules {
                 if !evaluate(r, input, context)? {

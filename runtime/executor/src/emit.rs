@@ -10,8 +10,8 @@ use serde_json::{Map as JsonMap, Value, json};
 
 use crate::intrinsic::Expr;
 use crate::model::{
-    Catcher, ChoiceRule, Definition, FailField, FieldValue, Io, Jitter, Operand, ResultPath,
-    Retrier, Seconds, State, StateKind, StateMachine, Template, Transition, WaitFor,
+    Catcher, ChoiceRule, Definition, FailField, FieldValue, Io, Jitter, Operand, QueryLanguage,
+    ResultPath, Retrier, Seconds, State, StateKind, StateMachine, Template, Transition, WaitFor,
 };
 
 impl Definition {
@@ -23,6 +23,9 @@ impl Definition {
             out.insert("Comment".into(), json!(comment));
         }
         machine_into(&self.machine, &mut out);
+        if self.query_language == QueryLanguage::Jsonata {
+            out.insert("QueryLanguage".into(), json!("JSONata"));
+        }
         if let Some(t) = self.timeout_seconds {
             out.insert("TimeoutSeconds".into(), json!(t));
         }
@@ -57,6 +60,15 @@ fn state(s: &State) -> Value {
     o.insert("Type".into(), json!(s.kind.type_name()));
     if let Some(comment) = &s.comment {
         o.insert("Comment".into(), json!(comment));
+    }
+    if s.query_language == QueryLanguage::Jsonata {
+        o.insert("QueryLanguage".into(), json!("JSONata"));
+    }
+    if let Some(a) = &s.jsonata.arguments {
+        o.insert("Arguments".into(), a.source().clone());
+    }
+    if let Some(out) = &s.jsonata.output {
+        o.insert("Output".into(), out.source().clone());
     }
     match &s.kind {
         StateKind::Task(t) => {
@@ -223,6 +235,9 @@ fn fail_field(o: &mut JsonMap<String, Value>, key: &str, f: Option<&FailField>) 
         Some(FailField::Intrinsic(e)) => {
             o.insert(format!("{key}Path"), json!(e.to_string()));
         }
+        Some(FailField::Jsonata(t)) => {
+            o.insert(key.into(), t.source().clone());
+        }
     }
 }
 
@@ -260,6 +275,9 @@ fn retry_catch(o: &mut JsonMap<String, Value>, retry: &[Retrier], catch: &[Catch
                 }
                 m.insert("ErrorEquals".into(), json!(c.error_equals));
                 result_path(&mut m, &c.result_path);
+                if let Some(out) = &c.output {
+                    m.insert("Output".into(), out.source().clone());
+                }
                 m.insert("Next".into(), json!(c.next));
                 Value::Object(m)
             })
@@ -273,6 +291,7 @@ fn rule(r: &ChoiceRule) -> Value {
         ChoiceRule::And(rules) => json!({"And": rules.iter().map(rule).collect::<Vec<_>>()}),
         ChoiceRule::Or(rules) => json!({"Or": rules.iter().map(rule).collect::<Vec<_>>()}),
         ChoiceRule::Not(inner) => json!({"Not": rule(inner)}),
+        ChoiceRule::Condition(t) => json!({"Condition": t.source()}),
         ChoiceRule::Test {
             variable,
             operator,

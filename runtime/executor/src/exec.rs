@@ -11,9 +11,10 @@ use crate::choice;
 use crate::clock::{Instant, Rng};
 use crate::history::{EventType, HistoryEvent};
 use crate::intrinsic::Scope;
+use crate::jsonata;
 use crate::model::{
-    Catcher, Definition, FailField, FieldValue, Io, Jitter, ResultPath, Retrier, Seconds, State,
-    StateKind, StateMachine, Template, Transition, WaitFor,
+    Catcher, ChoiceRule, Definition, FailField, FieldValue, Io, Jitter, QueryLanguage, ResultPath,
+    Retrier, Seconds, State, StateKind, StateMachine, Template, Transition, WaitFor,
 };
 use crate::path::{self, Path};
 use crate::target::{Resource, TaskError, TaskRequest, TaskTarget};
@@ -451,6 +452,52 @@ impl<'r> Run<'r> {
         })
     }
 
+    /// Evaluates a JSONata template against `$states`; a failure is
+    /// `States.QueryEvaluationError`, naming the field and the expression.
+    fn jsonata(
+        &mut self,
+        template: &jsonata::Template,
+        states: &Value,
+        now: Instant,
+        field: &str,
+    ) -> Result<Value, Failure> {
+        let mut env = jsonata::Env {
+            states,
+            now,
+            rng: &mut self.rng,
+        };
+        template.eval(&mut env).map_err(|e| {
+            Failure::new(
+                "States.QueryEvaluationError",
+                if e.undefined {
+                    format!(
+                        "The JSONata expression '{}' specified for the field '{field}{}' returned nothing (undefined).",
+                        e.expression, e.location
+                    )
+                } else {
+                    format!(
+                        "The JSONata expression '{}' specified for the field '{field}{}' returned an error: {}",
+                        e.expression, e.location, e.message
+                    )
+                },
+            )
+        })
+    }
+
+    /// A JSONata state's `Output` (default: `default`).
+    fn jsonata_output(
+        &mut self,
+        state: &State,
+        states: &Value,
+        now: Instant,
+        default: Value,
+    ) -> Result<Value, Failure> {
+        match &state.jsonata.output {
+            Some(t) => self.jsonata(t, states, now, "Output"),
+            None => Ok(default),
+        }
+    }
+
     fn machine<'s>(
         &'s mut self,
         machine: &'r StateMachine,
@@ -497,6 +544,12 @@ impl<'r> Run<'r> {
         let result = match &state.kind {
             StateKind::Pass(pass) => self.pass(state, pass, &input, entered_at),
             StateKind::Choice(c) => self.choice(state, c, &input, entered_at),
+            StateKind::Succeed(_) if state.query_language == QueryLanguage::Jsonata => {
+                let ctx = self.context(&state.name, entered_at, 0);
+                let states = json!({"input": input, "context": ctx});
+                self.jsonata_output(state, &states, entered_at, input.clone())
+                    .map(Next::End)
+            }
             StateKind::Succeed(s) => {
                 let ctx = self.context(&state.name, entered_at, 0);
                 select_io(&s.io.input_path, &input, &ctx, "InputPath")
@@ -507,8 +560,8 @@ impl<'r> Run<'r> {
             }
             StateKind::Fail(f) => {
                 let ctx = self.context(&state.name, entered_at, 0);
-                let error = self.fail_field(f.error.as_ref(), &input, &ctx);
-                let cause = self.fail_field(f.cause.as_ref(), &input, &ctx);
+                let error = self.fail_field(f.error.as_ref(), &input, &ctx, entered_at, "Error");
+                let cause = self.fail_field(f.cause.as_ref(), &input, &ctx, entered_at, "Cause");
                 let (error, cause) = match (error, cause) {
                     (Ok(e), Ok(c)) => (e, c),
                     (Err(e), _) | (_, Err(e)) => return Err(located(e)),
@@ -542,6 +595,11 @@ impl<'r> Run<'r> {
         entered: Instant,
     ) -> Result<Next, Failure> {
         let ctx = self.context(&state.name, entered, 0);
+        if state.query_language == QueryLanguage::Jsonata {
+            let states = json!({"input": input, "context": ctx});
+            let output = self.jsonata_output(state, &states, entered, input.clone())?;
+            return Ok(transition(&pass.transition, output));
+        }
         let effective = select_io(&pass.io.input_path, input, &ctx, "InputPath")?;
         let effective = match &pass.parameters {
             Some(t) => self.template(t, &effective, &ctx)?,
@@ -561,10 +619,31 @@ impl<'r> Run<'r> {
         entered: Instant,
     ) -> Result<Next, Failure> {
         let ctx = self.context(&state.name, entered, 0);
-        let effective = select_io(&c.io.input_path, input, &ctx, "InputPath")?;
+        let jsonata_state = state.query_language == QueryLanguage::Jsonata;
+        let states = json!({"input": input, "context": ctx});
+        let effective = if jsonata_state {
+            input.clone()
+        } else {
+            select_io(&c.io.input_path, input, &ctx, "InputPath")?
+        };
         let mut next = None;
         for branch in &c.choices {
-            if choice::evaluate(&branch.rule, &effective, &ctx).map_err(Failure::runtime)? {
+            let matched = match &branch.rule {
+                ChoiceRule::Condition(t) => match self.jsonata(t, &states, entered, "Condition")? {
+                    Value::Bool(b) => b,
+                    other => {
+                        return Err(Failure::new(
+                            "States.QueryEvaluationError",
+                            format!(
+                                "The JSONata expression '{}' specified for the field 'Condition' returned a non-boolean value: {other}",
+                                t.source().as_str().unwrap_or_default()
+                            ),
+                        ));
+                    }
+                },
+                rule => choice::evaluate(rule, &effective, &ctx).map_err(Failure::runtime)?,
+            };
+            if matched {
                 next = Some(branch.next.clone());
                 break;
             }
@@ -578,7 +657,11 @@ impl<'r> Run<'r> {
                 ),
             )
         })?;
-        let output = select_io(&c.io.output_path, &effective, &ctx, "OutputPath")?;
+        let output = if jsonata_state {
+            self.jsonata_output(state, &states, entered, effective)?
+        } else {
+            select_io(&c.io.output_path, &effective, &ctx, "OutputPath")?
+        };
         Ok(Next::Go(next, output))
     }
 
@@ -601,6 +684,12 @@ impl<'r> Run<'r> {
             Err(f) => return Ok(Err(f)),
         };
         self.advance(thread, seconds)?;
+        if state.query_language == QueryLanguage::Jsonata {
+            let states = json!({"input": input, "context": ctx});
+            return Ok(self
+                .jsonata_output(state, &states, thread.now, input.clone())
+                .map(|o| transition(&w.transition, o)));
+        }
         Ok(select_io(&w.io.output_path, &effective, &ctx, "OutputPath")
             .map(|o| transition(&w.transition, o)))
     }
@@ -645,9 +734,23 @@ impl<'r> Run<'r> {
         field: Option<&FailField>,
         input: &Value,
         ctx: &Value,
+        now: Instant,
+        key: &str,
     ) -> Result<Option<String>, Failure> {
         let value = match field {
             None => return Ok(None),
+            Some(FailField::Jsonata(t)) => {
+                let states = json!({"input": input, "context": ctx});
+                match self.jsonata(t, &states, now, key)? {
+                    Value::String(s) => return Ok(Some(s)),
+                    other => {
+                        return Err(Failure::new(
+                            "States.QueryEvaluationError",
+                            format!("The value of the field '{key}' must be a string, got {other}"),
+                        ));
+                    }
+                }
+            }
             Some(FailField::Literal(s)) => return Ok(Some(s.clone())),
             Some(FailField::Path(p)) => p.select(input, ctx).ok_or_else(|| {
                 Failure::runtime(format!("Invalid path '{p}': no value in the input"))
@@ -757,14 +860,12 @@ impl<'r> Run<'r> {
                 Err(Stop::TimedOut) => return Err(Stop::TimedOut),
                 Err(Stop::Failed(failure)) => {
                     let failure = failure.located(&state.name, entered_id);
-                    match self.after_failure(
-                        &failure,
-                        retry,
-                        catch,
-                        &mut retries,
-                        &input,
-                        thread,
-                    )? {
+                    match self
+                        .after_failure(&failure, retry, catch, &mut retries, &input, &ctx, thread)
+                        .map_err(|stop| match stop {
+                            Stop::Failed(f) => Stop::Failed(f.located(&state.name, entered_id)),
+                            other => other,
+                        })? {
                         Some(AfterFailure::Retry) => {}
                         Some(AfterFailure::Caught(next, output)) => {
                             self.exit(state, exited, &output, thread)
@@ -811,6 +912,7 @@ impl<'r> Run<'r> {
     }
 
     /// Applies Retry, then Catch. `Ok(None)`: not handled.
+    #[allow(clippy::too_many_arguments)]
     fn after_failure(
         &mut self,
         failure: &Failure,
@@ -818,6 +920,7 @@ impl<'r> Run<'r> {
         catch: &[Catcher],
         retries: &mut Retries,
         input: &Value,
+        ctx: &Value,
         thread: &mut Thread,
     ) -> Flow<Option<AfterFailure>> {
         if let Some(i) = retry
@@ -841,6 +944,14 @@ impl<'r> Run<'r> {
             .iter()
             .find(|c| error_matches(&c.error_equals, &failure.error))
         {
+            if let Some(t) = &catcher.output {
+                let states =
+                    json!({"input": input, "context": ctx, "errorOutput": failure.output()});
+                return match self.jsonata(t, &states, thread.now, "Catch/Output") {
+                    Ok(output) => Ok(Some(AfterFailure::Caught(catcher.next.clone(), output))),
+                    Err(f) => Err(Stop::Failed(f)),
+                };
+            }
             return match apply_result_path(&catcher.result_path, input, failure.output()) {
                 Ok(output) => Ok(Some(AfterFailure::Caught(catcher.next.clone(), output))),
                 Err(f) => Err(Stop::Failed(f)),
@@ -861,9 +972,17 @@ impl<'r> Run<'r> {
         thread: &mut Thread,
     ) -> Flow<Value> {
         let fail = |f: Failure| Stop::Failed(f);
-        let parameters = match &task.parameters {
-            Some(t) => self.template(t, &effective, ctx).map_err(fail)?,
-            None => effective.clone(),
+        let jsonata_state = state.query_language == QueryLanguage::Jsonata;
+        let parameters = match (&state.jsonata.arguments, &task.parameters) {
+            (Some(t), _) => {
+                let states = json!({"input": raw, "context": ctx});
+                self.jsonata(t, &states, thread.now, "Arguments")
+                    .map_err(fail)?
+            }
+            (None, Some(t)) => self.template(t, &effective, ctx).map_err(fail)?,
+            // A JSONata Task without `Arguments` passes none (not its input).
+            (None, None) if jsonata_state => Value::Object(Map::new()),
+            (None, None) => effective.clone(),
         };
         let timeout = resolve_seconds(task.timeout.as_ref(), &effective, ctx, "TimeoutSecondsPath")
             .map_err(fail)?;
@@ -962,6 +1081,12 @@ impl<'r> Run<'r> {
                 return Err(Stop::Failed(f));
             }
         };
+        if jsonata_state {
+            let states = json!({"input": raw, "context": ctx, "result": result});
+            return self
+                .jsonata_output(state, &states, thread.now, result.clone())
+                .map_err(fail);
+        }
         self.finish_result(
             task.result_selector.as_ref(),
             &task.result_path,

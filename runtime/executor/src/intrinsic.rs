@@ -600,7 +600,7 @@ pub fn json_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
-fn hash(algorithm: &str, data: &[u8]) -> Option<String> {
+pub(crate) fn hash(algorithm: &str, data: &[u8]) -> Option<String> {
     use sha2::Digest as _;
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()

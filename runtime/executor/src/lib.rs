@@ -1,5 +1,6 @@
 //! `sagac-executor`: a faithful local executor of Amazon States Language
-//! definitions (the JSONPath query language), on a virtual clock.
+//! definitions (JSONPath states, and JSONata Task, Pass, Choice, Wait,
+//! Succeed and Fail states, mixed or alone), on a virtual clock.
 //!
 //! ```
 //! use sagac_executor::{Definition, ExecutionOptions, Executor, MockConfig, Status};
@@ -29,7 +30,8 @@
 //! * [`Definition`] is the typed model (parsed and validated up front: every
 //!   error names the state; an execution never panics).
 //! * [`Executor`] runs it: every state type, the paths and payload templates,
-//!   the context object, the intrinsic functions, Retry/Catch, task and
+//!   the context object, the intrinsic functions, JSONata (see [`jsonata`]),
+//!   Retry/Catch, task and
 //!   execution timeouts. Time is virtual: retries and waits move the clock
 //!   without sleeping, so hours of backoff run in microseconds.
 //! * Tasks are answered by a [`TaskTarget`]: a [`MockTarget`] from a Step
@@ -54,6 +56,7 @@ mod emit;
 mod exec;
 pub mod history;
 pub mod intrinsic;
+pub mod jsonata;
 pub mod mock;
 pub mod model;
 pub mod path;

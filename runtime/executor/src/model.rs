@@ -1,5 +1,6 @@
-//! The typed model of an Amazon States Language definition (JSONPath query
-//! language), and its parser. Parsing checks what Step Functions checks when a
+//! The typed model of an Amazon States Language definition (JSONPath states,
+//! and JSONata states: Task, Pass, Choice, Wait, Succeed, Fail), and its
+//! parser. Parsing checks what Step Functions checks when a
 //! state machine is created (required fields, field types and ranges,
 //! transition targets, `States.ALL` alone and last, reachability), so an
 //! execution never meets a malformed definition; every error names the state.
@@ -11,6 +12,7 @@ use serde_json::{Map as JsonMap, Value};
 
 use crate::clock::Instant;
 use crate::intrinsic::{self, Expr};
+use crate::jsonata;
 use crate::path::Path;
 
 /// A state machine definition.
@@ -20,6 +22,8 @@ pub struct Definition {
     pub comment: Option<String>,
     /// The execution timeout (`TimeoutSeconds` at the top level).
     pub timeout_seconds: Option<u64>,
+    /// The top-level `QueryLanguage` (the default of every state).
+    pub query_language: QueryLanguage,
     /// `StartAt` and `States`.
     pub machine: StateMachine,
 }
@@ -42,6 +46,25 @@ impl StateMachine {
     }
 }
 
+/// `QueryLanguage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueryLanguage {
+    /// `JSONPath` (the default).
+    #[default]
+    JsonPath,
+    /// `JSONata`.
+    Jsonata,
+}
+
+/// The JSONata fields of a state whose query language is JSONata.
+#[derive(Debug, Clone, Default)]
+pub struct JsonataIo {
+    /// `Arguments` (Task): the target's parameters; default none (`{}`).
+    pub arguments: Option<jsonata::Template>,
+    /// `Output`: the state output; default the result (Task) or the input.
+    pub output: Option<jsonata::Template>,
+}
+
 /// One state.
 #[derive(Debug, Clone)]
 pub struct State {
@@ -49,6 +72,10 @@ pub struct State {
     pub name: String,
     /// `Comment`.
     pub comment: Option<String>,
+    /// Its query language (its own `QueryLanguage`, else the top level's).
+    pub query_language: QueryLanguage,
+    /// `Arguments` and `Output` (JSONata states only; empty otherwise).
+    pub jsonata: JsonataIo,
     /// What it does.
     pub kind: StateKind,
 }
@@ -191,6 +218,9 @@ pub struct Catcher {
     pub error_equals: Vec<String>,
     /// `ResultPath` for the error output (default `$`).
     pub result_path: ResultPath,
+    /// `Output` (JSONata states): the output from `$states.errorOutput`
+    /// (default the error output).
+    pub output: Option<jsonata::Template>,
     /// `Next`.
     pub next: String,
 }
@@ -294,6 +324,8 @@ pub enum ChoiceRule {
         /// The literal or path operand.
         operand: Operand,
     },
+    /// `Condition` (JSONata states): an expression giving a boolean.
+    Condition(jsonata::Template),
 }
 
 /// The operand of a comparison.
@@ -405,6 +437,8 @@ pub enum FailField {
     Path(Path),
     /// `ErrorPath` / `CausePath` as an intrinsic function.
     Intrinsic(Expr),
+    /// `Error` / `Cause` of a JSONata state (a template giving a string).
+    Jsonata(jsonata::Template),
 }
 
 /// A Parallel state.
@@ -508,33 +542,99 @@ impl Definition {
         let mut f = Fields::new(obj, None);
         let comment = f.opt_string("Comment")?;
         f.opt_string("Version")?;
-        query_language(&mut f)?;
+        let query_language = query_language(&mut f, QueryLanguage::JsonPath)?;
         let timeout_seconds = f.opt_uint("TimeoutSeconds", 1, 99_999_999)?;
-        let machine = parse_machine(&mut f, "")?;
+        let machine = parse_machine(&mut f, "", query_language)?;
         f.finish()?;
         Ok(Definition {
             comment,
             timeout_seconds,
+            query_language,
             machine,
         })
     }
 }
 
-fn query_language(f: &mut Fields<'_>) -> Result<(), DefinitionError> {
+/// `QueryLanguage`, defaulting to the enclosing one. A JSONPath state in a
+/// JSONata machine is refused, as Step Functions refuses it.
+fn query_language(
+    f: &mut Fields<'_>,
+    outer: QueryLanguage,
+) -> Result<QueryLanguage, DefinitionError> {
     match f.opt_string("QueryLanguage")?.as_deref() {
-        None | Some("JSONPath") => Ok(()),
-        Some("JSONata") => {
-            Err(f.error("QueryLanguage JSONata is not supported by this executor (JSONPath only)"))
-        }
+        None => Ok(outer),
+        Some("JSONata") => Ok(QueryLanguage::Jsonata),
+        Some("JSONPath") if outer == QueryLanguage::Jsonata => Err(f.error(
+            "QueryLanguage JSONPath is not allowed inside a JSONata state machine (only JSONPath may be overridden with JSONata)",
+        )),
+        Some("JSONPath") => Ok(QueryLanguage::JsonPath),
         Some(other) => Err(f.error(&format!(
             "QueryLanguage must be JSONPath or JSONata, got `{other}`"
         ))),
     }
 }
 
+/// A JSONata field's template.
+fn jsonata_field(
+    f: &mut Fields<'_>,
+    key: &str,
+) -> Result<Option<jsonata::Template>, DefinitionError> {
+    match f.take(key) {
+        None => Ok(None),
+        Some(v) => jsonata::Template::parse(v)
+            .map(Some)
+            .map_err(|e| f.error(&format!("`{key}`: {e}"))),
+    }
+}
+
+/// The fields only one query language has: in a JSONata state the JSONPath
+/// ones are refused, and the reverse, as Step Functions refuses them when the
+/// state machine is created.
+fn check_language_fields(f: &Fields<'_>, language: QueryLanguage) -> Result<(), DefinitionError> {
+    const JSONPATH_ONLY: &[&str] = &[
+        "InputPath",
+        "Parameters",
+        "ResultSelector",
+        "ResultPath",
+        "OutputPath",
+        "Result",
+        "ItemsPath",
+        "ItemSelector",
+        "TimeoutSecondsPath",
+        "HeartbeatSecondsPath",
+        "ErrorPath",
+        "CausePath",
+        "SecondsPath",
+        "TimestampPath",
+        "MaxConcurrencyPath",
+    ];
+    const JSONATA_ONLY: &[&str] = &["Arguments", "Output", "Items"];
+    let (refused, only) = match language {
+        QueryLanguage::Jsonata => (JSONPATH_ONLY, "JSONPath"),
+        QueryLanguage::JsonPath => (JSONATA_ONLY, "JSONata"),
+    };
+    if let Some(key) = refused.iter().find(|k| f.has(k)) {
+        return Err(f.error(&format!(
+            "`{key}` is a {only} field; this state's QueryLanguage is {}",
+            match language {
+                QueryLanguage::Jsonata => "JSONata",
+                QueryLanguage::JsonPath => "JSONPath",
+            }
+        )));
+    }
+    if f.has("Assign") {
+        return Err(f.error("`Assign` (variables) is not supported by this executor"));
+    }
+    Ok(())
+}
+
 /// Reads `StartAt` and `States` of a (sub) machine; `prefix` names the
 /// enclosing state for messages (`Outer/`).
-fn parse_machine(f: &mut Fields<'_>, prefix: &str) -> Result<StateMachine, DefinitionError> {
+fn parse_machine(
+    f: &mut Fields<'_>,
+    prefix: &str,
+    language: QueryLanguage,
+) -> Result<StateMachine, DefinitionError> {
     let start_at = f.string("StartAt")?;
     let states_value = f
         .take("States")
@@ -554,7 +654,7 @@ fn parse_machine(f: &mut Fields<'_>, prefix: &str) -> Result<StateMachine, Defin
                 message: "a state name must have 1 to 80 characters".into(),
             });
         }
-        states.push(parse_state(name, &full, state)?);
+        states.push(parse_state(name, &full, state, language)?);
     }
     let machine = StateMachine { start_at, states };
     check_transitions(&machine, prefix, f)?;
@@ -639,7 +739,12 @@ fn targets(kind: &StateKind) -> Vec<&str> {
     }
 }
 
-fn parse_state(name: &str, full: &str, value: &Value) -> Result<State, DefinitionError> {
+fn parse_state(
+    name: &str,
+    full: &str,
+    value: &Value,
+    outer: QueryLanguage,
+) -> Result<State, DefinitionError> {
     let obj = value.as_object().ok_or_else(|| DefinitionError {
         state: Some(full.to_owned()),
         message: "a state must be a JSON object".into(),
@@ -647,14 +752,27 @@ fn parse_state(name: &str, full: &str, value: &Value) -> Result<State, Definitio
     let mut f = Fields::new(obj, Some(full));
     let ty = f.string("Type")?;
     let comment = f.opt_string("Comment")?;
-    query_language(&mut f)?;
-    for unsupported in ["Assign", "Arguments", "Output"] {
-        if f.has(unsupported) {
-            return Err(f.error(&format!(
-                "`{unsupported}` (JSONata or variables) is not supported by this executor (JSONPath only)"
-            )));
-        }
+    let language = query_language(&mut f, outer)?;
+    check_language_fields(&f, language)?;
+    let jsonata_state = language == QueryLanguage::Jsonata;
+    if jsonata_state && matches!(ty.as_str(), "Parallel" | "Map") {
+        return Err(f.error(&format!(
+            "a JSONata {ty} state is not supported by this executor (JSONata Task, Pass, Choice, Wait, Succeed and Fail states are)"
+        )));
     }
+    let jsonata_io = JsonataIo {
+        arguments: if ty == "Task" {
+            jsonata_field(&mut f, "Arguments")?
+        } else {
+            None
+        },
+        output: if ty == "Fail" {
+            None
+        } else {
+            jsonata_field(&mut f, "Output")?
+        },
+    };
+    f.lang = language;
     let kind = match ty.as_str() {
         "Task" => StateKind::Task(Task {
             resource: f.string("Resource")?,
@@ -701,8 +819,8 @@ fn parse_state(name: &str, full: &str, value: &Value) -> Result<State, Definitio
                 let label = format!("{full} (branch {i})");
                 let mut bf = Fields::new(obj, Some(&label));
                 bf.opt_string("Comment")?;
-                query_language(&mut bf)?;
-                let machine = parse_machine(&mut bf, &format!("{full}/"))?;
+                let inner = query_language(&mut bf, language)?;
+                let machine = parse_machine(&mut bf, &format!("{full}/"), inner)?;
                 bf.finish()?;
                 branches.push(machine);
             }
@@ -717,7 +835,7 @@ fn parse_state(name: &str, full: &str, value: &Value) -> Result<State, Definitio
                 transition: transition(&mut f)?,
             })
         }
-        "Map" => StateKind::Map(map(&mut f, full)?),
+        "Map" => StateKind::Map(map(&mut f, full, language)?),
         other => {
             return Err(f.error(&format!(
                 "unknown Type `{other}` (Task, Pass, Choice, Wait, Succeed, Fail, Parallel, Map)"
@@ -728,6 +846,8 @@ fn parse_state(name: &str, full: &str, value: &Value) -> Result<State, Definitio
     Ok(State {
         name: name.to_owned(),
         comment,
+        query_language: language,
+        jsonata: jsonata_io,
         kind,
     })
 }
@@ -867,10 +987,17 @@ fn catchers(f: &mut Fields<'_>) -> Result<Vec<Catcher>, DefinitionError> {
         let error_equals = error_equals(f, obj, &what)?;
         c.take("ErrorEquals");
         let comment = c.opt_string("Comment")?;
+        c.lang = f.lang;
+        check_language_fields(&c, f.lang)?;
         let catcher = Catcher {
             comment,
             error_equals,
             result_path: c.result_path("ResultPath")?,
+            output: if f.lang == QueryLanguage::Jsonata {
+                jsonata_field(&mut c, "Output")?
+            } else {
+                None
+            },
             next: c.string("Next")?,
         };
         c.finish()?;
@@ -929,6 +1056,36 @@ fn choice_rule(
     top: bool,
 ) -> Result<ChoiceRule, DefinitionError> {
     let err = |m: &str| f.error(&format!("{what}: {m}"));
+    if f.lang == QueryLanguage::Jsonata {
+        if let Some(key) = obj
+            .keys()
+            .find(|k| !matches!(k.as_str(), "Condition" | "Next" | "Comment"))
+        {
+            return Err(err(&format!(
+                "`{key}` is not supported in a JSONata choice rule (`Condition`, `Next` and `Comment` are)"
+            )));
+        }
+        let condition = obj
+            .get("Condition")
+            .ok_or_else(|| err("a JSONata choice rule needs `Condition`"))?;
+        let is_expression = condition
+            .as_str()
+            .and_then(jsonata::template_text)
+            .is_some();
+        if !(condition.is_boolean() || is_expression) {
+            return Err(err(
+                "`Condition` must be a boolean or a JSONata expression `{% … %}`",
+            ));
+        }
+        return jsonata::Template::parse(condition)
+            .map(ChoiceRule::Condition)
+            .map_err(|e| err(&format!("`Condition`: {e}")));
+    }
+    if obj.contains_key("Condition") {
+        return Err(err(
+            "`Condition` is a JSONata field; this state's QueryLanguage is JSONPath",
+        ));
+    }
     let mut keys: Vec<&str> = obj
         .keys()
         .map(String::as_str)
@@ -1059,6 +1216,9 @@ fn wait(f: &mut Fields<'_>) -> Result<Wait, DefinitionError> {
 }
 
 fn fail_field(f: &mut Fields<'_>, key: &str) -> Result<Option<FailField>, DefinitionError> {
+    if f.lang == QueryLanguage::Jsonata {
+        return Ok(jsonata_field(f, key)?.map(FailField::Jsonata));
+    }
     let literal = f.opt_string(key)?;
     let path_key = format!("{key}Path");
     let dynamic = f.opt_string(&path_key)?;
@@ -1077,7 +1237,7 @@ fn fail_field(f: &mut Fields<'_>, key: &str) -> Result<Option<FailField>, Defini
     }
 }
 
-fn map(f: &mut Fields<'_>, full: &str) -> Result<Map, DefinitionError> {
+fn map(f: &mut Fields<'_>, full: &str, language: QueryLanguage) -> Result<Map, DefinitionError> {
     let io = io(f)?;
     for distributed in ["ItemReader", "ResultWriter", "ItemBatcher", "Label"] {
         if f.has(distributed) {
@@ -1100,7 +1260,7 @@ fn map(f: &mut Fields<'_>, full: &str) -> Result<Map, DefinitionError> {
     let label = format!("{full} (ItemProcessor)");
     let mut pf = Fields::new(obj, Some(&label));
     pf.opt_string("Comment")?;
-    query_language(&mut pf)?;
+    let inner = query_language(&mut pf, language)?;
     if let Some(config) = pf.take("ProcessorConfig") {
         let mode = config
             .get("Mode")
@@ -1112,7 +1272,7 @@ fn map(f: &mut Fields<'_>, full: &str) -> Result<Map, DefinitionError> {
             )));
         }
     }
-    let processor = parse_machine(&mut pf, &format!("{full}/"))?;
+    let processor = parse_machine(&mut pf, &format!("{full}/"), inner)?;
     pf.finish()?;
     let item_selector = match (f.template("ItemSelector")?, f.template("Parameters")?) {
         (Some(_), Some(_)) => {
@@ -1207,6 +1367,8 @@ struct Fields<'a> {
     state: Option<String>,
     used: BTreeSet<&'a str>,
     prefix: String,
+    /// The state's query language (for fields that read differently).
+    lang: QueryLanguage,
 }
 
 impl<'a> Fields<'a> {
@@ -1216,6 +1378,7 @@ impl<'a> Fields<'a> {
             state: state.map(str::to_owned),
             used: BTreeSet::new(),
             prefix: String::new(),
+            lang: QueryLanguage::JsonPath,
         }
     }
 

@@ -989,9 +989,9 @@ fn invalid_definitions_name_the_state() {
             "exactly one of",
         ),
         (
-            json!({"StartAt": "A", "QueryLanguage": "JSONata", "States": {"A": {"Type": "Succeed"}}}),
-            None,
-            "JSONata",
+            json!({"StartAt": "A", "QueryLanguage": "JSONata", "States": {"A": {"Type": "Succeed", "QueryLanguage": "JSONPath"}}}),
+            Some("A"),
+            "not allowed inside a JSONata state machine",
         ),
         (
             json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {"x": 1}, "End": true}}}),

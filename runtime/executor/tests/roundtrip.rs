@@ -32,6 +32,14 @@ fn corpus() -> Vec<(PathBuf, PathBuf, Inputs)> {
         generated.join("sfn-mock-config.json"),
         Box::new(move |_| vec![sample.clone()]),
     ));
+    // The JSONata root writes inside a JSONPath machine (see tests/fixtures/README.md).
+    let jsonata = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let jsonata_input = read(&jsonata.join("trip-jsonata.input.json"));
+    out.push((
+        jsonata.join("trip-jsonata.asl.json"),
+        jsonata.join("trip-jsonata.mock-config.json"),
+        Box::new(move |_| vec![jsonata_input.clone()]),
+    ));
     let fixtures = root().join("tests/asl/fixtures");
     let trip_input = read(&fixtures.join("trip-input.json"));
     out.push((
