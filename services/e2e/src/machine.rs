@@ -270,9 +270,16 @@ pub async fn run_execution(
         fault,
         history: RefCell::new(Vec::new()),
     };
+    // The virtual clock starts where the test kit's payloads say the
+    // execution started, so both agree on `$$.Execution.StartTime`.
+    let start = execution.context("", 0)["Execution"]["StartTime"]
+        .as_str()
+        .and_then(sagac_executor::Instant::parse_rfc3339)
+        .unwrap_or(sagac_executor::Instant::DEFAULT_START);
     let options = ExecutionOptions {
         execution_name: execution.name.clone(),
         state_machine_name: execution.saga.clone(),
+        start_time: start,
         ..ExecutionOptions::default()
     };
     let executable = definition.for_table(table);
