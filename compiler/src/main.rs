@@ -6,6 +6,7 @@
 
 mod build;
 mod run;
+mod verify;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -70,6 +71,16 @@ enum Command {
     /// output. Exit 0 when the execution succeeds, 1 when it fails or times
     /// out, 2 for usage errors.
     Run(run::RunArgs),
+    /// Run every failure path of a spec locally and check the saga's
+    /// invariants.
+    ///
+    /// Every step failing with each business error, ambiguously and
+    /// transiently; every compensation failing; every task delivered twice.
+    /// Checks the terminal status, the compensations (exactly the completed
+    /// steps', in reverse order) and the single outcome event. Prints a
+    /// table (or JSON), optionally JUnit XML; exit 1 on any violation, with
+    /// the `sagac run` command that reproduces it.
+    Verify(verify::VerifyArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -97,6 +108,7 @@ fn main() -> ExitCode {
         Command::Build { spec, out, check } => build::build(&spec, out.as_deref(), check),
         Command::Graph { spec } => build::graph(&spec),
         Command::Run(args) => run::run(&args),
+        Command::Verify(args) => verify::run(&args),
         Command::Schema => {
             let schema = sagac_core::ast::schema();
             build::say(&format!(

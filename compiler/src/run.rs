@@ -47,8 +47,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub input: Option<PathBuf>,
     /// Fail a step or compensation of SPEC: `business` (its first business
-    /// error; the default), `ambiguous` (no answer within its timeout) or
-    /// `transient` (TransientError on every attempt). Repeatable.
+    /// error; the default) or `business:ERROR`, `ambiguous` (no answer within
+    /// its timeout), `unknown` (Lambda.Unknown), `lost` (it runs, then its
+    /// response is lost), `transient-once` (TransientError, then it succeeds)
+    /// or `transient` (TransientError on every attempt). Repeatable.
     #[arg(long, value_name = "STATE[=KIND]", requires = "spec")]
     pub fail: Vec<String>,
     /// The execution name ($$.Execution.Name) [default: with SPEC, the saga
@@ -200,7 +202,7 @@ fn run_spec(spec: &Path, args: &RunArgs) -> Result<ExitCode, ExitCode> {
         };
         let kind = FailureKind::parse(kind).ok_or_else(|| {
             usage(&format!(
-                "--fail {fail}: the kind is business, ambiguous or transient"
+                "--fail {fail}: the kind is business, business:ERROR, ambiguous, unknown, lost, transient-once or transient"
             ))
         })?;
         let injection = Injection {

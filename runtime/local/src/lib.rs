@@ -24,6 +24,7 @@
 #![deny(missing_docs)]
 
 pub mod spec;
+pub mod verify;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

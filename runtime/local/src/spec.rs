@@ -28,35 +28,67 @@ use serde_json::{Value, json};
 use crate::EmbeddedDynamo;
 
 /// How an injected failure fails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FailureKind {
-    /// The step's first business error: definite, nothing took effect.
-    Business,
-    /// The attempt outlasts the task's timeout (`States.Timeout`): the
-    /// step may have taken effect.
+    /// A business error of the step (`None`: its first): definite, nothing
+    /// took effect.
+    Business(Option<String>),
+    /// No answer within the task's timeout (`States.Timeout`), the service
+    /// never reached: the step may or may not have taken effect, as far as
+    /// the state machine can tell.
     Ambiguous,
+    /// `Lambda.Unknown` (the function's environment failed mid-run): as
+    /// ambiguous as a timeout.
+    Unknown,
+    /// The service runs (and commits), then its response is lost: the
+    /// attempt outlasts the timeout.
+    Lost,
+    /// `TransientError` on the first attempt, then the normal answer.
+    TransientOnce,
     /// `TransientError` on every attempt: the retries run out.
     Transient,
 }
 
 impl FailureKind {
-    /// `business`, `ambiguous` or `transient`.
+    /// `business`, `business:ERROR`, `ambiguous`, `unknown`, `lost`,
+    /// `transient-once` or `transient`.
     pub fn parse(text: &str) -> Option<FailureKind> {
         match text {
-            "business" => Some(FailureKind::Business),
+            "business" => Some(FailureKind::Business(None)),
             "ambiguous" => Some(FailureKind::Ambiguous),
+            "unknown" => Some(FailureKind::Unknown),
+            "lost" => Some(FailureKind::Lost),
+            "transient-once" => Some(FailureKind::TransientOnce),
             "transient" => Some(FailureKind::Transient),
-            _ => None,
+            other => other
+                .strip_prefix("business:")
+                .filter(|e| !e.is_empty())
+                .map(|e| FailureKind::Business(Some(e.to_owned()))),
         }
     }
 
-    /// The name `parse` reads.
-    pub fn as_str(self) -> &'static str {
+    /// The text `parse` reads.
+    pub fn to_text(&self) -> String {
         match self {
-            FailureKind::Business => "business",
-            FailureKind::Ambiguous => "ambiguous",
-            FailureKind::Transient => "transient",
+            FailureKind::Business(None) => "business".into(),
+            FailureKind::Business(Some(e)) => format!("business:{e}"),
+            FailureKind::Ambiguous => "ambiguous".into(),
+            FailureKind::Unknown => "unknown".into(),
+            FailureKind::Lost => "lost".into(),
+            FailureKind::TransientOnce => "transient-once".into(),
+            FailureKind::Transient => "transient".into(),
         }
+    }
+
+    /// Whether the state machine cannot tell if the step took effect.
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(
+            self,
+            FailureKind::Ambiguous
+                | FailureKind::Unknown
+                | FailureKind::Lost
+                | FailureKind::Transient
+        )
     }
 }
 
@@ -158,6 +190,20 @@ impl<'s> LocalSaga<'s> {
         })
     }
 
+    /// The same saga over another definition text (its `${TableName}`
+    /// resolved as in [`LocalSaga::new`]): for tests that prove a broken
+    /// definition is caught.
+    ///
+    /// # Errors
+    ///
+    /// When the executor refuses the definition.
+    pub fn with_definition(mut self, text: &str) -> Result<LocalSaga<'s>, LocalError> {
+        let text = crate::substitute(text, &[("TableName", self.saga.table.name.as_str())]);
+        self.definition =
+            Definition::from_json(&text).map_err(|e| LocalError(format!("the definition: {e}")))?;
+        Ok(self)
+    }
+
     /// The saga.
     pub fn saga(&self) -> &Saga {
         self.saga
@@ -214,15 +260,26 @@ impl<'s> LocalSaga<'s> {
                 states.join(", ")
             )));
         }
-        if injection.kind == FailureKind::Business
-            && self
+        if let FailureKind::Business(error) = &injection.kind {
+            let errors = self
                 .step(&injection.state)
-                .is_none_or(|s| s.errors.is_empty())
-        {
-            return Err(LocalError(format!(
-                "`{}` has no business error in the spec; fail it `ambiguous` or `transient`",
-                injection.state
-            )));
+                .map(|s| s.errors.clone())
+                .unwrap_or_default();
+            if errors.is_empty() {
+                return Err(LocalError(format!(
+                    "`{}` has no business error in the spec; fail it `ambiguous`, `unknown`, `lost`, `transient-once` or `transient`",
+                    injection.state
+                )));
+            }
+            if let Some(error) = error
+                && !errors.contains(error)
+            {
+                return Err(LocalError(format!(
+                    "`{error}` is not a business error of `{}` (its errors: {})",
+                    injection.state,
+                    errors.join(", ")
+                )));
+            }
         }
         Ok(())
     }
@@ -346,28 +403,43 @@ impl TaskTarget for Injected<'_> {
             ) => self.dynamo.invoke(request),
             (_, Some(injection)) => {
                 let state = request.state_name;
-                match injection.kind {
-                    FailureKind::Business => {
-                        let error = self
-                            .saga
-                            .step(state)
-                            .and_then(|s| s.errors.first())
-                            .cloned()
-                            .unwrap_or_else(|| "BusinessError".to_owned());
-                        TaskResponse::err(lambda_function_error(
-                            &error,
-                            &format!("{state}: injected business failure"),
-                        ))
-                        .ready()
-                    }
-                    FailureKind::Transient => TaskResponse::err(lambda_function_error(
-                        "TransientError",
-                        &format!("{state}: injected transient failure"),
+                let failure = |error: &str, what: &str| {
+                    TaskResponse::err(lambda_function_error(
+                        error,
+                        &format!("{state}: injected {what}"),
                     ))
-                    .ready(),
+                    .ready()
+                };
+                match &injection.kind {
+                    FailureKind::Business(error) => {
+                        let error = error
+                            .clone()
+                            .or_else(|| {
+                                self.saga
+                                    .step(state)
+                                    .and_then(|s| s.errors.first().cloned())
+                            })
+                            .unwrap_or_else(|| "BusinessError".to_owned());
+                        failure(&error, "business failure")
+                    }
+                    FailureKind::Transient => failure("TransientError", "transient failure"),
+                    FailureKind::TransientOnce if request.attempt == 0 => {
+                        failure("TransientError", "transient failure (first attempt)")
+                    }
+                    // Then the answer of a first attempt: what the step
+                    // would have answered had nothing failed (a mock case
+                    // answers by attempt number).
+                    FailureKind::TransientOnce => self.lambdas.invoke(TaskRequest {
+                        attempt: 0,
+                        ..request
+                    }),
+                    FailureKind::Unknown => failure("Lambda.Unknown", "Lambda.Unknown"),
                     FailureKind::Ambiguous => TaskResponse::ok(lambda_invoke_response(json!({})))
                         .after(LOST)
                         .ready(),
+                    FailureKind::Lost => {
+                        Box::pin(async move { self.lambdas.invoke(request).await.after(LOST) })
+                    }
                 }
             }
             _ => self.lambdas.invoke(request),
