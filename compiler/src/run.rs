@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::build::say;
 use crate::{FAILED, USAGE, read};
+use sagac_local::runner;
 use sagac_local::spec::{FailureKind, Injection, LocalSaga};
 
 /// The arguments of `sagac run`.
@@ -233,50 +234,11 @@ fn run_spec(spec: &Path, args: &RunArgs) -> Result<ExitCode, ExitCode> {
     let report =
         sagac_executor::block_on(local.run(input, &mocks, store.as_ref(), &injections, args.seed));
     match args.format {
-        RunFormat::Json => {
-            let mut value = serde_json::to_value(&report.execution).unwrap_or_default();
-            if let Value::Object(map) = &mut value {
-                map.insert(
-                    "rootItem".into(),
-                    report
-                        .root
-                        .clone()
-                        .map(Value::Object)
-                        .unwrap_or(Value::Null),
-                );
-                map.insert(
-                    "outboxEvents".into(),
-                    Value::Array(report.outbox.iter().cloned().map(Value::Object).collect()),
-                );
-            }
-            say(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            ));
-        }
-        RunFormat::Text => {
-            let mut text = sagac_executor::render::text(&report.execution);
-            text.push_str(&format!(
-                "root item: {}\n",
-                report
-                    .root
-                    .as_ref()
-                    .map_or("(none)".to_owned(), |r| Value::Object(r.clone())
-                        .to_string())
-            ));
-            text.push_str(&format!("outbox events: {}\n", report.outbox.len()));
-            for event in &report.outbox {
-                text.push_str(&format!(
-                    "  {} {}\n",
-                    event
-                        .get("event_type")
-                        .and_then(Value::as_str)
-                        .unwrap_or("?"),
-                    event.get("event_id").and_then(Value::as_str).unwrap_or("?")
-                ));
-            }
-            say(&text);
-        }
+        RunFormat::Json => say(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&runner::to_json(&report)).unwrap_or_default()
+        )),
+        RunFormat::Text => say(&runner::render(&report)),
     }
     Ok(if report.execution.status == Status::Succeeded {
         ExitCode::SUCCESS

@@ -23,6 +23,7 @@
 
 #![deny(missing_docs)]
 
+pub mod runner;
 pub mod spec;
 pub mod verify;
 

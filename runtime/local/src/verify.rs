@@ -62,6 +62,9 @@ pub struct Outcomes {
     pub compensations: Vec<String>,
     /// The broken invariants; empty when the path holds.
     pub violations: Vec<String>,
+    /// Every item of the path's store afterwards (for checks of the
+    /// services' own data, such as no seat left held).
+    pub items: Vec<sagac_runtime::store::Item>,
 }
 
 impl Outcomes {
@@ -264,7 +267,9 @@ where
                 0,
             )
             .await;
-        out.push(check(local.saga(), path, &report));
+        let mut outcome = check(local.saga(), path, &report);
+        outcome.items = store.items();
+        out.push(outcome);
     }
     out
 }
@@ -405,12 +410,38 @@ fn check(saga: &Saga, path: Path, report: &Report) -> Outcomes {
             path.event
         ));
     }
+    // One outbox event per state change: each committed step (an
+    // idempotency record in the root's partition) wrote exactly one, and
+    // each root write its own.
+    let sk = |i: &sagac_runtime::store::Item| {
+        i.get(&saga.table.sk)
+            .and_then(Value::as_str)
+            .is_some_and(|v| v.starts_with(sagac_runtime::store::IDEMPOTENCY_PREFIX))
+    };
+    let committed_steps = report.items.iter().filter(|i| sk(i)).count();
+    let execution = &report.execution.name;
+    let root_events = report
+        .outbox
+        .iter()
+        .filter(|i| {
+            i.get("event_id")
+                .and_then(Value::as_str)
+                .is_some_and(|id| id.starts_with(&format!("{execution}#")))
+        })
+        .count();
+    if report.outbox.len() != committed_steps + root_events {
+        violations.push(format!(
+            "{} outbox events for {committed_steps} committed steps and {root_events} root writes",
+            report.outbox.len()
+        ));
+    }
     Outcomes {
         path,
         status,
         execution: report.execution.status,
         compensations,
         violations,
+        items: Vec::new(),
     }
 }
 
