@@ -154,6 +154,12 @@ fn state(s: &State) -> Value {
                 o.insert("ItemsPath".into(), json!(m.items_path.as_str()));
             }
             template_field(&mut o, "ItemSelector", m.item_selector.as_ref());
+            if let Some(t) = &m.items {
+                o.insert("Items".into(), t.source().clone());
+            }
+            if let Some(t) = &m.jsonata_item_selector {
+                o.insert("ItemSelector".into(), t.source().clone());
+            }
             if let Some(n) = m.max_concurrency {
                 o.insert("MaxConcurrency".into(), json!(n));
             }

@@ -844,7 +844,7 @@ impl<'r> Run<'r> {
                         .await
                     }
                     StateKind::Parallel(p) => {
-                        self.parallel_attempt(p, &input, effective, &ctx, thread)
+                        self.parallel_attempt(state, p, &input, effective, &ctx, thread)
                             .await
                     }
                     StateKind::Map(m) => {
@@ -1118,15 +1118,21 @@ impl<'r> Run<'r> {
 
     async fn parallel_attempt(
         &mut self,
+        state: &'r State,
         p: &'r crate::model::Parallel,
         raw: &Value,
         effective: Value,
         ctx: &Value,
         thread: &mut Thread,
     ) -> Flow<Value> {
-        let input = match &p.parameters {
-            Some(t) => self.template(t, &effective, ctx).map_err(Stop::Failed)?,
-            None => effective,
+        let input = match (&state.jsonata.arguments, &p.parameters) {
+            (Some(t), _) => {
+                let states = json!({"input": raw, "context": ctx});
+                self.jsonata(t, &states, thread.now, "Arguments")
+                    .map_err(Stop::Failed)?
+            }
+            (None, Some(t)) => self.template(t, &effective, ctx).map_err(Stop::Failed)?,
+            (None, None) => effective,
         };
         let started = self.event(thread, EventType::ParallelStateStarted, None);
         let begin = thread.now;
@@ -1160,6 +1166,12 @@ impl<'r> Run<'r> {
             return Err(Stop::Failed(f));
         }
         self.event(thread, EventType::ParallelStateSucceeded, None);
+        if state.query_language == QueryLanguage::Jsonata {
+            let states = json!({"input": raw, "context": ctx, "result": results});
+            return self
+                .jsonata_output(state, &states, thread.now, Value::Array(results))
+                .map_err(Stop::Failed);
+        }
         self.finish_result(
             p.result_selector.as_ref(),
             &p.result_path,
@@ -1180,7 +1192,40 @@ impl<'r> Run<'r> {
         ctx: &Value,
         thread: &mut Thread,
     ) -> Flow<Value> {
-        let items = match m.items_path.select(&effective, ctx) {
+        let jsonata_map = state.query_language == QueryLanguage::Jsonata;
+        let selected = match (&m.items, jsonata_map) {
+            (Some(t), _) => {
+                let states = json!({"input": raw, "context": ctx});
+                match self
+                    .jsonata(t, &states, thread.now, "Items")
+                    .map_err(Stop::Failed)?
+                {
+                    Value::Array(items) => Some(Value::Array(items)),
+                    other => {
+                        return Err(Stop::Failed(Failure::new(
+                            "States.QueryEvaluationError",
+                            format!(
+                                "The JSONata expression '{}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was: {other}",
+                                t.source().as_str().unwrap_or_default()
+                            ),
+                        )));
+                    }
+                }
+            }
+            (None, true) => match raw {
+                Value::Array(_) => Some(raw.clone()),
+                other => {
+                    return Err(Stop::Failed(Failure::new(
+                        "States.QueryEvaluationError",
+                        format!(
+                            "The Map state's input must be an array when it has no 'Items', got {other}"
+                        ),
+                    )));
+                }
+            },
+            (None, false) => m.items_path.select(&effective, ctx),
+        };
+        let items = match selected {
             Some(Value::Array(items)) => items,
             Some(other) => {
                 return Err(Stop::Failed(Failure::runtime(format!(
@@ -1225,8 +1270,20 @@ impl<'r> Run<'r> {
                 now: free_at[slot],
                 last: started,
             };
-            let iteration_input = match &m.item_selector {
-                Some(t) => {
+            let iteration_input = match (&m.jsonata_item_selector, &m.item_selector) {
+                (Some(selector), _) => {
+                    let mut item_ctx = ctx.clone();
+                    if let Some(obj) = item_ctx.as_object_mut() {
+                        obj.insert(
+                            "Map".into(),
+                            json!({"Item": {"Index": index, "Value": item}}),
+                        );
+                    }
+                    let states = json!({"input": raw, "context": item_ctx});
+                    self.jsonata(selector, &states, sub.now, "ItemSelector")
+                        .map_err(Stop::Failed)?
+                }
+                (None, Some(t)) => {
                     // `$$.Map.Item` exists only while the ItemSelector is evaluated.
                     let mut item_ctx = ctx.clone();
                     if let Some(obj) = item_ctx.as_object_mut() {
@@ -1238,7 +1295,7 @@ impl<'r> Run<'r> {
                     self.template(t, &effective, &item_ctx)
                         .map_err(Stop::Failed)?
                 }
-                None => item.clone(),
+                (None, None) => item.clone(),
             };
             let name = json!({"name": state.name, "index": index});
             self.event(&mut sub, EventType::MapIterationStarted, Some(name.clone()));
@@ -1284,6 +1341,12 @@ impl<'r> Run<'r> {
             }));
         }
         self.event(thread, EventType::MapStateSucceeded, None);
+        if jsonata_map {
+            let states = json!({"input": raw, "context": ctx, "result": results});
+            return self
+                .jsonata_output(state, &states, thread.now, Value::Array(results))
+                .map_err(Stop::Failed);
+        }
         self.finish_result(
             m.result_selector.as_ref(),
             &m.result_path,

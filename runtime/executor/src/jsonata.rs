@@ -1291,7 +1291,7 @@ fn call(name: &str, mut args: Vec<Option<Value>>, env: &mut Env<'_>) -> Eval {
 #[derive(Debug, Clone)]
 pub struct Template {
     source: Value,
-    part: Part,
+    part: Box<Part>,
 }
 
 #[derive(Debug, Clone)]
@@ -1350,7 +1350,7 @@ impl Template {
         }
         Ok(Template {
             source: value.clone(),
-            part: part(value, "")?,
+            part: Box::new(part(value, "")?),
         })
     }
 

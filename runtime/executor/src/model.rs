@@ -59,7 +59,8 @@ pub enum QueryLanguage {
 /// The JSONata fields of a state whose query language is JSONata.
 #[derive(Debug, Clone, Default)]
 pub struct JsonataIo {
-    /// `Arguments` (Task): the target's parameters; default none (`{}`).
+    /// `Arguments`: a Task's parameters (default none: `{}`), a Parallel
+    /// state's branch input (default the input).
     pub arguments: Option<jsonata::Template>,
     /// `Output`: the state output; default the result (Task) or the input.
     pub output: Option<jsonata::Template>,
@@ -473,6 +474,10 @@ pub struct Map {
     pub items_path: Path,
     /// `ItemSelector` (or the older `Parameters`).
     pub item_selector: Option<Template>,
+    /// `Items` (JSONata): the array to iterate (default the input).
+    pub items: Option<jsonata::Template>,
+    /// `ItemSelector` of a JSONata Map (`$states.context.Map.Item` set).
+    pub jsonata_item_selector: Option<jsonata::Template>,
     /// `MaxConcurrency` (accepted; iterations run one after another).
     pub max_concurrency: Option<u64>,
     /// `MaxConcurrencyPath` (accepted likewise).
@@ -599,7 +604,6 @@ fn check_language_fields(f: &Fields<'_>, language: QueryLanguage) -> Result<(), 
         "OutputPath",
         "Result",
         "ItemsPath",
-        "ItemSelector",
         "TimeoutSecondsPath",
         "HeartbeatSecondsPath",
         "ErrorPath",
@@ -754,14 +758,8 @@ fn parse_state(
     let comment = f.opt_string("Comment")?;
     let language = query_language(&mut f, outer)?;
     check_language_fields(&f, language)?;
-    let jsonata_state = language == QueryLanguage::Jsonata;
-    if jsonata_state && matches!(ty.as_str(), "Parallel" | "Map") {
-        return Err(f.error(&format!(
-            "a JSONata {ty} state is not supported by this executor (JSONata Task, Pass, Choice, Wait, Succeed and Fail states are)"
-        )));
-    }
     let jsonata_io = JsonataIo {
-        arguments: if ty == "Task" {
+        arguments: if matches!(ty.as_str(), "Task" | "Parallel") {
             jsonata_field(&mut f, "Arguments")?
         } else {
             None
@@ -1274,7 +1272,19 @@ fn map(f: &mut Fields<'_>, full: &str, language: QueryLanguage) -> Result<Map, D
     }
     let processor = parse_machine(&mut pf, &format!("{full}/"), inner)?;
     pf.finish()?;
-    let item_selector = match (f.template("ItemSelector")?, f.template("Parameters")?) {
+    let jsonata_map = language == QueryLanguage::Jsonata;
+    let (items, jsonata_item_selector) = if jsonata_map {
+        (
+            jsonata_field(f, "Items")?,
+            jsonata_field(f, "ItemSelector")?,
+        )
+    } else {
+        (None, None)
+    };
+    let item_selector = match (
+        f.template("ItemSelector")?.filter(|_| !jsonata_map),
+        f.template("Parameters")?,
+    ) {
         (Some(_), Some(_)) => {
             return Err(f.error("`ItemSelector` and `Parameters` cannot both be given"));
         }
@@ -1299,6 +1309,8 @@ fn map(f: &mut Fields<'_>, full: &str, language: QueryLanguage) -> Result<Map, D
         processor,
         items_path,
         item_selector,
+        items,
+        jsonata_item_selector,
         max_concurrency,
         max_concurrency_path,
         tolerated_failure_percentage,

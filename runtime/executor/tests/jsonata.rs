@@ -276,9 +276,11 @@ fn definition_time_refusals_name_the_state() {
         m.contains("Catch[0]") && m.contains("`ResultPath` is a JSONPath field"),
         "{m}"
     );
-    let m = refused(one(json!({"Type": "Map", "QueryLanguage": "JSONata",
-        "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}, "End": true})));
-    assert!(m.contains("JSONata Map state is not supported"), "{m}");
+    let m = refused(one(
+        json!({"Type": "Map", "QueryLanguage": "JSONata", "ItemsPath": "$.x",
+        "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}, "End": true}),
+    ));
+    assert!(m.contains("`ItemsPath` is a JSONPath field"), "{m}");
 }
 
 /// Records every Task's parameters, then lets the mock answer.
@@ -386,4 +388,52 @@ fn generated_trip_compensation_path_root_writes() {
     let failed = check_root_write(&e, &seen, "RecordFailed");
     assert!(failed.to_string().contains("TripCancelled"), "{failed}");
     assert_eq!(e.status, Status::Failed);
+}
+
+#[test]
+fn jsonata_parallel_and_map() {
+    let e = run(
+        json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+            "P": {"Type": "Parallel",
+                  "Arguments": {"n": "{% $states.input.n + 1 %}"},
+                  "Branches": [
+                      {"StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $states.input.n * 10 %}", "End": true}}},
+                      {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}
+                  ],
+                  "Output": "{% {'sum': $states.result[0] + $states.result[1].n, 'input': $states.input.n} %}",
+                  "Next": "M"},
+            "M": {"Type": "Map",
+                  "Items": "{% [1, 2, 3] %}",
+                  "ItemSelector": {"i": "{% $states.context.Map.Item.Index %}", "v": "{% $states.context.Map.Item.Value %}", "base": "{% $states.input.sum %}"},
+                  "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Pass",
+                      "Output": "{% $states.input.base + $states.input.i * $states.input.v %}", "End": true}}},
+                  "Output": "{% $sum($states.result) %}",
+                  "End": true}
+        }}),
+        json!({"n": 1}),
+        &no_tasks(),
+    );
+    assert_eq!(e.status, Status::Succeeded, "{:?}", e.cause);
+    // P: branch input {n: 2}; A gives 20, B {n: 2}: sum 22. M: (22 + 0) + (22 + 2) + (22 + 6).
+    assert_eq!(e.output, Some(json!(74)));
+
+    let e = run(
+        json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map",
+            "Items": "{% $states.input.notArray %}",
+            "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}, "End": true}}}),
+        json!({"notArray": {"a": 1}}),
+        &no_tasks(),
+    );
+    assert_eq!(e.error.as_deref(), Some("States.QueryEvaluationError"));
+    assert!(e.cause.unwrap_or_default().contains("Expected 'array'"));
+
+    // Without Items, the input is the array.
+    let e = run(
+        json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map",
+            "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Pass", "Output": "{% $states.input & '!' %}", "End": true}}},
+            "End": true}}}),
+        json!(["a", "b"]),
+        &no_tasks(),
+    );
+    assert_eq!(e.output, Some(json!(["a!", "b!"])));
 }
