@@ -1,6 +1,5 @@
-//! The typed model of an Amazon States Language definition (JSONPath states,
-//! and JSONata states: Task, Pass, Choice, Wait, Succeed, Fail), and its
-//! parser. Parsing checks what Step Functions checks when a
+//! The typed model of an Amazon States Language definition (JSONPath and
+//! JSONata states), and its parser. Parsing checks what Step Functions checks when a
 //! state machine is created (required fields, field types and ranges,
 //! transition targets, `States.ALL` alone and last, reachability), so an
 //! execution never meets a malformed definition; every error names the state.
