@@ -70,6 +70,9 @@ fn state(s: &State) -> Value {
     if let Some(out) = &s.jsonata.output {
         o.insert("Output".into(), out.source().clone());
     }
+    if let Some(a) = &s.jsonata.assign {
+        o.insert("Assign".into(), a.source().clone());
+    }
     match &s.kind {
         StateKind::Task(t) => {
             o.insert("Resource".into(), json!(t.resource));
@@ -108,6 +111,12 @@ fn state(s: &State) -> Value {
                         rule.insert("Comment".into(), json!(comment));
                     }
                     rule.insert("Next".into(), json!(b.next));
+                    if let Some(t) = &b.output {
+                        rule.insert("Output".into(), t.source().clone());
+                    }
+                    if let Some(t) = &b.assign {
+                        rule.insert("Assign".into(), t.source().clone());
+                    }
                     Value::Object(rule)
                 })
                 .collect();
@@ -283,6 +292,9 @@ fn retry_catch(o: &mut JsonMap<String, Value>, retry: &[Retrier], catch: &[Catch
                 result_path(&mut m, &c.result_path);
                 if let Some(out) = &c.output {
                     m.insert("Output".into(), out.source().clone());
+                }
+                if let Some(a) = &c.assign {
+                    m.insert("Assign".into(), a.source().clone());
                 }
                 m.insert("Next".into(), json!(c.next));
                 Value::Object(m)

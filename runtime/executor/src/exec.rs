@@ -206,6 +206,8 @@ impl<'d> Executor<'d> {
             }),
             state_machine: json!({"Id": o.state_machine_arn(), "Name": o.state_machine_name}),
             region: o.region.clone(),
+            vars: Map::new(),
+            assigned: None,
         };
         let mut thread = Thread {
             now: start,
@@ -365,6 +367,10 @@ struct Run<'r> {
     execution: Value,
     state_machine: Value,
     region: String,
+    /// The workflow variables of the current scope.
+    vars: Map<String, Value>,
+    /// What the state being left assigned (for its exit event).
+    assigned: Option<Map<String, Value>>,
 }
 
 /// Whether `error` matches a Retrier's or Catcher's `ErrorEquals`.
@@ -465,6 +471,7 @@ impl<'r> Run<'r> {
             states,
             now,
             rng: &mut self.rng,
+            vars: &self.vars,
         };
         template.eval(&mut env).map_err(|e| {
             Failure::new(
@@ -484,7 +491,7 @@ impl<'r> Run<'r> {
         })
     }
 
-    /// A JSONata state's `Output` (default: `default`).
+    /// A JSONata state's `Output` (default: `default`) and `Assign`.
     fn jsonata_output(
         &mut self,
         state: &State,
@@ -492,10 +499,39 @@ impl<'r> Run<'r> {
         now: Instant,
         default: Value,
     ) -> Result<Value, Failure> {
-        match &state.jsonata.output {
-            Some(t) => self.jsonata(t, states, now, "Output"),
-            None => Ok(default),
+        self.output_and_assign(
+            state.jsonata.output.as_ref(),
+            state.jsonata.assign.as_ref(),
+            states,
+            now,
+            default,
+        )
+    }
+
+    /// `Output` and `Assign` see the same `$states` and the variables as
+    /// they were before the state (all of `Assign` is evaluated before any
+    /// variable changes); then the variables are set.
+    fn output_and_assign(
+        &mut self,
+        output: Option<&jsonata::Template>,
+        assign: Option<&jsonata::Template>,
+        states: &Value,
+        now: Instant,
+        default: Value,
+    ) -> Result<Value, Failure> {
+        let value = match output {
+            Some(t) => self.jsonata(t, states, now, "Output")?,
+            None => default,
+        };
+        if let Some(t) = assign {
+            if let Value::Object(set) = self.jsonata(t, states, now, "Assign")? {
+                for (name, v) in &set {
+                    self.vars.insert(name.clone(), v.clone());
+                }
+                self.assigned = Some(set);
+            }
         }
+        Ok(value)
     }
 
     fn machine<'s>(
@@ -627,6 +663,7 @@ impl<'r> Run<'r> {
             select_io(&c.io.input_path, input, &ctx, "InputPath")?
         };
         let mut next = None;
+        let mut taken = None;
         for branch in &c.choices {
             let matched = match &branch.rule {
                 ChoiceRule::Condition(t) => match self.jsonata(t, &states, entered, "Condition")? {
@@ -645,6 +682,7 @@ impl<'r> Run<'r> {
             };
             if matched {
                 next = Some(branch.next.clone());
+                taken = Some(branch);
                 break;
             }
         }
@@ -658,7 +696,15 @@ impl<'r> Run<'r> {
             )
         })?;
         let output = if jsonata_state {
-            self.jsonata_output(state, &states, entered, effective)?
+            // A matching rule's own Output and Assign take the place of
+            // the state's.
+            let output = taken
+                .and_then(|b| b.output.as_ref())
+                .or(state.jsonata.output.as_ref());
+            let assign = taken
+                .and_then(|b| b.assign.as_ref())
+                .or(state.jsonata.assign.as_ref());
+            self.output_and_assign(output, assign, &states, entered, effective)?
         } else {
             select_io(&c.io.output_path, &effective, &ctx, "OutputPath")?
         };
@@ -901,12 +947,22 @@ impl<'r> Run<'r> {
                 ),
             ));
         }
+        let assigned = self.assigned.take();
         if let Some(exited) = exited {
-            self.event(
-                thread,
-                exited,
-                Some(json!({"name": state.name, "output": text, "outputDetails": {"truncated": false}})),
-            );
+            let mut details =
+                json!({"name": state.name, "output": text, "outputDetails": {"truncated": false}});
+            if let (Some(set), Some(obj)) = (assigned, details.as_object_mut()) {
+                let strings: Map<String, Value> = set
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.to_string())))
+                    .collect();
+                obj.insert("assignedVariables".into(), Value::Object(strings));
+                obj.insert(
+                    "assignedVariablesDetails".into(),
+                    json!({"truncated": false}),
+                );
+            }
+            self.event(thread, exited, Some(details));
         }
         Ok(())
     }
@@ -944,10 +1000,17 @@ impl<'r> Run<'r> {
             .iter()
             .find(|c| error_matches(&c.error_equals, &failure.error))
         {
-            if let Some(t) = &catcher.output {
+            if catcher.output.is_some() || catcher.assign.is_some() {
                 let states =
                     json!({"input": input, "context": ctx, "errorOutput": failure.output()});
-                return match self.jsonata(t, &states, thread.now, "Catch/Output") {
+                let caught = self.output_and_assign(
+                    catcher.output.as_ref(),
+                    catcher.assign.as_ref(),
+                    &states,
+                    thread.now,
+                    failure.output(),
+                );
+                return match caught {
                     Ok(output) => Ok(Some(AfterFailure::Caught(catcher.next.clone(), output))),
                     Err(f) => Err(Stop::Failed(f)),
                 };
@@ -1144,7 +1207,10 @@ impl<'r> Run<'r> {
                 now: begin,
                 last: started,
             };
+            // A branch reads the variables around it; what it assigns stays in it.
+            let scope = self.vars.clone();
             let outcome = self.machine(branch, input.clone(), &mut sub).await;
+            self.vars = scope;
             end = end.max(sub.now);
             match outcome {
                 Ok(output) => results.push(output),
@@ -1299,7 +1365,10 @@ impl<'r> Run<'r> {
             };
             let name = json!({"name": state.name, "index": index});
             self.event(&mut sub, EventType::MapIterationStarted, Some(name.clone()));
+            // An iteration reads the variables around it; what it assigns stays in it.
+            let scope = self.vars.clone();
             let outcome = self.machine(&m.processor, iteration_input, &mut sub).await;
+            self.vars = scope;
             match outcome {
                 Ok(output) => {
                     self.event(&mut sub, EventType::MapIterationSucceeded, Some(name));

@@ -4,12 +4,13 @@
 //! Supported: string, number, boolean and `null` literals; paths with `.`
 //! (mapping over arrays and flattening, as JSONata sequences do), `[n]`
 //! indexes (negative from the end) and `[predicate]` filters; `$` (the
-//! context item) and `$states`; the operators `& + - * / % = != < <= > >=
-//! and or in`, unary `-`, `? :`, parentheses and `( a; b )` blocks; object
-//! and array constructors; and a standard-library subset with Step
-//! Functions' additions (see [`FUNCTIONS`]). Anything else (variables other
-//! than `$states`, lambdas, `:=`, `~>`, `..`, `^( )`, `**`, regexes,
-//! wildcards) is refused when the definition is parsed. Runtime failures are
+//! context item), `$states` and workflow variables (`$name`, set by
+//! `Assign`; an unset one is undefined); the operators `& + - * / % = != <
+//! <= > >= and or in`, unary `-`, `? :`, parentheses and `( a; b )` blocks;
+//! object and array constructors; and a standard-library subset with Step
+//! Functions' additions (see [`FUNCTIONS`]). Anything else (lambdas, `:=`,
+//! `~>`, `..`, `^( )`, `**`, regexes, wildcards) is refused when the
+//! definition is parsed. Runtime failures are
 //! `States.QueryEvaluationError`, as Step Functions names them.
 //!
 //! Values are JSON values; `None` is JSONata's *undefined* (a path that
@@ -108,6 +109,8 @@ enum Node {
     Context,
     /// `$states`.
     States,
+    /// A workflow variable (`$name`, set by `Assign`).
+    Var(String),
     /// A field name step.
     Name(String),
     /// `a.b.c`: the first step, then the others applied to each item.
@@ -148,6 +151,8 @@ pub struct Env<'a> {
     pub now: Instant,
     /// The execution's seeded generator (`$random()`, `$uuid()`).
     pub rng: &'a mut Rng,
+    /// The workflow variables in scope (an unset one is undefined).
+    pub vars: &'a Map<String, Value>,
 }
 
 // ---------------------------------------------------------------- lexer
@@ -506,9 +511,7 @@ impl Parser {
                 match v.as_str() {
                     "" => Ok(Node::Context),
                     "states" => Ok(Node::States),
-                    _ => Err(format!(
-                        "the variable `${v}` is not defined (variables and `Assign` are not supported by this executor)"
-                    )),
+                    _ => Ok(Node::Var(v)),
                 }
             }
             Some(Tok::Punct(p)) => match p {
@@ -652,6 +655,7 @@ fn eval(node: &Node, ctx: Option<&Value>, env: &mut Env<'_>) -> Eval {
         Node::Literal(v) => Ok(Some(v.clone())),
         Node::Context => Ok(ctx.cloned()),
         Node::States => Ok(Some(env.states.clone())),
+        Node::Var(name) => Ok(env.vars.get(name).cloned()),
         Node::Name(name) => Ok(ctx.and_then(|c| field(c, name))),
         Node::Path(steps) => {
             let Some((first, rest)) = steps.split_first() else {
@@ -1416,10 +1420,14 @@ mod tests {
     fn eval_with(text: &str, states: &Value) -> Result<Option<Value>, String> {
         let e = Expression::parse(text)?;
         let mut rng = Rng::new(7);
+        let vars: Map<String, Value> = [("v".to_owned(), json!({"k": [1, 2]}))]
+            .into_iter()
+            .collect();
         let mut env = Env {
             states,
             now: Instant::DEFAULT_START,
             rng: &mut rng,
+            vars: &vars,
         };
         e.eval(&mut env).map_err(|e| e.0)
     }
@@ -1458,6 +1466,12 @@ mod tests {
         );
         assert_eq!(ev("[1, [2], $states.input.a.b]"), json!([1, [2], 1, 2, 3]));
         assert_eq!(ev("(1; 2)"), json!(2));
+        assert_eq!(ev("$v.k[1]"), json!(2));
+        assert_eq!(
+            eval_with("$unset", &json!({"input": {}})),
+            Ok(None),
+            "an unset variable is undefined"
+        );
         assert_eq!(
             eval_with("$states.input.nothing", &json!({"input": {}})),
             Ok(None)
@@ -1569,7 +1583,6 @@ mod tests {
         for (text, wanted) in [
             ("$nope()", "`$nope` is not supported"),
             ("$string()", "takes 1 to 2 arguments"),
-            ("$x", "not defined"),
             ("1 +", "incomplete"),
             ("'open", "unterminated"),
             ("a := 1", "not supported"),
@@ -1588,10 +1601,12 @@ mod tests {
                 .unwrap();
         let mut rng = Rng::new(0);
         let states = json!({"input": 5});
+        let vars = Map::new();
         let mut env = Env {
             states: &states,
             now: Instant::DEFAULT_START,
             rng: &mut rng,
+            vars: &vars,
         };
         assert_eq!(
             t.eval(&mut env).unwrap(),
