@@ -523,13 +523,13 @@ impl<'r> Run<'r> {
             Some(t) => self.jsonata(t, states, now, "Output")?,
             None => default,
         };
-        if let Some(t) = assign {
-            if let Value::Object(set) = self.jsonata(t, states, now, "Assign")? {
-                for (name, v) in &set {
-                    self.vars.insert(name.clone(), v.clone());
-                }
-                self.assigned = Some(set);
+        if let Some(t) = assign
+            && let Value::Object(set) = self.jsonata(t, states, now, "Assign")?
+        {
+            for (name, v) in &set {
+                self.vars.insert(name.clone(), v.clone());
             }
+            self.assigned = Some(set);
         }
         Ok(value)
     }
