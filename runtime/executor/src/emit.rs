@@ -132,6 +132,8 @@ fn state(s: &State) -> Value {
                 WaitFor::Timestamp(t) => ("Timestamp", json!(t.to_rfc3339())),
                 WaitFor::SecondsPath(p) => ("SecondsPath", json!(p.as_str())),
                 WaitFor::TimestampPath(p) => ("TimestampPath", json!(p.as_str())),
+                WaitFor::SecondsExpr(t) => ("Seconds", t.source().clone()),
+                WaitFor::TimestampExpr(t) => ("Timestamp", t.source().clone()),
             };
             o.insert(key.into(), value);
             transition(&mut o, &w.transition);

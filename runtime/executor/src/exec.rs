@@ -725,9 +725,48 @@ impl<'r> Run<'r> {
             Ok(e) => e,
             Err(f) => return Ok(Err(f)),
         };
-        let seconds = match wait_seconds(&w.until, &effective, &ctx, thread.now) {
-            Ok(s) => s,
-            Err(f) => return Ok(Err(f)),
+        let seconds = match &w.until {
+            WaitFor::SecondsExpr(t) | WaitFor::TimestampExpr(t) => {
+                let states = json!({"input": input, "context": ctx});
+                let field = if matches!(w.until, WaitFor::SecondsExpr(_)) {
+                    "Seconds"
+                } else {
+                    "Timestamp"
+                };
+                let value = match self.jsonata(t, &states, thread.now, field) {
+                    Ok(v) => v,
+                    Err(f) => return Ok(Err(f)),
+                };
+                let seconds = match (&w.until, &value) {
+                    (WaitFor::SecondsExpr(_), v) => {
+                        v.as_u64().filter(|s| *s <= 99_999_999).map(|s| s as f64)
+                    }
+                    (_, Value::String(s)) => {
+                        Instant::parse_rfc3339(s).map(|i| thread.now.seconds_until(i).max(0.0))
+                    }
+                    _ => None,
+                };
+                match seconds {
+                    Some(s) => s,
+                    None => {
+                        let (field, wanted) = match &w.until {
+                            WaitFor::SecondsExpr(_) => ("Seconds", "a non-negative integer"),
+                            _ => ("Timestamp", "an RFC 3339 timestamp string"),
+                        };
+                        return Ok(Err(Failure::new(
+                            "States.QueryEvaluationError",
+                            format!(
+                                "The JSONata expression '{}' specified for the field '{field}' must give {wanted}, got {value}",
+                                t.source().as_str().unwrap_or_default()
+                            ),
+                        )));
+                    }
+                }
+            }
+            until => match wait_seconds(until, &effective, &ctx, thread.now) {
+                Ok(s) => s,
+                Err(f) => return Ok(Err(f)),
+            },
         };
         self.advance(thread, seconds)?;
         if state.query_language == QueryLanguage::Jsonata {
@@ -759,6 +798,11 @@ fn wait_seconds(
                     "The SecondsPath parameter does not reference a valid non-negative integer: {v}"
                 ))
             })?
+        }
+        WaitFor::SecondsExpr(_) | WaitFor::TimestampExpr(_) => {
+            return Err(Failure::runtime(
+                "a JSONata Seconds/Timestamp outside a JSONata Wait (the definition was not validated)",
+            ));
         }
         WaitFor::TimestampPath(p) => {
             let v = p.select(effective, ctx).ok_or_else(|| {

@@ -418,6 +418,10 @@ pub enum WaitFor {
     SecondsPath(Path),
     /// `TimestampPath`.
     TimestampPath(Path),
+    /// `Seconds` of a JSONata state as an expression (a non-negative integer).
+    SecondsExpr(jsonata::Template),
+    /// `Timestamp` of a JSONata state as an expression (an RFC 3339 string).
+    TimestampExpr(jsonata::Template),
 }
 
 /// A Succeed state.
@@ -1317,10 +1321,29 @@ fn choice_rule(
 fn wait(f: &mut Fields<'_>) -> Result<Wait, DefinitionError> {
     let io = io(f)?;
     let mut found = Vec::new();
-    if let Some(s) = f.opt_uint("Seconds", 0, 99_999_999)? {
+    if f.lang == QueryLanguage::Jsonata {
+        for key in ["Seconds", "Timestamp"] {
+            let is_expression = f
+                .obj
+                .get(key)
+                .and_then(Value::as_str)
+                .and_then(jsonata::template_text)
+                .is_some();
+            if is_expression && let Some(t) = jsonata_field(f, key)? {
+                found.push(if key == "Seconds" {
+                    WaitFor::SecondsExpr(t)
+                } else {
+                    WaitFor::TimestampExpr(t)
+                });
+            }
+        }
+    }
+    let seconds_expr = found.iter().any(|w| matches!(w, WaitFor::SecondsExpr(_)));
+    let timestamp_expr = found.iter().any(|w| matches!(w, WaitFor::TimestampExpr(_)));
+    if !seconds_expr && let Some(s) = f.opt_uint("Seconds", 0, 99_999_999)? {
         found.push(WaitFor::Seconds(s));
     }
-    if let Some(t) = f.opt_string("Timestamp")? {
+    if !timestamp_expr && let Some(t) = f.opt_string("Timestamp")? {
         let instant = Instant::parse_rfc3339(&t)
             .ok_or_else(|| f.error(&format!("`Timestamp` `{t}` is not an RFC 3339 timestamp")))?;
         found.push(WaitFor::Timestamp(instant));

@@ -525,3 +525,34 @@ fn jsonata_fields_are_emitted_back() {
     }});
     assert_eq!(def(v.clone()).to_value(), v);
 }
+
+#[test]
+fn jsonata_wait_seconds_and_timestamp_expressions() {
+    let wait = |field: &str, value: Value| {
+        let mut w = json!({"Type": "Wait", "QueryLanguage": "JSONata", "Next": "Done"});
+        w[field] = value;
+        json!({"StartAt": "W", "States": {"W": w, "Done": {"Type": "Succeed"}}})
+    };
+    let e = run(
+        wait("Seconds", json!("{% $states.input.s * 2 %}")),
+        json!({"s": 30}),
+        &no_tasks(),
+    );
+    assert_eq!(e.status, Status::Succeeded);
+    assert_eq!(e.start_date.seconds_until(e.stop_date), 60.0);
+    let e = run(
+        wait(
+            "Timestamp",
+            json!("{% $fromMillis($toMillis($states.context.Execution.StartTime) + 90000) %}"),
+        ),
+        json!({}),
+        &no_tasks(),
+    );
+    assert_eq!(e.start_date.seconds_until(e.stop_date), 90.0);
+    let e = run(wait("Seconds", json!("{% -1 %}")), json!({}), &no_tasks());
+    assert_eq!(e.error.as_deref(), Some("States.QueryEvaluationError"));
+    assert!(e.cause.unwrap_or_default().contains("non-negative integer"));
+    // A literal still works in a JSONata Wait.
+    let e = run(wait("Seconds", json!(5)), json!({}), &no_tasks());
+    assert_eq!(e.start_date.seconds_until(e.stop_date), 5.0);
+}
