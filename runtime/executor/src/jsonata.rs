@@ -306,7 +306,15 @@ fn lex(text: &str) -> Result<Vec<Tok>, String> {
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    depth: usize,
 }
+
+/// How deeply expressions may nest (the parser and the evaluator recurse);
+/// a chain of operators counts one level per operator.
+const MAX_DEPTH: usize = 64;
+
+/// The longest string `$pad` builds (Step Functions' payload quota).
+const MAX_PAD: usize = 262_144;
 
 fn binding_power(tok: &Tok) -> Option<(u8, Op)> {
     let Tok::Punct(p) = tok else {
@@ -370,8 +378,36 @@ impl Parser {
     }
 
     fn expr(&mut self, min: u8) -> Result<Node, String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!(
+                "the expression nests more than {MAX_DEPTH} levels deep"
+            ));
+        }
+        let node = self.expr_inner(min);
+        self.depth -= 1;
+        node
+    }
+
+    /// One level: a prefix, then operators and postfixes extending it. Each
+    /// extension nests the tree one level deeper, so it counts as depth too
+    /// (`1 + 1 + … + 1` is as deep as it is long).
+    fn expr_inner(&mut self, min: u8) -> Result<Node, String> {
+        let base = self.depth;
+        let node = self.extend(min);
+        self.depth = base;
+        node
+    }
+
+    fn extend(&mut self, min: u8) -> Result<Node, String> {
         let mut left = self.prefix()?;
         while let Some(tok) = self.peek().cloned() {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(format!(
+                    "the expression nests more than {MAX_DEPTH} levels deep"
+                ));
+            }
             if let Tok::Punct(p) = &tok {
                 match *p {
                     "." if min < 75 => {
@@ -580,7 +616,11 @@ impl Expression {
     /// What is wrong or not supported, in words.
     pub fn parse(text: &str) -> Result<Expression, String> {
         let toks = lex(text)?;
-        let mut p = Parser { toks, pos: 0 };
+        let mut p = Parser {
+            toks,
+            pos: 0,
+            depth: 0,
+        };
         let node = p.expr(0)?;
         if p.peek().is_some() {
             return Err(format!("unexpected {} after the expression", p.describe()));
@@ -1058,7 +1098,7 @@ fn call(name: &str, mut args: Vec<Option<Value>>, env: &mut Env<'_>) -> Eval {
             let end = match want_num(&a2, "the length")? {
                 None => len,
                 Some(l) if l <= 0.0 => start,
-                Some(l) => (start + l as i64).min(len),
+                Some(l) => start.saturating_add(l as i64).min(len),
             };
             string(chars[start as usize..end as usize].iter().collect())
         }
@@ -1090,6 +1130,11 @@ fn call(name: &str, mut args: Vec<Option<Value>>, env: &mut Env<'_>) -> Eval {
                 .filter(|f| !f.is_empty())
                 .unwrap_or_else(|| " ".into());
             let missing = (width.unsigned_abs() as usize).saturating_sub(s.chars().count());
+            if missing > MAX_PAD {
+                return err(format!(
+                    "the padded string would exceed {MAX_PAD} characters"
+                ));
+            }
             let padding: String = fill.chars().cycle().take(missing).collect();
             string(if width < 0 {
                 padding + &s
@@ -1568,6 +1613,13 @@ mod tests {
         assert!(fails("$hash('a', 'CRC')").contains("algorithm"));
         assert!(fails("$toMillis('yesterday')").contains("ISO 8601"));
         assert!(fails("$merge([1])").contains("objects"));
+        assert!(fails("$pad('a', 1e15)").contains("exceed"));
+        assert_eq!(ev(&format!("1{}", " + 1".repeat(60))), json!(61));
+        assert_eq!(
+            ev(&format!("{}1{}", "(".repeat(30), ")".repeat(30))),
+            json!(1)
+        );
+        assert_eq!(ev("$substring('abc', 1, 1e300)"), json!("bc"));
     }
 
     #[test]
@@ -1588,6 +1640,12 @@ mod tests {
             ("a := 1", "not supported"),
             ("$states ~> $string()", "not supported"),
             ("1 2", "is not supported here"),
+            (
+                &format!("{}1{}", "(".repeat(70), ")".repeat(70)),
+                "nests more than",
+            ),
+            (&format!("{}1", "-".repeat(70)), "nests more than"),
+            (&format!("1{}", " + 1".repeat(70)), "nests more than"),
         ] {
             let e = Expression::parse(text).expect_err(text);
             assert!(e.contains(wanted), "{text}: {e}");
