@@ -1631,6 +1631,21 @@ mod tests {
     }
 
     #[test]
+    fn every_prefix_and_suffix_parses_or_errors_without_panicking() {
+        let text = "$merge([$states.input, {'k': $string($floor($toMillis($states.context.x) / 1000) + 604800), \
+                    'a': $states.input.a.b[$ > 1][0], \"q\": -(1) & `n m` ? [1, 2.5e3] : (1; $v.k)}]) /* c */ in $keys({}) and $substring('é', -1, 2) != null";
+        let states =
+            json!({"input": {"a": {"b": [1, 2, 3]}}, "context": {"x": "2026-01-01T00:00:00Z"}});
+        let chars: Vec<char> = text.chars().collect();
+        for cut in 0..=chars.len() {
+            for piece in [&chars[..cut], &chars[cut..]] {
+                let piece: String = piece.iter().collect();
+                let _ = eval_with(&piece, &states);
+            }
+        }
+    }
+
+    #[test]
     fn parse_errors() {
         for (text, wanted) in [
             ("$nope()", "`$nope` is not supported"),
