@@ -70,6 +70,9 @@ fn state(s: &State) -> Value {
     if let Some(out) = &s.jsonata.output {
         o.insert("Output".into(), out.source().clone());
     }
+    if let Some(a) = &s.jsonata.assign {
+        o.insert("Assign".into(), a.source().clone());
+    }
     match &s.kind {
         StateKind::Task(t) => {
             o.insert("Resource".into(), json!(t.resource));
@@ -108,6 +111,12 @@ fn state(s: &State) -> Value {
                         rule.insert("Comment".into(), json!(comment));
                     }
                     rule.insert("Next".into(), json!(b.next));
+                    if let Some(t) = &b.output {
+                        rule.insert("Output".into(), t.source().clone());
+                    }
+                    if let Some(t) = &b.assign {
+                        rule.insert("Assign".into(), t.source().clone());
+                    }
                     Value::Object(rule)
                 })
                 .collect();
@@ -123,6 +132,8 @@ fn state(s: &State) -> Value {
                 WaitFor::Timestamp(t) => ("Timestamp", json!(t.to_rfc3339())),
                 WaitFor::SecondsPath(p) => ("SecondsPath", json!(p.as_str())),
                 WaitFor::TimestampPath(p) => ("TimestampPath", json!(p.as_str())),
+                WaitFor::SecondsExpr(t) => ("Seconds", t.source().clone()),
+                WaitFor::TimestampExpr(t) => ("Timestamp", t.source().clone()),
             };
             o.insert(key.into(), value);
             transition(&mut o, &w.transition);
@@ -154,6 +165,12 @@ fn state(s: &State) -> Value {
                 o.insert("ItemsPath".into(), json!(m.items_path.as_str()));
             }
             template_field(&mut o, "ItemSelector", m.item_selector.as_ref());
+            if let Some(t) = &m.items {
+                o.insert("Items".into(), t.source().clone());
+            }
+            if let Some(t) = &m.jsonata_item_selector {
+                o.insert("ItemSelector".into(), t.source().clone());
+            }
             if let Some(n) = m.max_concurrency {
                 o.insert("MaxConcurrency".into(), json!(n));
             }
@@ -277,6 +294,9 @@ fn retry_catch(o: &mut JsonMap<String, Value>, retry: &[Retrier], catch: &[Catch
                 result_path(&mut m, &c.result_path);
                 if let Some(out) = &c.output {
                     m.insert("Output".into(), out.source().clone());
+                }
+                if let Some(a) = &c.assign {
+                    m.insert("Assign".into(), a.source().clone());
                 }
                 m.insert("Next".into(), json!(c.next));
                 Value::Object(m)

@@ -206,6 +206,8 @@ impl<'d> Executor<'d> {
             }),
             state_machine: json!({"Id": o.state_machine_arn(), "Name": o.state_machine_name}),
             region: o.region.clone(),
+            vars: Map::new(),
+            assigned: None,
         };
         let mut thread = Thread {
             now: start,
@@ -365,6 +367,10 @@ struct Run<'r> {
     execution: Value,
     state_machine: Value,
     region: String,
+    /// The workflow variables of the current scope.
+    vars: Map<String, Value>,
+    /// What the state being left assigned (for its exit event).
+    assigned: Option<Map<String, Value>>,
 }
 
 /// Whether `error` matches a Retrier's or Catcher's `ErrorEquals`.
@@ -465,6 +471,7 @@ impl<'r> Run<'r> {
             states,
             now,
             rng: &mut self.rng,
+            vars: &self.vars,
         };
         template.eval(&mut env).map_err(|e| {
             Failure::new(
@@ -484,7 +491,7 @@ impl<'r> Run<'r> {
         })
     }
 
-    /// A JSONata state's `Output` (default: `default`).
+    /// A JSONata state's `Output` (default: `default`) and `Assign`.
     fn jsonata_output(
         &mut self,
         state: &State,
@@ -492,10 +499,39 @@ impl<'r> Run<'r> {
         now: Instant,
         default: Value,
     ) -> Result<Value, Failure> {
-        match &state.jsonata.output {
-            Some(t) => self.jsonata(t, states, now, "Output"),
-            None => Ok(default),
+        self.output_and_assign(
+            state.jsonata.output.as_ref(),
+            state.jsonata.assign.as_ref(),
+            states,
+            now,
+            default,
+        )
+    }
+
+    /// `Output` and `Assign` see the same `$states` and the variables as
+    /// they were before the state (all of `Assign` is evaluated before any
+    /// variable changes); then the variables are set.
+    fn output_and_assign(
+        &mut self,
+        output: Option<&jsonata::Template>,
+        assign: Option<&jsonata::Template>,
+        states: &Value,
+        now: Instant,
+        default: Value,
+    ) -> Result<Value, Failure> {
+        let value = match output {
+            Some(t) => self.jsonata(t, states, now, "Output")?,
+            None => default,
+        };
+        if let Some(t) = assign
+            && let Value::Object(set) = self.jsonata(t, states, now, "Assign")?
+        {
+            for (name, v) in &set {
+                self.vars.insert(name.clone(), v.clone());
+            }
+            self.assigned = Some(set);
         }
+        Ok(value)
     }
 
     fn machine<'s>(
@@ -627,6 +663,7 @@ impl<'r> Run<'r> {
             select_io(&c.io.input_path, input, &ctx, "InputPath")?
         };
         let mut next = None;
+        let mut taken = None;
         for branch in &c.choices {
             let matched = match &branch.rule {
                 ChoiceRule::Condition(t) => match self.jsonata(t, &states, entered, "Condition")? {
@@ -645,6 +682,7 @@ impl<'r> Run<'r> {
             };
             if matched {
                 next = Some(branch.next.clone());
+                taken = Some(branch);
                 break;
             }
         }
@@ -658,7 +696,15 @@ impl<'r> Run<'r> {
             )
         })?;
         let output = if jsonata_state {
-            self.jsonata_output(state, &states, entered, effective)?
+            // A matching rule's own Output and Assign take the place of
+            // the state's.
+            let output = taken
+                .and_then(|b| b.output.as_ref())
+                .or(state.jsonata.output.as_ref());
+            let assign = taken
+                .and_then(|b| b.assign.as_ref())
+                .or(state.jsonata.assign.as_ref());
+            self.output_and_assign(output, assign, &states, entered, effective)?
         } else {
             select_io(&c.io.output_path, &effective, &ctx, "OutputPath")?
         };
@@ -679,9 +725,48 @@ impl<'r> Run<'r> {
             Ok(e) => e,
             Err(f) => return Ok(Err(f)),
         };
-        let seconds = match wait_seconds(&w.until, &effective, &ctx, thread.now) {
-            Ok(s) => s,
-            Err(f) => return Ok(Err(f)),
+        let seconds = match &w.until {
+            WaitFor::SecondsExpr(t) | WaitFor::TimestampExpr(t) => {
+                let states = json!({"input": input, "context": ctx});
+                let field = if matches!(w.until, WaitFor::SecondsExpr(_)) {
+                    "Seconds"
+                } else {
+                    "Timestamp"
+                };
+                let value = match self.jsonata(t, &states, thread.now, field) {
+                    Ok(v) => v,
+                    Err(f) => return Ok(Err(f)),
+                };
+                let seconds = match (&w.until, &value) {
+                    (WaitFor::SecondsExpr(_), v) => {
+                        v.as_u64().filter(|s| *s <= 99_999_999).map(|s| s as f64)
+                    }
+                    (_, Value::String(s)) => {
+                        Instant::parse_rfc3339(s).map(|i| thread.now.seconds_until(i).max(0.0))
+                    }
+                    _ => None,
+                };
+                match seconds {
+                    Some(s) => s,
+                    None => {
+                        let (field, wanted) = match &w.until {
+                            WaitFor::SecondsExpr(_) => ("Seconds", "a non-negative integer"),
+                            _ => ("Timestamp", "an RFC 3339 timestamp string"),
+                        };
+                        return Ok(Err(Failure::new(
+                            "States.QueryEvaluationError",
+                            format!(
+                                "The JSONata expression '{}' specified for the field '{field}' must give {wanted}, got {value}",
+                                t.source().as_str().unwrap_or_default()
+                            ),
+                        )));
+                    }
+                }
+            }
+            until => match wait_seconds(until, &effective, &ctx, thread.now) {
+                Ok(s) => s,
+                Err(f) => return Ok(Err(f)),
+            },
         };
         self.advance(thread, seconds)?;
         if state.query_language == QueryLanguage::Jsonata {
@@ -713,6 +798,11 @@ fn wait_seconds(
                     "The SecondsPath parameter does not reference a valid non-negative integer: {v}"
                 ))
             })?
+        }
+        WaitFor::SecondsExpr(_) | WaitFor::TimestampExpr(_) => {
+            return Err(Failure::runtime(
+                "a JSONata Seconds/Timestamp outside a JSONata Wait (the definition was not validated)",
+            ));
         }
         WaitFor::TimestampPath(p) => {
             let v = p.select(effective, ctx).ok_or_else(|| {
@@ -844,7 +934,7 @@ impl<'r> Run<'r> {
                         .await
                     }
                     StateKind::Parallel(p) => {
-                        self.parallel_attempt(p, &input, effective, &ctx, thread)
+                        self.parallel_attempt(state, p, &input, effective, &ctx, thread)
                             .await
                     }
                     StateKind::Map(m) => {
@@ -901,12 +991,22 @@ impl<'r> Run<'r> {
                 ),
             ));
         }
+        let assigned = self.assigned.take();
         if let Some(exited) = exited {
-            self.event(
-                thread,
-                exited,
-                Some(json!({"name": state.name, "output": text, "outputDetails": {"truncated": false}})),
-            );
+            let mut details =
+                json!({"name": state.name, "output": text, "outputDetails": {"truncated": false}});
+            if let (Some(set), Some(obj)) = (assigned, details.as_object_mut()) {
+                let strings: Map<String, Value> = set
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.to_string())))
+                    .collect();
+                obj.insert("assignedVariables".into(), Value::Object(strings));
+                obj.insert(
+                    "assignedVariablesDetails".into(),
+                    json!({"truncated": false}),
+                );
+            }
+            self.event(thread, exited, Some(details));
         }
         Ok(())
     }
@@ -944,10 +1044,17 @@ impl<'r> Run<'r> {
             .iter()
             .find(|c| error_matches(&c.error_equals, &failure.error))
         {
-            if let Some(t) = &catcher.output {
+            if catcher.output.is_some() || catcher.assign.is_some() {
                 let states =
                     json!({"input": input, "context": ctx, "errorOutput": failure.output()});
-                return match self.jsonata(t, &states, thread.now, "Catch/Output") {
+                let caught = self.output_and_assign(
+                    catcher.output.as_ref(),
+                    catcher.assign.as_ref(),
+                    &states,
+                    thread.now,
+                    failure.output(),
+                );
+                return match caught {
                     Ok(output) => Ok(Some(AfterFailure::Caught(catcher.next.clone(), output))),
                     Err(f) => Err(Stop::Failed(f)),
                 };
@@ -1118,15 +1225,21 @@ impl<'r> Run<'r> {
 
     async fn parallel_attempt(
         &mut self,
+        state: &'r State,
         p: &'r crate::model::Parallel,
         raw: &Value,
         effective: Value,
         ctx: &Value,
         thread: &mut Thread,
     ) -> Flow<Value> {
-        let input = match &p.parameters {
-            Some(t) => self.template(t, &effective, ctx).map_err(Stop::Failed)?,
-            None => effective,
+        let input = match (&state.jsonata.arguments, &p.parameters) {
+            (Some(t), _) => {
+                let states = json!({"input": raw, "context": ctx});
+                self.jsonata(t, &states, thread.now, "Arguments")
+                    .map_err(Stop::Failed)?
+            }
+            (None, Some(t)) => self.template(t, &effective, ctx).map_err(Stop::Failed)?,
+            (None, None) => effective,
         };
         let started = self.event(thread, EventType::ParallelStateStarted, None);
         let begin = thread.now;
@@ -1138,7 +1251,10 @@ impl<'r> Run<'r> {
                 now: begin,
                 last: started,
             };
+            // A branch reads the variables around it; what it assigns stays in it.
+            let scope = self.vars.clone();
             let outcome = self.machine(branch, input.clone(), &mut sub).await;
+            self.vars = scope;
             end = end.max(sub.now);
             match outcome {
                 Ok(output) => results.push(output),
@@ -1160,6 +1276,12 @@ impl<'r> Run<'r> {
             return Err(Stop::Failed(f));
         }
         self.event(thread, EventType::ParallelStateSucceeded, None);
+        if state.query_language == QueryLanguage::Jsonata {
+            let states = json!({"input": raw, "context": ctx, "result": results});
+            return self
+                .jsonata_output(state, &states, thread.now, Value::Array(results))
+                .map_err(Stop::Failed);
+        }
         self.finish_result(
             p.result_selector.as_ref(),
             &p.result_path,
@@ -1180,7 +1302,40 @@ impl<'r> Run<'r> {
         ctx: &Value,
         thread: &mut Thread,
     ) -> Flow<Value> {
-        let items = match m.items_path.select(&effective, ctx) {
+        let jsonata_map = state.query_language == QueryLanguage::Jsonata;
+        let selected = match (&m.items, jsonata_map) {
+            (Some(t), _) => {
+                let states = json!({"input": raw, "context": ctx});
+                match self
+                    .jsonata(t, &states, thread.now, "Items")
+                    .map_err(Stop::Failed)?
+                {
+                    Value::Array(items) => Some(Value::Array(items)),
+                    other => {
+                        return Err(Stop::Failed(Failure::new(
+                            "States.QueryEvaluationError",
+                            format!(
+                                "The JSONata expression '{}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was: {other}",
+                                t.source().as_str().unwrap_or_default()
+                            ),
+                        )));
+                    }
+                }
+            }
+            (None, true) => match raw {
+                Value::Array(_) => Some(raw.clone()),
+                other => {
+                    return Err(Stop::Failed(Failure::new(
+                        "States.QueryEvaluationError",
+                        format!(
+                            "The Map state's input must be an array when it has no 'Items', got {other}"
+                        ),
+                    )));
+                }
+            },
+            (None, false) => m.items_path.select(&effective, ctx),
+        };
+        let items = match selected {
             Some(Value::Array(items)) => items,
             Some(other) => {
                 return Err(Stop::Failed(Failure::runtime(format!(
@@ -1225,8 +1380,20 @@ impl<'r> Run<'r> {
                 now: free_at[slot],
                 last: started,
             };
-            let iteration_input = match &m.item_selector {
-                Some(t) => {
+            let iteration_input = match (&m.jsonata_item_selector, &m.item_selector) {
+                (Some(selector), _) => {
+                    let mut item_ctx = ctx.clone();
+                    if let Some(obj) = item_ctx.as_object_mut() {
+                        obj.insert(
+                            "Map".into(),
+                            json!({"Item": {"Index": index, "Value": item}}),
+                        );
+                    }
+                    let states = json!({"input": raw, "context": item_ctx});
+                    self.jsonata(selector, &states, sub.now, "ItemSelector")
+                        .map_err(Stop::Failed)?
+                }
+                (None, Some(t)) => {
                     // `$$.Map.Item` exists only while the ItemSelector is evaluated.
                     let mut item_ctx = ctx.clone();
                     if let Some(obj) = item_ctx.as_object_mut() {
@@ -1238,11 +1405,14 @@ impl<'r> Run<'r> {
                     self.template(t, &effective, &item_ctx)
                         .map_err(Stop::Failed)?
                 }
-                None => item.clone(),
+                (None, None) => item.clone(),
             };
             let name = json!({"name": state.name, "index": index});
             self.event(&mut sub, EventType::MapIterationStarted, Some(name.clone()));
+            // An iteration reads the variables around it; what it assigns stays in it.
+            let scope = self.vars.clone();
             let outcome = self.machine(&m.processor, iteration_input, &mut sub).await;
+            self.vars = scope;
             match outcome {
                 Ok(output) => {
                     self.event(&mut sub, EventType::MapIterationSucceeded, Some(name));
@@ -1284,6 +1454,12 @@ impl<'r> Run<'r> {
             }));
         }
         self.event(thread, EventType::MapStateSucceeded, None);
+        if jsonata_map {
+            let states = json!({"input": raw, "context": ctx, "result": results});
+            return self
+                .jsonata_output(state, &states, thread.now, Value::Array(results))
+                .map_err(Stop::Failed);
+        }
         self.finish_result(
             m.result_selector.as_ref(),
             &m.result_path,

@@ -4,12 +4,13 @@
 //! Supported: string, number, boolean and `null` literals; paths with `.`
 //! (mapping over arrays and flattening, as JSONata sequences do), `[n]`
 //! indexes (negative from the end) and `[predicate]` filters; `$` (the
-//! context item) and `$states`; the operators `& + - * / % = != < <= > >=
-//! and or in`, unary `-`, `? :`, parentheses and `( a; b )` blocks; object
-//! and array constructors; and a standard-library subset with Step
-//! Functions' additions (see [`FUNCTIONS`]). Anything else (variables other
-//! than `$states`, lambdas, `:=`, `~>`, `..`, `^( )`, `**`, regexes,
-//! wildcards) is refused when the definition is parsed. Runtime failures are
+//! context item), `$states` and workflow variables (`$name`, set by
+//! `Assign`; an unset one is undefined); the operators `& + - * / % = != <
+//! <= > >= and or in`, unary `-`, `? :`, parentheses and `( a; b )` blocks;
+//! object and array constructors; and a standard-library subset with Step
+//! Functions' additions (see [`FUNCTIONS`]). Anything else (lambdas, `:=`,
+//! `~>`, `..`, `^( )`, `**`, regexes, wildcards) is refused when the
+//! definition is parsed. Runtime failures are
 //! `States.QueryEvaluationError`, as Step Functions names them.
 //!
 //! Values are JSON values; `None` is JSONata's *undefined* (a path that
@@ -108,6 +109,8 @@ enum Node {
     Context,
     /// `$states`.
     States,
+    /// A workflow variable (`$name`, set by `Assign`).
+    Var(String),
     /// A field name step.
     Name(String),
     /// `a.b.c`: the first step, then the others applied to each item.
@@ -148,6 +151,8 @@ pub struct Env<'a> {
     pub now: Instant,
     /// The execution's seeded generator (`$random()`, `$uuid()`).
     pub rng: &'a mut Rng,
+    /// The workflow variables in scope (an unset one is undefined).
+    pub vars: &'a Map<String, Value>,
 }
 
 // ---------------------------------------------------------------- lexer
@@ -301,7 +306,15 @@ fn lex(text: &str) -> Result<Vec<Tok>, String> {
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    depth: usize,
 }
+
+/// How deeply expressions may nest (the parser and the evaluator recurse);
+/// a chain of operators counts one level per operator.
+const MAX_DEPTH: usize = 64;
+
+/// The longest string `$pad` builds (Step Functions' payload quota).
+const MAX_PAD: usize = 262_144;
 
 fn binding_power(tok: &Tok) -> Option<(u8, Op)> {
     let Tok::Punct(p) = tok else {
@@ -365,8 +378,36 @@ impl Parser {
     }
 
     fn expr(&mut self, min: u8) -> Result<Node, String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!(
+                "the expression nests more than {MAX_DEPTH} levels deep"
+            ));
+        }
+        let node = self.expr_inner(min);
+        self.depth -= 1;
+        node
+    }
+
+    /// One level: a prefix, then operators and postfixes extending it. Each
+    /// extension nests the tree one level deeper, so it counts as depth too
+    /// (`1 + 1 + … + 1` is as deep as it is long).
+    fn expr_inner(&mut self, min: u8) -> Result<Node, String> {
+        let base = self.depth;
+        let node = self.extend(min);
+        self.depth = base;
+        node
+    }
+
+    fn extend(&mut self, min: u8) -> Result<Node, String> {
         let mut left = self.prefix()?;
         while let Some(tok) = self.peek().cloned() {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(format!(
+                    "the expression nests more than {MAX_DEPTH} levels deep"
+                ));
+            }
             if let Tok::Punct(p) = &tok {
                 match *p {
                     "." if min < 75 => {
@@ -506,9 +547,7 @@ impl Parser {
                 match v.as_str() {
                     "" => Ok(Node::Context),
                     "states" => Ok(Node::States),
-                    _ => Err(format!(
-                        "the variable `${v}` is not defined (variables and `Assign` are not supported by this executor)"
-                    )),
+                    _ => Ok(Node::Var(v)),
                 }
             }
             Some(Tok::Punct(p)) => match p {
@@ -577,7 +616,11 @@ impl Expression {
     /// What is wrong or not supported, in words.
     pub fn parse(text: &str) -> Result<Expression, String> {
         let toks = lex(text)?;
-        let mut p = Parser { toks, pos: 0 };
+        let mut p = Parser {
+            toks,
+            pos: 0,
+            depth: 0,
+        };
         let node = p.expr(0)?;
         if p.peek().is_some() {
             return Err(format!("unexpected {} after the expression", p.describe()));
@@ -652,6 +695,7 @@ fn eval(node: &Node, ctx: Option<&Value>, env: &mut Env<'_>) -> Eval {
         Node::Literal(v) => Ok(Some(v.clone())),
         Node::Context => Ok(ctx.cloned()),
         Node::States => Ok(Some(env.states.clone())),
+        Node::Var(name) => Ok(env.vars.get(name).cloned()),
         Node::Name(name) => Ok(ctx.and_then(|c| field(c, name))),
         Node::Path(steps) => {
             let Some((first, rest)) = steps.split_first() else {
@@ -1054,7 +1098,7 @@ fn call(name: &str, mut args: Vec<Option<Value>>, env: &mut Env<'_>) -> Eval {
             let end = match want_num(&a2, "the length")? {
                 None => len,
                 Some(l) if l <= 0.0 => start,
-                Some(l) => (start + l as i64).min(len),
+                Some(l) => start.saturating_add(l as i64).min(len),
             };
             string(chars[start as usize..end as usize].iter().collect())
         }
@@ -1086,6 +1130,11 @@ fn call(name: &str, mut args: Vec<Option<Value>>, env: &mut Env<'_>) -> Eval {
                 .filter(|f| !f.is_empty())
                 .unwrap_or_else(|| " ".into());
             let missing = (width.unsigned_abs() as usize).saturating_sub(s.chars().count());
+            if missing > MAX_PAD {
+                return err(format!(
+                    "the padded string would exceed {MAX_PAD} characters"
+                ));
+            }
             let padding: String = fill.chars().cycle().take(missing).collect();
             string(if width < 0 {
                 padding + &s
@@ -1291,7 +1340,7 @@ fn call(name: &str, mut args: Vec<Option<Value>>, env: &mut Env<'_>) -> Eval {
 #[derive(Debug, Clone)]
 pub struct Template {
     source: Value,
-    part: Part,
+    part: Box<Part>,
 }
 
 #[derive(Debug, Clone)]
@@ -1350,7 +1399,7 @@ impl Template {
         }
         Ok(Template {
             source: value.clone(),
-            part: part(value, "")?,
+            part: Box::new(part(value, "")?),
         })
     }
 
@@ -1416,10 +1465,14 @@ mod tests {
     fn eval_with(text: &str, states: &Value) -> Result<Option<Value>, String> {
         let e = Expression::parse(text)?;
         let mut rng = Rng::new(7);
+        let vars: Map<String, Value> = [("v".to_owned(), json!({"k": [1, 2]}))]
+            .into_iter()
+            .collect();
         let mut env = Env {
             states,
             now: Instant::DEFAULT_START,
             rng: &mut rng,
+            vars: &vars,
         };
         e.eval(&mut env).map_err(|e| e.0)
     }
@@ -1458,6 +1511,12 @@ mod tests {
         );
         assert_eq!(ev("[1, [2], $states.input.a.b]"), json!([1, [2], 1, 2, 3]));
         assert_eq!(ev("(1; 2)"), json!(2));
+        assert_eq!(ev("$v.k[1]"), json!(2));
+        assert_eq!(
+            eval_with("$unset", &json!({"input": {}})),
+            Ok(None),
+            "an unset variable is undefined"
+        );
         assert_eq!(
             eval_with("$states.input.nothing", &json!({"input": {}})),
             Ok(None)
@@ -1554,6 +1613,13 @@ mod tests {
         assert!(fails("$hash('a', 'CRC')").contains("algorithm"));
         assert!(fails("$toMillis('yesterday')").contains("ISO 8601"));
         assert!(fails("$merge([1])").contains("objects"));
+        assert!(fails("$pad('a', 1e15)").contains("exceed"));
+        assert_eq!(ev(&format!("1{}", " + 1".repeat(60))), json!(61));
+        assert_eq!(
+            ev(&format!("{}1{}", "(".repeat(30), ")".repeat(30))),
+            json!(1)
+        );
+        assert_eq!(ev("$substring('abc', 1, 1e300)"), json!("bc"));
     }
 
     #[test]
@@ -1565,16 +1631,36 @@ mod tests {
     }
 
     #[test]
+    fn every_prefix_and_suffix_parses_or_errors_without_panicking() {
+        let text = "$merge([$states.input, {'k': $string($floor($toMillis($states.context.x) / 1000) + 604800), \
+                    'a': $states.input.a.b[$ > 1][0], \"q\": -(1) & `n m` ? [1, 2.5e3] : (1; $v.k)}]) /* c */ in $keys({}) and $substring('é', -1, 2) != null";
+        let states =
+            json!({"input": {"a": {"b": [1, 2, 3]}}, "context": {"x": "2026-01-01T00:00:00Z"}});
+        let chars: Vec<char> = text.chars().collect();
+        for cut in 0..=chars.len() {
+            for piece in [&chars[..cut], &chars[cut..]] {
+                let piece: String = piece.iter().collect();
+                let _ = eval_with(&piece, &states);
+            }
+        }
+    }
+
+    #[test]
     fn parse_errors() {
         for (text, wanted) in [
             ("$nope()", "`$nope` is not supported"),
             ("$string()", "takes 1 to 2 arguments"),
-            ("$x", "not defined"),
             ("1 +", "incomplete"),
             ("'open", "unterminated"),
             ("a := 1", "not supported"),
             ("$states ~> $string()", "not supported"),
             ("1 2", "is not supported here"),
+            (
+                &format!("{}1{}", "(".repeat(70), ")".repeat(70)),
+                "nests more than",
+            ),
+            (&format!("{}1", "-".repeat(70)), "nests more than"),
+            (&format!("1{}", " + 1".repeat(70)), "nests more than"),
         ] {
             let e = Expression::parse(text).expect_err(text);
             assert!(e.contains(wanted), "{text}: {e}");
@@ -1588,10 +1674,12 @@ mod tests {
                 .unwrap();
         let mut rng = Rng::new(0);
         let states = json!({"input": 5});
+        let vars = Map::new();
         let mut env = Env {
             states: &states,
             now: Instant::DEFAULT_START,
             rng: &mut rng,
+            vars: &vars,
         };
         assert_eq!(
             t.eval(&mut env).unwrap(),

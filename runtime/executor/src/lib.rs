@@ -1,6 +1,6 @@
 //! `sagac-executor`: a faithful local executor of Amazon States Language
-//! definitions (JSONPath states, and JSONata Task, Pass, Choice, Wait,
-//! Succeed and Fail states, mixed or alone), on a virtual clock.
+//! definitions (JSONPath and JSONata states, mixed or alone), on a virtual
+//! clock.
 //!
 //! ```
 //! use sagac_executor::{Definition, ExecutionOptions, Executor, MockConfig, Status};

@@ -1,6 +1,5 @@
-//! The typed model of an Amazon States Language definition (JSONPath states,
-//! and JSONata states: Task, Pass, Choice, Wait, Succeed, Fail), and its
-//! parser. Parsing checks what Step Functions checks when a
+//! The typed model of an Amazon States Language definition (JSONPath and
+//! JSONata states), and its parser. Parsing checks what Step Functions checks when a
 //! state machine is created (required fields, field types and ranges,
 //! transition targets, `States.ALL` alone and last, reachability), so an
 //! execution never meets a malformed definition; every error names the state.
@@ -59,10 +58,13 @@ pub enum QueryLanguage {
 /// The JSONata fields of a state whose query language is JSONata.
 #[derive(Debug, Clone, Default)]
 pub struct JsonataIo {
-    /// `Arguments` (Task): the target's parameters; default none (`{}`).
+    /// `Arguments`: a Task's parameters (default none: `{}`), a Parallel
+    /// state's branch input (default the input).
     pub arguments: Option<jsonata::Template>,
     /// `Output`: the state output; default the result (Task) or the input.
     pub output: Option<jsonata::Template>,
+    /// `Assign`: workflow variables set when the state succeeds.
+    pub assign: Option<jsonata::Template>,
 }
 
 /// One state.
@@ -221,6 +223,8 @@ pub struct Catcher {
     /// `Output` (JSONata states): the output from `$states.errorOutput`
     /// (default the error output).
     pub output: Option<jsonata::Template>,
+    /// `Assign` (JSONata states): variables set when this catcher is taken.
+    pub assign: Option<jsonata::Template>,
     /// `Next`.
     pub next: String,
 }
@@ -304,6 +308,10 @@ pub struct ChoiceBranch {
     pub rule: ChoiceRule,
     /// `Next`.
     pub next: String,
+    /// `Output` of a JSONata rule (instead of the state's when it matches).
+    pub output: Option<jsonata::Template>,
+    /// `Assign` of a JSONata rule (instead of the state's when it matches).
+    pub assign: Option<jsonata::Template>,
 }
 
 /// A choice rule.
@@ -410,6 +418,10 @@ pub enum WaitFor {
     SecondsPath(Path),
     /// `TimestampPath`.
     TimestampPath(Path),
+    /// `Seconds` of a JSONata state as an expression (a non-negative integer).
+    SecondsExpr(jsonata::Template),
+    /// `Timestamp` of a JSONata state as an expression (an RFC 3339 string).
+    TimestampExpr(jsonata::Template),
 }
 
 /// A Succeed state.
@@ -473,6 +485,10 @@ pub struct Map {
     pub items_path: Path,
     /// `ItemSelector` (or the older `Parameters`).
     pub item_selector: Option<Template>,
+    /// `Items` (JSONata): the array to iterate (default the input).
+    pub items: Option<jsonata::Template>,
+    /// `ItemSelector` of a JSONata Map (`$states.context.Map.Item` set).
+    pub jsonata_item_selector: Option<jsonata::Template>,
     /// `MaxConcurrency` (accepted; iterations run one after another).
     pub max_concurrency: Option<u64>,
     /// `MaxConcurrencyPath` (accepted likewise).
@@ -546,6 +562,7 @@ impl Definition {
         let timeout_seconds = f.opt_uint("TimeoutSeconds", 1, 99_999_999)?;
         let machine = parse_machine(&mut f, "", query_language)?;
         f.finish()?;
+        check_scopes(&machine, "", &BTreeSet::new())?;
         Ok(Definition {
             comment,
             timeout_seconds,
@@ -599,7 +616,6 @@ fn check_language_fields(f: &Fields<'_>, language: QueryLanguage) -> Result<(), 
         "OutputPath",
         "Result",
         "ItemsPath",
-        "ItemSelector",
         "TimeoutSecondsPath",
         "HeartbeatSecondsPath",
         "ErrorPath",
@@ -622,14 +638,104 @@ fn check_language_fields(f: &Fields<'_>, language: QueryLanguage) -> Result<(), 
             }
         )));
     }
-    if f.has("Assign") {
-        return Err(f.error("`Assign` (variables) is not supported by this executor"));
+    if language == QueryLanguage::JsonPath && f.has("Assign") {
+        return Err(f.error(
+            "`Assign` in a JSONPath state is not supported by this executor (variables work in JSONata states)",
+        ));
     }
     Ok(())
 }
 
+/// An `Assign` value: an object of variable names (a letter or `_`, then
+/// letters, digits or `_`; at most 80 characters; not `states`) to templates.
+fn assign_template(value: &Value) -> Result<jsonata::Template, String> {
+    let obj = value
+        .as_object()
+        .ok_or("`Assign` must be an object of variable names")?;
+    for name in obj.keys() {
+        let mut chars = name.chars();
+        let valid = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && name.len() <= 80
+            && name != "states";
+        if !valid {
+            return Err(format!("`{name}` is not a valid variable name"));
+        }
+    }
+    jsonata::Template::parse(value)
+}
+
+fn assign_field(f: &mut Fields<'_>) -> Result<Option<jsonata::Template>, DefinitionError> {
+    match f.take("Assign") {
+        None => Ok(None),
+        Some(v) => assign_template(v)
+            .map(Some)
+            .map_err(|e| f.error(&format!("`Assign`: {e}"))),
+    }
+}
+
 /// Reads `StartAt` and `States` of a (sub) machine; `prefix` names the
 /// enclosing state for messages (`Outer/`).
+/// The variables a state's `Assign` fields (its own, its catchers', its
+/// choice rules') set.
+fn assigned(state: &State) -> Vec<String> {
+    let mut templates: Vec<&jsonata::Template> = state.jsonata.assign.iter().collect();
+    match &state.kind {
+        StateKind::Task(Task { catch, .. })
+        | StateKind::Parallel(Parallel { catch, .. })
+        | StateKind::Map(Map { catch, .. }) => {
+            templates.extend(catch.iter().filter_map(|c| c.assign.as_ref()));
+        }
+        StateKind::Choice(c) => {
+            templates.extend(c.choices.iter().filter_map(|b| b.assign.as_ref()))
+        }
+        _ => {}
+    }
+    templates
+        .iter()
+        .filter_map(|t| t.source().as_object())
+        .flat_map(|o| o.keys().cloned())
+        .collect()
+}
+
+/// Step Functions' variable scopes: a Parallel branch or a Map iteration
+/// reads the variables of the scopes around it but cannot assign them.
+fn check_scopes(
+    machine: &StateMachine,
+    prefix: &str,
+    outer: &BTreeSet<String>,
+) -> Result<(), DefinitionError> {
+    let mut here = outer.clone();
+    for state in &machine.states {
+        for name in assigned(state) {
+            if outer.contains(&name) {
+                return Err(DefinitionError {
+                    state: Some(format!("{prefix}{}", state.name)),
+                    message: format!(
+                        "`Assign` cannot set `{name}`, a variable of an enclosing scope"
+                    ),
+                });
+            }
+            here.insert(name);
+        }
+    }
+    for state in &machine.states {
+        let inner_prefix = format!("{prefix}{}/", state.name);
+        match &state.kind {
+            StateKind::Parallel(p) => {
+                for b in &p.branches {
+                    check_scopes(b, &inner_prefix, &here)?;
+                }
+            }
+            StateKind::Map(m) => check_scopes(&m.processor, &inner_prefix, &here)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn parse_machine(
     f: &mut Fields<'_>,
     prefix: &str,
@@ -754,14 +860,8 @@ fn parse_state(
     let comment = f.opt_string("Comment")?;
     let language = query_language(&mut f, outer)?;
     check_language_fields(&f, language)?;
-    let jsonata_state = language == QueryLanguage::Jsonata;
-    if jsonata_state && matches!(ty.as_str(), "Parallel" | "Map") {
-        return Err(f.error(&format!(
-            "a JSONata {ty} state is not supported by this executor (JSONata Task, Pass, Choice, Wait, Succeed and Fail states are)"
-        )));
-    }
     let jsonata_io = JsonataIo {
-        arguments: if ty == "Task" {
+        arguments: if matches!(ty.as_str(), "Task" | "Parallel") {
             jsonata_field(&mut f, "Arguments")?
         } else {
             None
@@ -770,6 +870,14 @@ fn parse_state(
             None
         } else {
             jsonata_field(&mut f, "Output")?
+        },
+        assign: if matches!(ty.as_str(), "Succeed" | "Fail") {
+            if f.has("Assign") {
+                return Err(f.error(&format!("a {ty} state cannot have `Assign`")));
+            }
+            None
+        } else {
+            assign_field(&mut f)?
         },
     };
     f.lang = language;
@@ -998,6 +1106,11 @@ fn catchers(f: &mut Fields<'_>) -> Result<Vec<Catcher>, DefinitionError> {
             } else {
                 None
             },
+            assign: if f.lang == QueryLanguage::Jsonata {
+                assign_field(&mut c)?
+            } else {
+                None
+            },
             next: c.string("Next")?,
         };
         c.finish()?;
@@ -1032,6 +1145,20 @@ fn choice(f: &mut Fields<'_>) -> Result<Choice, DefinitionError> {
             .and_then(Value::as_str)
             .ok_or_else(|| f.error(&format!("{what}: a top-level choice rule needs `Next`")))?
             .to_owned();
+        let rule_field = |key: &str| -> Result<Option<jsonata::Template>, DefinitionError> {
+            match obj.get(key) {
+                Some(v) if f.lang == QueryLanguage::Jsonata => {
+                    let t = if key == "Assign" {
+                        assign_template(v)
+                    } else {
+                        jsonata::Template::parse(v)
+                    };
+                    t.map(Some)
+                        .map_err(|e| f.error(&format!("{what}: `{key}`: {e}")))
+                }
+                _ => Ok(None),
+            }
+        };
         choices.push(ChoiceBranch {
             comment: obj
                 .get("Comment")
@@ -1039,6 +1166,8 @@ fn choice(f: &mut Fields<'_>) -> Result<Choice, DefinitionError> {
                 .map(str::to_owned),
             rule: choice_rule(f, obj, &what, true)?,
             next,
+            output: rule_field("Output")?,
+            assign: rule_field("Assign")?,
         });
     }
     let default = f.opt_string("Default")?;
@@ -1057,12 +1186,14 @@ fn choice_rule(
 ) -> Result<ChoiceRule, DefinitionError> {
     let err = |m: &str| f.error(&format!("{what}: {m}"));
     if f.lang == QueryLanguage::Jsonata {
-        if let Some(key) = obj
-            .keys()
-            .find(|k| !matches!(k.as_str(), "Condition" | "Next" | "Comment"))
-        {
+        if let Some(key) = obj.keys().find(|k| {
+            !matches!(
+                k.as_str(),
+                "Condition" | "Next" | "Comment" | "Assign" | "Output"
+            )
+        }) {
             return Err(err(&format!(
-                "`{key}` is not supported in a JSONata choice rule (`Condition`, `Next` and `Comment` are)"
+                "`{key}` is not supported in a JSONata choice rule (`Condition`, `Next`, `Assign`, `Output` and `Comment` are)"
             )));
         }
         let condition = obj
@@ -1190,10 +1321,29 @@ fn choice_rule(
 fn wait(f: &mut Fields<'_>) -> Result<Wait, DefinitionError> {
     let io = io(f)?;
     let mut found = Vec::new();
-    if let Some(s) = f.opt_uint("Seconds", 0, 99_999_999)? {
+    if f.lang == QueryLanguage::Jsonata {
+        for key in ["Seconds", "Timestamp"] {
+            let is_expression = f
+                .obj
+                .get(key)
+                .and_then(Value::as_str)
+                .and_then(jsonata::template_text)
+                .is_some();
+            if is_expression && let Some(t) = jsonata_field(f, key)? {
+                found.push(if key == "Seconds" {
+                    WaitFor::SecondsExpr(t)
+                } else {
+                    WaitFor::TimestampExpr(t)
+                });
+            }
+        }
+    }
+    let seconds_expr = found.iter().any(|w| matches!(w, WaitFor::SecondsExpr(_)));
+    let timestamp_expr = found.iter().any(|w| matches!(w, WaitFor::TimestampExpr(_)));
+    if !seconds_expr && let Some(s) = f.opt_uint("Seconds", 0, 99_999_999)? {
         found.push(WaitFor::Seconds(s));
     }
-    if let Some(t) = f.opt_string("Timestamp")? {
+    if !timestamp_expr && let Some(t) = f.opt_string("Timestamp")? {
         let instant = Instant::parse_rfc3339(&t)
             .ok_or_else(|| f.error(&format!("`Timestamp` `{t}` is not an RFC 3339 timestamp")))?;
         found.push(WaitFor::Timestamp(instant));
@@ -1274,7 +1424,19 @@ fn map(f: &mut Fields<'_>, full: &str, language: QueryLanguage) -> Result<Map, D
     }
     let processor = parse_machine(&mut pf, &format!("{full}/"), inner)?;
     pf.finish()?;
-    let item_selector = match (f.template("ItemSelector")?, f.template("Parameters")?) {
+    let jsonata_map = language == QueryLanguage::Jsonata;
+    let (items, jsonata_item_selector) = if jsonata_map {
+        (
+            jsonata_field(f, "Items")?,
+            jsonata_field(f, "ItemSelector")?,
+        )
+    } else {
+        (None, None)
+    };
+    let item_selector = match (
+        f.template("ItemSelector")?.filter(|_| !jsonata_map),
+        f.template("Parameters")?,
+    ) {
         (Some(_), Some(_)) => {
             return Err(f.error("`ItemSelector` and `Parameters` cannot both be given"));
         }
@@ -1299,6 +1461,8 @@ fn map(f: &mut Fields<'_>, full: &str, language: QueryLanguage) -> Result<Map, D
         processor,
         items_path,
         item_selector,
+        items,
+        jsonata_item_selector,
         max_concurrency,
         max_concurrency_path,
         tolerated_failure_percentage,

@@ -247,13 +247,28 @@ fn definition_time_refusals_name_the_state() {
     ));
     assert!(m.contains("state `S`") && m.contains("Output"), "{m}");
     let m = refused(one(
-        json!({"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $x %}", "End": true}),
+        json!({"Type": "Pass", "Assign": {"x": 1}, "End": true}),
     ));
-    assert!(m.contains("variable `$x` is not defined"), "{m}");
+    assert!(m.contains("`Assign` in a JSONPath state"), "{m}");
     let m = refused(one(
-        json!({"Type": "Pass", "QueryLanguage": "JSONata", "Assign": {"x": 1}, "End": true}),
+        json!({"Type": "Succeed", "QueryLanguage": "JSONata", "Assign": {"x": 1}}),
     ));
-    assert!(m.contains("`Assign`"), "{m}");
+    assert!(m.contains("a Succeed state cannot have `Assign`"), "{m}");
+    let m = refused(one(
+        json!({"Type": "Pass", "QueryLanguage": "JSONata", "Assign": {"states": 1}, "End": true}),
+    ));
+    assert!(m.contains("`states` is not a valid variable name"), "{m}");
+    let m = refused(
+        json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Assign": {"x": 1}, "Next": "P"},
+        "P": {"Type": "Parallel", "End": true, "Branches": [{"StartAt": "In", "States": {
+            "In": {"Type": "Pass", "Assign": {"x": 2}, "End": true}}}]}}}),
+    );
+    assert!(
+        m.contains("state `P/In`")
+            && m.contains("cannot set `x`, a variable of an enclosing scope"),
+        "{m}"
+    );
     let m = refused(
         json!({"QueryLanguage": "JSONata", "StartAt": "S", "States": {
         "S": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": true}}}),
@@ -276,9 +291,11 @@ fn definition_time_refusals_name_the_state() {
         m.contains("Catch[0]") && m.contains("`ResultPath` is a JSONPath field"),
         "{m}"
     );
-    let m = refused(one(json!({"Type": "Map", "QueryLanguage": "JSONata",
-        "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}, "End": true})));
-    assert!(m.contains("JSONata Map state is not supported"), "{m}");
+    let m = refused(one(
+        json!({"Type": "Map", "QueryLanguage": "JSONata", "ItemsPath": "$.x",
+        "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}, "End": true}),
+    ));
+    assert!(m.contains("`ItemsPath` is a JSONPath field"), "{m}");
 }
 
 /// Records every Task's parameters, then lets the mock answer.
@@ -386,4 +403,156 @@ fn generated_trip_compensation_path_root_writes() {
     let failed = check_root_write(&e, &seen, "RecordFailed");
     assert!(failed.to_string().contains("TripCancelled"), "{failed}");
     assert_eq!(e.status, Status::Failed);
+}
+
+#[test]
+fn jsonata_parallel_and_map() {
+    let e = run(
+        json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+            "P": {"Type": "Parallel",
+                  "Arguments": {"n": "{% $states.input.n + 1 %}"},
+                  "Branches": [
+                      {"StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $states.input.n * 10 %}", "End": true}}},
+                      {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}
+                  ],
+                  "Output": "{% {'sum': $states.result[0] + $states.result[1].n, 'input': $states.input.n} %}",
+                  "Next": "M"},
+            "M": {"Type": "Map",
+                  "Items": "{% [1, 2, 3] %}",
+                  "ItemSelector": {"i": "{% $states.context.Map.Item.Index %}", "v": "{% $states.context.Map.Item.Value %}", "base": "{% $states.input.sum %}"},
+                  "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Pass",
+                      "Output": "{% $states.input.base + $states.input.i * $states.input.v %}", "End": true}}},
+                  "Output": "{% $sum($states.result) %}",
+                  "End": true}
+        }}),
+        json!({"n": 1}),
+        &no_tasks(),
+    );
+    assert_eq!(e.status, Status::Succeeded, "{:?}", e.cause);
+    // P: branch input {n: 2}; A gives 20, B {n: 2}: sum 22. M: (22 + 0) + (22 + 2) + (22 + 6).
+    assert_eq!(e.output, Some(json!(74)));
+
+    let e = run(
+        json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map",
+            "Items": "{% $states.input.notArray %}",
+            "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}, "End": true}}}),
+        json!({"notArray": {"a": 1}}),
+        &no_tasks(),
+    );
+    assert_eq!(e.error.as_deref(), Some("States.QueryEvaluationError"));
+    assert!(e.cause.unwrap_or_default().contains("Expected 'array'"));
+
+    // Without Items, the input is the array.
+    let e = run(
+        json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map",
+            "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Pass", "Output": "{% $states.input & '!' %}", "End": true}}},
+            "End": true}}}),
+        json!(["a", "b"]),
+        &no_tasks(),
+    );
+    assert_eq!(e.output, Some(json!(["a!", "b!"])));
+}
+
+#[test]
+fn variables_assign_and_scopes() {
+    let target = FnTarget(|r: TaskRequest<'_>| match r.state_name {
+        "Boom" => TaskResponse::err(TaskError::new("Bad", "no")),
+        _ => TaskResponse::ok(json!({"echo": r.parameters.clone()})),
+    });
+    let e = run(
+        json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {
+            "A": {"Type": "Pass", "Assign": {"x": 1, "who": "{% $states.input.who %}"}, "Next": "B"},
+            "B": {"Type": "Pass",
+                  "Assign": {"x": "{% $x + 1 %}", "old": "{% $x %}"},
+                  "Output": "{% {'seen': $x} %}",
+                  "Next": "T"},
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                  "Arguments": {"x": "{% $x %}", "old": "{% $old %}"},
+                  "Assign": {"r": "{% $states.result.echo.x %}"},
+                  "Next": "P"},
+            "P": {"Type": "Parallel", "Branches": [{"StartAt": "In", "States": {
+                      "In": {"Type": "Pass", "Assign": {"inner": "{% $x * 10 %}"},
+                             "Next": "In2"},
+                      "In2": {"Type": "Pass", "Output": "{% $inner %}", "End": true}}}],
+                  "Output": "{% {'branch': $states.result[0], 'inner_outside': $exists($inner)} %}",
+                  "Next": "Boom"},
+            "Boom": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                     "Catch": [{"ErrorEquals": ["States.ALL"], "Assign": {"err": "{% $states.errorOutput.Error %}"},
+                                "Output": "{% $states.input %}", "Next": "C"}],
+                     "End": true},
+            "C": {"Type": "Choice",
+                  "Choices": [{"Condition": "{% $err = 'Bad' %}", "Assign": {"route": "rule"}, "Next": "D"}],
+                  "Default": "D", "Assign": {"route": "default"}},
+            "D": {"Type": "Pass",
+                  "Output": "{% {'x': $x, 'old': $old, 'who': $who, 'r': $r, 'err': $err, 'route': $route, 'p': $states.input} %}",
+                  "End": true}
+        }}),
+        json!({"who": "ann"}),
+        &target,
+    );
+    assert_eq!(e.status, Status::Succeeded, "{:?}", e.cause);
+    assert_eq!(
+        e.output,
+        Some(
+            json!({"x": 2, "old": 1, "who": "ann", "r": 2, "err": "Bad", "route": "rule",
+                    "p": {"branch": 20, "inner_outside": false}})
+        )
+    );
+    // B's Output saw x before B's Assign; its exit event lists what it assigned.
+    let exited_b = e
+        .events
+        .iter()
+        .find(|ev| ev.state_name() == Some("B") && !ev.is_state_entered())
+        .and_then(|ev| ev.details.clone())
+        .unwrap();
+    assert_eq!(exited_b["output"], json!("{\"seen\":1}"));
+    assert_eq!(exited_b["assignedVariables"], json!({"old": "1", "x": "2"}));
+}
+
+#[test]
+fn jsonata_fields_are_emitted_back() {
+    let v = json!({"QueryLanguage": "JSONata", "StartAt": "T", "States": {
+        "T": {"Type": "Task", "QueryLanguage": "JSONata", "Resource": "arn:aws:states:::lambda:invoke",
+              "Arguments": {"a": "{% 1 %}"}, "Output": "{% 2 %}", "Assign": {"x": "{% 3 %}"},
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Output": "{% 4 %}", "Assign": {"y": 5}, "Next": "C"}],
+              "Next": "C"},
+        "C": {"Type": "Choice", "QueryLanguage": "JSONata",
+              "Choices": [{"Condition": "{% true %}", "Output": "{% 6 %}", "Assign": {"z": 7}, "Next": "M"}]},
+        "M": {"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% [1] %}", "ItemSelector": {"v": "{% $states.context.Map.Item.Value %}"},
+              "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "X", "States": {"X": {"Type": "Succeed", "QueryLanguage": "JSONata"}}},
+              "Next": "F"},
+        "F": {"Type": "Fail", "QueryLanguage": "JSONata", "Error": "{% 'E' %}", "Cause": "c"}
+    }});
+    assert_eq!(def(v.clone()).to_value(), v);
+}
+
+#[test]
+fn jsonata_wait_seconds_and_timestamp_expressions() {
+    let wait = |field: &str, value: Value| {
+        let mut w = json!({"Type": "Wait", "QueryLanguage": "JSONata", "Next": "Done"});
+        w[field] = value;
+        json!({"StartAt": "W", "States": {"W": w, "Done": {"Type": "Succeed"}}})
+    };
+    let e = run(
+        wait("Seconds", json!("{% $states.input.s * 2 %}")),
+        json!({"s": 30}),
+        &no_tasks(),
+    );
+    assert_eq!(e.status, Status::Succeeded);
+    assert_eq!(e.start_date.seconds_until(e.stop_date), 60.0);
+    let e = run(
+        wait(
+            "Timestamp",
+            json!("{% $fromMillis($toMillis($states.context.Execution.StartTime) + 90000) %}"),
+        ),
+        json!({}),
+        &no_tasks(),
+    );
+    assert_eq!(e.start_date.seconds_until(e.stop_date), 90.0);
+    let e = run(wait("Seconds", json!("{% -1 %}")), json!({}), &no_tasks());
+    assert_eq!(e.error.as_deref(), Some("States.QueryEvaluationError"));
+    assert!(e.cause.unwrap_or_default().contains("non-negative integer"));
+    // A literal still works in a JSONata Wait.
+    let e = run(wait("Seconds", json!(5)), json!({}), &no_tasks());
+    assert_eq!(e.start_date.seconds_until(e.stop_date), 5.0);
 }
