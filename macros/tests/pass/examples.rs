@@ -272,6 +272,45 @@ mod order_fulfilment {
     }
 }
 
+mod ticket_sale {
+    sagac_macros::saga!("spec/examples/ticket-sale.saga.yaml");
+
+    struct Seating;
+
+    impl SeatingService for Seating {
+        async fn hold_seats(&self, command: HoldSeatsCommand) -> Result<SeatHold, HoldSeatsError> {
+            Err(HoldSeatsError::SoldOut(command.request.concert_id))
+        }
+
+        async fn release_seats(
+            &self,
+            command: ReleaseSeatsCommand,
+        ) -> Result<Option<SeatHold>, ReleaseSeatsError> {
+            Ok(command.step_output)
+        }
+    }
+
+    pub fn run() {
+        // The spec's own table layout (pk/sk, EVT#, expires) is compiled in.
+        let layout = table_layout();
+        assert_eq!(
+            (layout.pk_attribute.as_str(), layout.outbox_prefix()),
+            ("pk", "EVT#")
+        );
+        let request = serde_json::json!({
+            "sale_id": "sale-0001", "concert_id": "ARENA-2026", "buyer_id": "b-1", "seats": 2,
+            "amount": "120.00", "card_token": "tok"
+        });
+        super::check(
+            |p| dispatch_seating(&Seating, p),
+            request,
+            "HoldSeats",
+            "SoldOut",
+            "ReleaseSeats",
+        );
+    }
+}
+
 fn main() {
     car_rental::run();
     employee_onboarding::run();
@@ -279,4 +318,5 @@ fn main() {
     loyalty_redemption::run();
     money_transfer::run();
     order_fulfilment::run();
+    ticket_sale::run();
 }

@@ -2,13 +2,15 @@
 //! developers' handlers instead of the mocks, in a binary of ten lines.
 //!
 //! ```no_run
-//! use sagac_local::Services;
 //! use sagac_local::runner;
 //!
 //! fn main() -> std::process::ExitCode {
-//!     runner::main(include_str!("../../spec/my.saga.yaml"), "spec/my.saga.yaml", |store, services| {
-//!         // seed the store if the services need data, then add each handler:
-//!         // services.with(handler.config(), handler)
+//!     // In a real runner: include_str!("../../spec/my.saga.yaml").
+//!     let spec = std::fs::read_to_string("spec/my.saga.yaml").unwrap_or_default();
+//!     runner::main(&spec, "spec/my.saga.yaml", |store, services| {
+//!         // Seed `store` if the services need data, then add each
+//!         // generated handler: `services.with(handler.config(), handler)`.
+//!         let _ = store;
 //!         services
 //!     })
 //! }
