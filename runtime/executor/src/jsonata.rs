@@ -698,6 +698,9 @@ fn eval(node: &Node, ctx: Option<&Value>, env: &mut Env<'_>) -> Eval {
         Node::Var(name) => Ok(env.vars.get(name).cloned()),
         Node::Name(name) => Ok(ctx.and_then(|c| field(c, name))),
         Node::Path(steps) => {
+            if let Some(value) = borrowed_path(steps, ctx, env) {
+                return Ok(value);
+            }
             let Some((first, rest)) = steps.split_first() else {
                 return Ok(None);
             };
@@ -803,6 +806,41 @@ fn eval(node: &Node, ctx: Option<&Value>, env: &mut Env<'_>) -> Eval {
             call(name, values, env).map_err(|EvalError(m)| EvalError(format!("${name}: {m}")))
         }
     }
+}
+
+/// A path of plain field names from `$states`, a variable or the context
+/// through objects only (`$states.input.request.trip_id`, the common case)
+/// evaluated by reference, cloning only the value it ends at. `None` when
+/// the path needs the general evaluation (a step that is not a name, or an
+/// array on the way, which maps); `Some(None)` when it is undefined.
+fn borrowed_path(steps: &[Node], ctx: Option<&Value>, env: &Env<'_>) -> Option<Option<Value>> {
+    let (first, rest) = steps.split_first()?;
+    let mut current: &Value = match first {
+        Node::States => env.states,
+        Node::Var(name) => match env.vars.get(name) {
+            Some(value) => value,
+            None => return Some(None),
+        },
+        Node::Context => match ctx {
+            Some(value) => value,
+            None => return Some(None),
+        },
+        _ => return None,
+    };
+    for step in rest {
+        let Node::Name(name) = step else {
+            return None;
+        };
+        current = match current {
+            Value::Object(map) => match map.get(name) {
+                Some(value) => value,
+                None => return Some(None),
+            },
+            Value::Array(_) => return None,
+            _ => return Some(None),
+        };
+    }
+    Some(Some(current.clone()))
 }
 
 fn field(value: &Value, name: &str) -> Option<Value> {
