@@ -32,32 +32,15 @@ pub fn text(execution: &Execution) -> String {
         })
         .collect();
     let header = ["#", "time", "type", "state", "detail"].map(str::to_owned);
-    let mut widths = [0usize; 4];
-    for row in std::iter::once(&header).chain(&rows) {
-        for (w, cell) in widths.iter_mut().zip(row.iter()) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
     let mut out = format!(
         "execution {} of {}\n\n",
         execution.name, execution.state_machine_arn
     );
-    for row in std::iter::once(&header).chain(&rows) {
-        let line = format!(
-            "{:>w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {}",
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            row[4],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3]
-        );
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
+    let table: Vec<Vec<String>> = std::iter::once(&header)
+        .chain(&rows)
+        .map(|row| row.to_vec())
+        .collect();
+    out.push_str(&columns(&table, &[true]));
     out.push('\n');
     out.push_str(&format!(
         "status: {} after {} (virtual)\n",
@@ -72,6 +55,43 @@ pub fn text(execution: &Execution) -> String {
     }
     if let Some(cause) = &execution.cause {
         out.push_str(&format!("cause: {cause}\n"));
+    }
+    out
+}
+
+/// Rows as aligned text columns, two spaces apart: every column but the
+/// last padded to its widest cell (right-aligned where `right[i]` says so),
+/// trailing spaces trimmed, one line per row.
+#[must_use]
+pub fn columns(rows: &[Vec<String>], right: &[bool]) -> String {
+    let count = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0usize; count];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            let pad = widths[i].saturating_sub(cell.chars().count());
+            let last = i + 1 == row.len();
+            if right.get(i).copied().unwrap_or(false) {
+                line.push_str(&" ".repeat(pad));
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                if !last {
+                    line.push_str(&" ".repeat(pad));
+                }
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
     out
 }

@@ -472,28 +472,11 @@ pub fn table(outcomes: &[Outcomes]) -> String {
         })
         .collect();
     let header = ["path", "expected", "seen", ""].map(str::to_owned);
-    let mut widths = [0usize; 3];
-    for row in std::iter::once(&header).chain(&rows) {
-        for (w, cell) in widths.iter_mut().zip(row.iter()) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
-        let line = format!(
-            "{:<w0$}  {:<w1$}  {:<w2$}  {}",
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2]
-        );
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    let table: Vec<Vec<String>> = std::iter::once(&header)
+        .chain(&rows)
+        .map(|row| row.to_vec())
+        .collect();
+    sagac_executor::render::columns(&table, &[])
 }
 
 fn xml(text: &str) -> String {
