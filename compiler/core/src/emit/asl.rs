@@ -580,42 +580,43 @@ impl<'a> Builder<'a> {
             "Error": COMPENSATION_FAILED_ERROR,
             "Cause": "a compensation still failed after its retries"
         }));
-        states.insert(
-            RECORD_PIVOT_UNKNOWN.into(),
-            self.record_outcome(
+        // The two outcomes that ask for people besides a failed
+        // compensation: the root write, then its Fail state.
+        for (record, outcome, fail, why, error, cause) in [
+            (
                 RECORD_PIVOT_UNKNOWN,
                 &self.saga.root.pivot_unknown,
-                Some(PIVOT_UNKNOWN),
-                None,
+                PIVOT_UNKNOWN,
+                "the pivot kept failing ambiguously through its retries, so it may or may not have committed; nothing was compensated",
+                PIVOT_UNKNOWN_ERROR,
+                "the pivot's outcome stayed unknown after its retries; nothing was compensated",
             ),
-        );
-        states.insert(PIVOT_UNKNOWN.into(), json!({
-            "Type": "Fail",
-            "Comment": format!(
-                "Needs a human: the pivot kept failing ambiguously through its retries, so it may or may not have committed; nothing was compensated. The root is {} and {} was written.",
-                self.saga.root.pivot_unknown.status, self.saga.root.pivot_unknown.event
-            ),
-            "Error": PIVOT_UNKNOWN_ERROR,
-            "Cause": "the pivot's outcome stayed unknown after its retries; nothing was compensated"
-        }));
-        states.insert(
-            RECORD_RETRIES_EXHAUSTED.into(),
-            self.record_outcome(
+            (
                 RECORD_RETRIES_EXHAUSTED,
                 &self.saga.root.retries_exhausted,
-                Some(RETRIES_EXHAUSTED),
-                None,
+                RETRIES_EXHAUSTED,
+                "a step after the pivot still failed after its retries; the saga cannot roll back and did not finish",
+                RETRIES_EXHAUSTED_ERROR,
+                "a retriable step after the pivot still failed after its retries",
             ),
-        );
-        states.insert(RETRIES_EXHAUSTED.into(), json!({
-            "Type": "Fail",
-            "Comment": format!(
-                "Needs a human: a step after the pivot still failed after its retries; the saga cannot roll back and did not finish. The root is {} and {} was written.",
-                self.saga.root.retries_exhausted.status, self.saga.root.retries_exhausted.event
-            ),
-            "Error": RETRIES_EXHAUSTED_ERROR,
-            "Cause": "a retriable step after the pivot still failed after its retries"
-        }));
+        ] {
+            states.insert(
+                record.into(),
+                self.record_outcome(record, outcome, Some(fail), None),
+            );
+            states.insert(
+                fail.into(),
+                json!({
+                    "Type": "Fail",
+                    "Comment": format!(
+                        "Needs a human: {why}. The root is {} and {} was written.",
+                        outcome.status, outcome.event
+                    ),
+                    "Error": error,
+                    "Cause": cause
+                }),
+            );
+        }
         states
     }
 
