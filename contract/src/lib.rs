@@ -26,3 +26,27 @@ pub mod errors {
     /// `States.ALL` catches it, as an ambiguous failure.
     pub const INTERNAL_ERROR: &str = "Saga.InternalError";
 }
+
+/// The shape of a Lambda task's payload: what the state machine passes
+/// and the runtime decodes. Least data: the context fields below, the
+/// step's `input`, and on compensation paths `error`; never the context
+/// object whole (its `Execution.Input` is the whole start request).
+pub mod payload {
+    /// The context object fields passed, per object: what the runtime
+    /// reads (the idempotency key is `Execution.Name#State.Name`) and what
+    /// Datadog's trace merging reads.
+    pub const CONTEXT: [(&str, &[&str]); 3] = [
+        ("Execution", &["Id", "Name", "StartTime"]),
+        ("State", &["Name", "EnteredTime", "RetryCount"]),
+        ("StateMachine", &["Id", "Name"]),
+    ];
+    /// The trace headers an upstream tracer put in the execution input,
+    /// passed on when present.
+    pub const DATADOG: &str = "_datadog";
+    /// What the step receives: the request fields and earlier outputs its
+    /// spec `input:` declares (a compensation also its step's output).
+    pub const INPUT: &str = "input";
+    /// The failure that started compensation (`{Error, Cause}`), on
+    /// compensation paths.
+    pub const ERROR: &str = "error";
+}

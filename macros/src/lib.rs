@@ -20,40 +20,45 @@ use sagac_core::source::SourceFile;
 use syn::parse::{Parse, ParseStream};
 use syn::{LitStr, Token};
 
-/// Generates the typed Rust side of a saga from its spec.
+/// Generates the typed Rust side of a saga from its spec, as one module.
 ///
 /// ```ignore
-/// // Everything: shared types, and every service's trait and entry points.
+/// // `pub mod trip_booking`: shared types, and every service's trait and entry points.
 /// sagac_macros::saga!("../spec/trip.saga.yaml");
-/// // The shared types and the `flight` service only.
-/// sagac_macros::saga!("../spec/trip.saga.yaml", service = "flight");
+/// // The shared types and the `flight` service only, in `pub mod trip`.
+/// sagac_macros::saga!("../spec/trip.saga.yaml", service = "flight", module = "trip");
 /// ```
 ///
 /// The path is relative to the invoking crate's `CARGO_MANIFEST_DIR`;
 /// absolute paths are refused, so a crate builds the same on every machine.
 /// The crate is rebuilt whenever the spec changes.
 ///
-/// Generated, in the module where the macro is invoked:
+/// Generated, in `pub mod <saga_in_snake_case>` (or `module = "…"`), so
+/// nothing else lands in the invoking module:
 ///
-/// - `Decimal`, `Date`, `Timestamp` (exact, validated value types of the
-///   spec's `decimal`, `date` and `timestamp` fields) and their `FormatError`;
-/// - one struct per entity (serde, typed fields) with key builders `pk()`,
-///   `sk()`, `<index>_pk()`, `<index>_sk()` and `key()`;
-/// - one struct per event with the fields it carries, `NAME`, and
-///   `From<&Entity>`;
-/// - `<Saga>Request` (the start request) and `<Saga>Results` (the outputs
-///   of completed steps);
-/// - per action a `<State>Command` (context, request, and the results so far
-///   or, for a compensation, its step's output) and a `<State>Error` (one
-///   variant per business error, plus one for everything else);
+/// - `Decimal`, `Date`, `Timestamp`, `FormatError` (re-exported from
+///   `sagac_runtime::value`: one type per field type, shared by every
+///   service), and the runtime's `Entity` and `Event` traits;
+/// - one struct per entity (serde, typed fields) implementing `Entity`,
+///   with key builders from fields: `key(..)`, `pk(..)`, `sk(..)`,
+///   `<index>_pk(..)`, `<index>_sk(..)`;
+/// - one struct per event with exactly the fields the spec lists,
+///   implementing `Event`, and `From<&Entity>`;
+/// - `<Saga>Request` (the start request);
+/// - per action a `<State>Input` (only what the step's `input:` declares:
+///   request fields and the typed outputs of earlier steps; for a
+///   compensation also its step's output, if any), a `<State>Command`
+///   (context and input) and a `<State>Error` (one variant per business
+///   error, plus one for everything else);
 /// - per service a trait `<Service>Service` with one async method per action
 ///   and compensation, a `<Service>Handler` (the runtime's `StepHandler`),
 ///   `dispatch_<service>(&service, payload)` (no Lambda runtime), and
 ///   `run_<service>(make)` / `serve_<service>(make)` (under the Lambda
-///   runtime, `make` building the service from the DynamoDB store).
+///   runtime, `make` building the service from the DynamoDB store);
+/// - `table_layout()`.
 ///
-/// The generated code needs `sagac-runtime`, `serde` (with `derive`) and
-/// `serde_json` as dependencies of the invoking crate.
+/// The generated code needs only `sagac-runtime` as a dependency of the
+/// invoking crate: serde is reached through its re-export.
 ///
 /// A spec with errors fails to compile: each diagnostic is a compile error at
 /// the path literal, naming its code and `file:line:col` in the spec.
@@ -63,10 +68,12 @@ pub fn saga(input: TokenStream) -> TokenStream {
     expand(&args).into()
 }
 
-/// The macro's arguments: `"path"` and optionally `service = "name"`.
+/// The macro's arguments: `"path"`, optionally `service = "name"` and
+/// `module = "name"`.
 struct Args {
     path: LitStr,
     service: Option<LitStr>,
+    module: Option<syn::Ident>,
 }
 
 impl Parse for Args {
@@ -78,27 +85,49 @@ impl Parse for Args {
             )
         })?;
         let mut service = None;
+        let mut module = None;
         while input.parse::<Option<Token![,]>>()?.is_some() {
             if input.is_empty() {
                 break;
             }
             let key: syn::Ident = input.parse()?;
-            if key != "service" {
-                return Err(syn::Error::new(
-                    key.span(),
-                    format!("unknown argument `{key}`; expected `service = \"name\"`"),
-                ));
-            }
-            if service.is_some() {
-                return Err(syn::Error::new(key.span(), "`service` is given twice"));
+            let given = match key.to_string().as_str() {
+                "service" => service.is_some(),
+                "module" => module.is_some(),
+                _ => {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!(
+                            "unknown argument `{key}`; expected `service = \"name\"` or `module = \"name\"`"
+                        ),
+                    ));
+                }
+            };
+            if given {
+                return Err(syn::Error::new(key.span(), format!("`{key}` is given twice")));
             }
             input.parse::<Token![=]>()?;
-            service = Some(input.parse::<LitStr>()?);
+            let value = input.parse::<LitStr>()?;
+            if key == "service" {
+                service = Some(value);
+            } else {
+                let name = syn::parse_str::<syn::Ident>(&value.value()).map_err(|_| {
+                    syn::Error::new(
+                        value.span(),
+                        format!("`{}` is not a Rust module name", value.value()),
+                    )
+                })?;
+                module = Some(syn::Ident::new(&name.to_string(), value.span()));
+            }
         }
         if !input.is_empty() {
             return Err(input.error("expected `,` or the end of the arguments"));
         }
-        Ok(Args { path, service })
+        Ok(Args {
+            path,
+            service,
+            module,
+        })
     }
 }
 
@@ -135,7 +164,8 @@ fn expand(args: &Args) -> TokenStream2 {
         }
     };
     let service = args.service.as_ref().map(LitStr::value);
-    match rust::emit(&saga, service.as_deref()) {
+    let module = args.module.as_ref().map(ToString::to_string);
+    match rust::emit(&saga, service.as_deref(), module.as_deref()) {
         Ok(items) => quote!(#tracked #items),
         Err(RustError::UnknownService { name, known }) => {
             let at = args.service.as_ref().map_or(span, LitStr::span);

@@ -1,10 +1,13 @@
 //! The step context: who is running, for which saga, under which key.
 //!
-//! Every Lambda task receives `States.JsonMerge($$, $, false)`: the Step
-//! Functions context object (`Execution`, `State`, `StateMachine`) merged
-//! with the state input (`request`, `results`, and `error` on compensation
-//! paths). This module decodes that payload, tolerating unknown fields, and
-//! says which field was wrong when it cannot.
+//! Every Lambda task receives the payload the state machine builds for it
+//! (the shape is [`sagac_contract::payload`]'s): the context object fields
+//! the runtime and Datadog's trace merging read (`Execution`, `State`,
+//! `StateMachine`), `_datadog` when an upstream tracer put one in the
+//! execution input, the step's `input` (only what its spec `input:`
+//! declares: least data), and `error` on compensation paths. This module
+//! decodes that payload, tolerating unknown fields, and says which field was
+//! wrong when it cannot.
 //!
 //! The idempotency key is `{Execution.Name}#{State.Name}`: Step Functions
 //! keeps both stable across retries of a state, so every retry of a step
@@ -20,6 +23,8 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+
+use sagac_contract::payload;
 
 use crate::error::SagaError;
 
@@ -72,7 +77,8 @@ pub struct StepFailure {
 /// The decoded, untyped part of a step invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepContext {
-    /// The saga id (the spec's root id field of `request`, e.g. `trip_id`).
+    /// The saga id (the spec's root id field, e.g. `trip_id`, which every
+    /// step's `input` carries).
     pub saga_id: String,
     /// `Execution.Id`, the execution ARN (empty if absent).
     pub execution_id: String,
@@ -131,12 +137,15 @@ fn required_str<'a>(
 
 impl StepContext {
     /// Decodes the context from an invocation payload. `saga_id_field` is
-    /// the name of the saga id inside `request` (e.g. `trip_id`).
+    /// the name of the saga id inside `input` (e.g. `trip_id`).
     pub fn from_payload(payload: &Value, saga_id_field: &str) -> Result<Self, SagaError> {
         let root = object(payload, "")?;
         let execution = object(root.get("Execution").unwrap_or(&Value::Null), "Execution")?;
         let state = object(root.get("State").unwrap_or(&Value::Null), "State")?;
-        let request = object(root.get("request").unwrap_or(&Value::Null), "request")?;
+        let input = object(
+            root.get(payload::INPUT).unwrap_or(&Value::Null),
+            payload::INPUT,
+        )?;
 
         let execution_name = required_str(execution, "Name", "Execution.Name")?.to_owned();
         let execution_id = match execution.get("Id") {
@@ -162,11 +171,12 @@ impl StepContext {
                 .ok_or_else(|| invalid("State.RetryCount", "expected a non-negative integer"))?,
         };
         let saga_id =
-            required_str(request, saga_id_field, &format!("request.{saga_id_field}"))?.to_owned();
-        let failure = match root.get("error") {
+            required_str(input, saga_id_field, &format!("{}.{saga_id_field}", payload::INPUT))?
+                .to_owned();
+        let failure = match root.get(payload::ERROR) {
             None | Some(Value::Null) => None,
             Some(v) => {
-                let e = object(v, "error")?;
+                let e = object(v, payload::ERROR)?;
                 Some(StepFailure {
                     error: required_str(e, "Error", "error.Error")?.to_owned(),
                     cause: e.get("Cause").and_then(Value::as_str).map(str::to_owned),
@@ -194,39 +204,30 @@ impl StepContext {
     }
 }
 
-/// A step invocation decoded into the generated request and results types.
+/// A step invocation decoded into the generated input type.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StepEvent<Request, Results> {
+pub struct StepEvent<Input> {
     /// The untyped context.
     pub context: StepContext,
-    /// `request`: the saga's start request.
-    pub request: Request,
-    /// `results`: the outputs of the steps completed so far (an empty
-    /// object when absent).
-    pub results: Results,
+    /// `input`: what the step receives.
+    pub input: Input,
 }
 
-impl<Request: DeserializeOwned, Results: DeserializeOwned> StepEvent<Request, Results> {
+impl<Input: DeserializeOwned> StepEvent<Input> {
     /// Decodes the whole payload. Errors are [`SagaError::InvalidPayload`]
-    /// naming the failing field, e.g. `request.seats`.
+    /// naming the failing field, e.g. `input.seats`.
     pub fn decode(payload: &Value, saga_id_field: &str) -> Result<Self, SagaError> {
         let context = StepContext::from_payload(payload, saga_id_field)?;
         Self::decode_with(context, payload)
     }
 
-    /// Decodes the typed parts for an already decoded context.
+    /// Decodes the typed part for an already decoded context.
     pub fn decode_with(context: StepContext, payload: &Value) -> Result<Self, SagaError> {
-        let empty = Value::Object(Map::new());
-        let request = decode_field(payload.get("request").unwrap_or(&Value::Null), "request")?;
-        let results = match payload.get("results") {
-            None | Some(Value::Null) => decode_field(&empty, "results")?,
-            Some(v) => decode_field(v, "results")?,
-        };
-        Ok(Self {
-            context,
-            request,
-            results,
-        })
+        let input = decode_field(
+            payload.get(payload::INPUT).unwrap_or(&Value::Null),
+            payload::INPUT,
+        )?;
+        Ok(Self { context, input })
     }
 }
 
@@ -402,8 +403,7 @@ mod tests {
             "State": {"Name": "ReserveFlight", "EnteredTime": "2024-01-01T00:00:01.000Z", "RetryCount": 2},
             "StateMachine": {"Id": "arn:...", "Name": "TripBooking"},
             "Task": {"Token": "ignored"},
-            "request": {"trip_id": "trip-123", "seats": 2, "extra": "ignored"},
-            "results": {"ReserveFlight": {"output": {"flight_id": "F1"}}}
+            "input": {"trip_id": "trip-123", "seats": 2, "extra": "ignored", "reserve_flight": {"flight_id": "F1"}}
         })
     }
 
@@ -428,10 +428,10 @@ mod tests {
         let e = StepContext::from_payload(&p, "trip_id").unwrap_err();
         assert_eq!(e, SagaError::invalid_payload("State.Name", "missing"));
         let mut p = payload();
-        p["request"]["trip_id"] = json!(7);
+        p["input"]["trip_id"] = json!(7);
         let e = StepContext::from_payload(&p, "trip_id").unwrap_err();
         assert_eq!(e.error_name(), "Saga.InvalidPayload");
-        assert!(e.message().contains("request.trip_id"), "{e}");
+        assert!(e.message().contains("input.trip_id"), "{e}");
         assert!(StepContext::from_payload(&json!("x"), "trip_id").is_err());
         assert!(StepContext::from_payload(&json!({}), "trip_id").is_err());
     }
@@ -453,31 +453,22 @@ mod tests {
     #[test]
     fn typed_decode_reports_the_field_path() {
         #[derive(Deserialize, Debug, PartialEq)]
-        struct Request {
+        struct Input {
             trip_id: String,
             seats: u32,
+            reserve_flight: Value,
         }
-        #[derive(Deserialize, Debug, PartialEq, Default)]
-        #[serde(rename_all = "PascalCase")]
-        struct Results {
-            #[serde(default)]
-            reserve_flight: Option<Value>,
-        }
-        let e: StepEvent<Request, Results> = StepEvent::decode(&payload(), "trip_id").unwrap();
-        assert_eq!(e.request.seats, 2);
-        assert!(e.results.reserve_flight.is_some());
+        let e: StepEvent<Input> = StepEvent::decode(&payload(), "trip_id").unwrap();
+        assert_eq!(e.input.seats, 2);
+        assert_eq!(e.input.reserve_flight, json!({"flight_id": "F1"}));
 
         let mut p = payload();
-        p["request"]["seats"] = json!("two");
-        let err = StepEvent::<Request, Results>::decode(&p, "trip_id").unwrap_err();
+        p["input"]["seats"] = json!("two");
+        let err = StepEvent::<Input>::decode(&p, "trip_id").unwrap_err();
         match err {
-            SagaError::InvalidPayload { field, .. } => assert_eq!(field, "request.seats"),
+            SagaError::InvalidPayload { field, .. } => assert_eq!(field, "input.seats"),
             other => panic!("unexpected {other:?}"),
         }
-        let mut p = payload();
-        p.as_object_mut().unwrap().remove("results");
-        let e: StepEvent<Request, Results> = StepEvent::decode(&p, "trip_id").unwrap();
-        assert_eq!(e.results, Results::default());
     }
 
     #[test]

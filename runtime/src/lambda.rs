@@ -51,10 +51,11 @@ pub struct ServiceConfig {
     pub function: String,
     /// The saga name (`TripBooking`), a metric tag.
     pub saga: String,
-    /// The saga id field of `request` (`trip_id`).
+    /// The saga id field of `input` (`trip_id`).
     pub saga_id_field: String,
     /// The aggregate root's partition key template (`TRIP#{trip_id}`),
-    /// rendered from `request`; it locates idempotency records. `None`
+    /// rendered from `input` (every step receives its fields); it locates
+    /// idempotency records. `None`
     /// disables the pre-check (the commit still de-duplicates).
     pub root_pk: Option<KeyTemplate>,
     /// The table's layout as the spec declares it (key attribute names,
@@ -106,15 +107,13 @@ fn pascal(snake: &str) -> String {
 pub struct Step {
     /// The decoded context.
     pub context: StepContext,
-    /// The whole payload (context object merged with the state input).
+    /// The whole payload ([`sagac_contract::payload`]'s shape).
     pub payload: Value,
 }
 
 impl Step {
-    /// Decodes `request` and `results` into the generated types.
-    pub fn decode<Request: DeserializeOwned, Results: DeserializeOwned>(
-        &self,
-    ) -> Result<StepEvent<Request, Results>, SagaError> {
+    /// Decodes `input` into the generated type.
+    pub fn decode<Input: DeserializeOwned>(&self) -> Result<StepEvent<Input>, SagaError> {
         StepEvent::decode_with(self.context.clone(), &self.payload)
     }
 }
@@ -251,13 +250,15 @@ async fn recorded_result(
     let (Some(template), Some(store)) = (&config.root_pk, store) else {
         return Ok(None);
     };
-    let request = payload
-        .get("request")
+    let input = payload
+        .get(sagac_contract::payload::INPUT)
         .and_then(Value::as_object)
-        .ok_or_else(|| SagaError::invalid_payload("request", "expected an object"))?;
+        .ok_or_else(|| {
+            SagaError::invalid_payload(sagac_contract::payload::INPUT, "expected an object")
+        })?;
     let pk = template
-        .render(request)
-        .map_err(|e| SagaError::invalid_payload("request", e.to_string()))?;
+        .render(input)
+        .map_err(|e| SagaError::invalid_payload(sagac_contract::payload::INPUT, e.to_string()))?;
     Ok(store.recorded_result(&pk, &context.idempotency_key).await?)
 }
 
@@ -353,7 +354,7 @@ mod tests {
         json!({
             "Execution": {"Id": "arn:aws:states:us-east-1:1:execution:TripBooking:trip-1", "Name": "trip-1"},
             "State": {"Name": state, "RetryCount": 0},
-            "request": {"trip_id": "trip-1", "seats": 2}
+            "input": {"trip_id": "trip-1", "seats": 2}
         })
     }
 
@@ -365,7 +366,7 @@ mod tests {
     async fn invalid_payload_never_reaches_the_handler() {
         observe::log::set_sink(observe::log::Sink::Off);
         let handler = |_step: Step| async { panic!("must not run") };
-        let e = invoke_step(&config(), None, &handler, json!({"request": {}}))
+        let e = invoke_step(&config(), None, &handler, json!({"input": {}}))
             .await
             .unwrap_err();
         assert_eq!(e.error_name(), "Saga.InvalidPayload");
@@ -401,7 +402,7 @@ mod tests {
                 runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let store = Arc::clone(&store);
                 async move {
-                    let request: Value = step.payload["request"].clone();
+                    let request: Value = step.payload["input"].clone();
                     let change = Change::for_step(&step.context, "TRIP#trip-1")
                         .emit("FlightReserved", &request)
                         .result(&json!({"seats": 2}));

@@ -15,7 +15,9 @@
 //! - [`observe`]: JSON logs, DogStatsD metrics and OTLP traces that never
 //!   fail or slow an invocation;
 //! - [`lambda`]: the glue that runs a handler under `lambda_runtime`, or
-//!   directly from a JSON payload (tests, `sagac run`).
+//!   directly from a JSON payload (tests, `sagac run`);
+//! - [`value`]: [`Decimal`], [`Date`] and [`Timestamp`], the spec's field
+//!   types, which every service's generated code shares.
 //!
 //! # How generated code uses it
 //!
@@ -51,10 +53,12 @@ pub mod error;
 pub mod lambda;
 pub mod observe;
 pub mod projector;
+pub mod spec;
 pub mod store;
 pub mod stream;
 pub mod template;
 pub mod time;
+pub mod value;
 
 pub use context::{StepContext, StepEvent, TraceContext};
 pub use error::SagaError;
@@ -62,7 +66,17 @@ pub use lambda::{ServiceConfig, Step, StepHandler, invoke_step};
 #[cfg(feature = "aws")]
 pub use lambda::{run_service, serve};
 pub use store::{Change, Committed, Condition, Key, Store, StoreError, Update, WriteOp};
+pub use spec::{Entity, Event};
 pub use template::KeyTemplate;
+
+// Generated code derives and calls serde through these, so a service crate
+// needs neither as a dependency of its own.
+pub use serde;
+pub use serde_json;
+/// The payload shape and error names the state machine and the runtime
+/// share.
+pub use sagac_contract as contract;
+pub use value::{Date, Decimal, Timestamp};
 
 /// A boxed, sendable future: what the object-safe traits of this crate
 /// return.

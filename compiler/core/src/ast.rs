@@ -472,6 +472,13 @@ pub struct Step {
     /// Business errors the action may raise (never retried; they trigger compensation).
     #[serde(default)]
     pub errors: Vec<String>,
+    /// What the step receives, and nothing else: request fields (snake_case)
+    /// and earlier steps (PascalCase), whose outputs it gets typed. The saga
+    /// id and the root's partition key fields are always received. The
+    /// compensation receives the same, and its step's output. Default: the
+    /// whole request and the outputs of every step completed before it.
+    #[serde(default)]
+    pub input: Option<Vec<String>>,
     /// Retry policy for transient errors (default: `defaults.retry`).
     #[serde(default)]
     pub retry: Option<Retry>,

@@ -408,6 +408,31 @@ template whose bounded fields and literal text add up to more than the key
 allows (or leave no byte for its other fields), request fields whose bounds
 add up to more than a payload allows, or a saga id allowed more than 80
 characters. Tighten the bounds; carry large content by reference.";
+    InvalidInput = "S092", "invalid step input",
+"A step's `input:` lists what the step receives, and the Lambda payload
+carries nothing else (least data: a card token reaches only the step that
+charges it, not every function and its logs). Each entry is a request field
+(snake_case) or an earlier step (PascalCase), whose output the step then
+receives typed, never missing. So an entry must name a request field, or a
+step that
+
+- writes an entity (a step without `writes:` has no output to receive),
+- and has completed whenever this step runs: an earlier stage, not this step
+  itself, a later one, or a sibling branch of the same parallel group.
+
+Each entry may appear once. The saga id and the fields of the root's partition
+key are always received and need not be listed.
+
+For example `input: [trip_id, card_tokn]` names no request field; the help
+line suggests `card_token`.";
+    InputNotDerivable = "S093", "step writes what it does not receive",
+"A step writes an entity with a field named like a request field, but its
+`input:` does not receive that field, so the function would have to invent
+the value. For example `ReserveFlight` writes `FlightReservation.depart_on`
+while `input:` lacks `depart_on`.
+
+Add the field to the step's `input:`, or rename the entity field if it means
+something else.";
 }
 
 #[cfg(test)]

@@ -369,6 +369,20 @@ pub struct Action {
     pub emits: Option<String>,
     /// Business errors it may raise.
     pub errors: Vec<String>,
+    /// What it receives (a compensation: its step's input).
+    pub input: Input,
+}
+
+/// What a step (and its compensation) receives: the Lambda payload's
+/// `input`, and the fields of the generated `<State>Input`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Input {
+    /// Request fields, in request order (the saga id and the root's
+    /// partition key fields always among them).
+    pub fields: Vec<String>,
+    /// Earlier steps whose outputs it receives, in saga order; each writes
+    /// an entity and has completed before the step runs.
+    pub results: Vec<String>,
 }
 
 /// A forward stage.
@@ -427,6 +441,8 @@ pub struct Step {
     pub emits: Option<String>,
     /// Business errors (go straight to compensation).
     pub errors: Vec<String>,
+    /// What it receives.
+    pub input: Input,
     /// Retry policy for transient errors.
     pub retry: Retry,
     /// Task timeout in seconds.

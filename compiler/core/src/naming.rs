@@ -22,7 +22,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::ir::{Saga, Service, View};
+use crate::ir::{Action, Saga, Service, View};
 use crate::validate::split_pascal;
 
 /// Longest `EnvironmentName` the templates accept (`^[a-z][a-z0-9]{1,15}$`):
@@ -323,7 +323,7 @@ fn service_functions(saga: &Saga, service: &Service) -> Vec<PhysicalName> {
 // ---------------------------------------------------------------------------
 // Rust names.
 
-/// The value types every expansion defines (from `emit/rust/support.rs`).
+/// The value types every expansion re-exports (from `sagac_runtime::value`).
 pub const SUPPORT_TYPES: [&str; 4] = ["Decimal", "Date", "Timestamp", "FormatError"];
 
 /// `credit-check` → `credit_check`: the snake_case form of a service name in
@@ -351,10 +351,16 @@ pub fn index_snake(name: &str) -> String {
     }
 }
 
-/// The field of `<Saga>Results` holding a step's output: the step's name in
-/// snake_case (`ReserveFlight` → `reserve_flight`).
+/// The field of a `<State>Input` holding an earlier step's output: the
+/// step's name in snake_case (`ReserveFlight` → `reserve_flight`).
 pub fn results_field(step: &str) -> String {
     split_pascal(step, '_')
+}
+
+/// The module the `saga!` macro expands into, unless it is given another:
+/// the saga's name in snake_case (`TripBooking` → `trip_booking`).
+pub fn saga_module(saga: &Saga) -> String {
+    saga.snake.clone()
 }
 
 /// What a generated Rust name stands for.
@@ -364,8 +370,6 @@ pub enum RustOwner {
     ValueType(&'static str),
     /// `<Saga>Request`, from the saga's name.
     Request,
-    /// `<Saga>Results`, from the saga's name.
-    Results,
     /// An entity's struct.
     Entity(String),
     /// An event's struct.
@@ -381,8 +385,10 @@ pub enum RustOwner {
         /// The index.
         index: String,
     },
-    /// A step whose output is a field of `<Saga>Results`.
+    /// A step whose output is a field of a `<State>Input`.
     ResultsField(String),
+    /// A request field received by a step (a field of its `<State>Input`).
+    InputField(String),
 }
 
 impl RustOwner {
@@ -391,13 +397,13 @@ impl RustOwner {
         match self {
             RustOwner::ValueType(name) => format!("the value type `{name}`"),
             RustOwner::Request => "the start request".to_owned(),
-            RustOwner::Results => "the step results".to_owned(),
             RustOwner::Entity(name) => format!("entity `{name}`"),
             RustOwner::Event(name) => format!("event `{name}`"),
             RustOwner::Service(name) => format!("service `{name}`"),
             RustOwner::State(name) => format!("state `{name}`"),
             RustOwner::EntityIndex { index, .. } => format!("index `{index}`"),
-            RustOwner::ResultsField(name) => format!("step `{name}`"),
+            RustOwner::ResultsField(name) => format!("the output of step `{name}`"),
+            RustOwner::InputField(name) => format!("request field `{name}`"),
         }
     }
 }
@@ -427,10 +433,6 @@ pub fn rust_items(saga: &Saga) -> Vec<RustName> {
         format!("{}Request", saga.name),
         RustOwner::Request,
     ));
-    out.push(rust_name(
-        format!("{}Results", saga.name),
-        RustOwner::Results,
-    ));
     for entity in &saga.entities {
         out.push(rust_name(
             entity.name.clone(),
@@ -454,6 +456,7 @@ pub fn rust_items(saga: &Saga) -> Vec<RustName> {
         }
         for action in &service.actions {
             let owner = RustOwner::State(action.state.clone());
+            out.push(rust_name(format!("{}Input", action.state), owner.clone()));
             out.push(rust_name(format!("{}Command", action.state), owner.clone()));
             out.push(rust_name(format!("{}Error", action.state), owner));
         }
@@ -462,7 +465,8 @@ pub fn rust_items(saga: &Saga) -> Vec<RustName> {
 }
 
 /// The names generated inside one type, per type: an entity's key methods,
-/// and the fields of `<Saga>Results`. Each list must be free of duplicates.
+/// and the fields of each `<State>Input`. Each list must be free of
+/// duplicates.
 pub fn rust_members(saga: &Saga) -> Vec<(String, Vec<RustName>)> {
     let mut out = Vec::new();
     for entity in &saga.entities {
@@ -480,18 +484,37 @@ pub fn rust_members(saga: &Saga) -> Vec<(String, Vec<RustName>)> {
         }
         out.push((entity.name.clone(), names));
     }
-    let fields = saga
-        .steps()
-        .filter(|s| s.writes.is_some())
-        .map(|s| {
-            rust_name(
-                results_field(&s.name),
-                RustOwner::ResultsField(s.name.clone()),
-            )
-        })
-        .collect();
-    out.push((format!("{}Results", saga.name), fields));
+    for service in &saga.services {
+        for action in &service.actions {
+            out.push((format!("{}Input", action.state), input_fields(action)));
+        }
+    }
     out
+}
+
+/// The fields of an action's `<State>Input`: the request fields it
+/// receives, the earlier steps' outputs it receives, and for a compensation
+/// the output of its step (in that order).
+pub fn input_fields(action: &Action) -> Vec<RustName> {
+    let mut names: Vec<RustName> = action
+        .input
+        .fields
+        .iter()
+        .map(|f| rust_name(f.clone(), RustOwner::InputField(f.clone())))
+        .collect();
+    for step in &action.input.results {
+        names.push(rust_name(
+            results_field(step),
+            RustOwner::ResultsField(step.clone()),
+        ));
+    }
+    if action.compensation && action.result.is_some() {
+        names.push(rust_name(
+            results_field(&action.step),
+            RustOwner::ResultsField(action.step.clone()),
+        ));
+    }
+    names
 }
 
 #[cfg(test)]

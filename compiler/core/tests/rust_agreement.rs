@@ -117,7 +117,7 @@ fn expand_cleanly(name: &str, saga: &Saga) {
     let mut selections: Vec<Option<&str>> = vec![None];
     selections.extend(saga.services.iter().map(|s| Some(s.name.as_str())));
     for service in selections {
-        let tokens = catch_unwind(AssertUnwindSafe(|| rust::emit(saga, service)))
+        let tokens = catch_unwind(AssertUnwindSafe(|| rust::emit(saga, service, None)))
             .unwrap_or_else(|_| panic!("{name}: the Rust emitter panicked ({service:?})"))
             .unwrap_or_else(|e| {
                 panic!("{name}: the validator accepted it, the macro refuses it: {e}")

@@ -712,6 +712,12 @@ impl Change {
         self
     }
 
+    /// Emits a spec event: its generated type names it and carries exactly
+    /// the spec's fields.
+    pub fn event<E: crate::spec::Event>(self, event: &E) -> Self {
+        self.emit(E::NAME, event)
+    }
+
     /// Emits a fully specified event.
     pub fn emit_event(mut self, event: OutboxEvent) -> Self {
         self.events.push(event);

@@ -620,15 +620,19 @@ impl<'a> Builder<'a> {
         states
     }
 
-    fn lambda_parameters(&self, service: &str) -> Value {
+    /// The `Arguments` of a Lambda task: the function, and a payload of the
+    /// context fields the runtime and Datadog's trace merging read, the
+    /// step's input (least data: nothing else of the request or the
+    /// results), and on compensation paths the failure that started it.
+    fn lambda_arguments(&self, step: &Step, compensation: bool) -> Value {
         let placeholder = self
             .saga
-            .service(service)
+            .service(&step.service)
             .map(function_placeholder)
-            .unwrap_or_else(|| format!("{}FunctionAlias", crate::validate::to_pascal(service)));
+            .unwrap_or_else(|| format!("{}FunctionAlias", crate::validate::to_pascal(&step.service)));
         json!({
             "FunctionName": format!("${{{placeholder}}}"),
-            "Payload.$": "States.JsonMerge($$, $, false)"
+            "Payload": template(&payload_expression(step, compensation))
         })
     }
 
@@ -645,14 +649,11 @@ impl<'a> Builder<'a> {
         let mut task = Map::new();
         task.insert("Type".into(), json!("Task"));
         task.insert("Comment".into(), json!(step_comment(step)));
+        task.insert("QueryLanguage".into(), json!(JSONATA));
         task.insert("Resource".into(), json!(LAMBDA_INVOKE));
-        task.insert("Parameters".into(), self.lambda_parameters(&step.service));
+        task.insert("Arguments".into(), self.lambda_arguments(step, false));
         task.insert("TimeoutSeconds".into(), json!(step.timeout_seconds));
-        task.insert("ResultSelector".into(), json!({"output.$": "$.Payload"}));
-        task.insert(
-            "ResultPath".into(),
-            json!(format!("$.results.{}", step.name)),
-        );
+        task.insert("Output".into(), json!(template(&result_output(&step.name))));
         let mut definite = step.errors.clone();
         let retry = match step.kind {
             // The pivot is retried on everything but a definite failure
@@ -683,16 +684,20 @@ impl<'a> Builder<'a> {
         task.insert("Retry".into(), retry);
         let mut catch = Vec::new();
         if !definite.is_empty() && business != ambiguous {
-            catch.push(
-                json!({"ErrorEquals": definite, "ResultPath": failure_path, "Next": business}),
-            );
+            catch.push(json!({
+                "ErrorEquals": definite,
+                "Output": template(&error_output(failure_path)),
+                "Next": business
+            }));
         }
         // Anything else (States.Timeout, Lambda.Unknown, service errors after
         // the retries, Saga.InvalidPayload but for the pivot) is ambiguous:
         // the step may have taken effect.
-        catch.push(
-            json!({"ErrorEquals": [STATES_ALL], "ResultPath": failure_path, "Next": ambiguous}),
-        );
+        catch.push(json!({
+            "ErrorEquals": [STATES_ALL],
+            "Output": template(&error_output(failure_path)),
+            "Next": ambiguous
+        }));
         task.insert("Catch".into(), Value::Array(catch));
         match next {
             Some(next) => task.insert("Next".into(), json!(next)),
@@ -713,15 +718,15 @@ impl<'a> Builder<'a> {
                 "Undoes {} ({}.{}); treats \"nothing to undo\" as success. On failure after its retries the remaining compensations still run.",
                 step.name, step.service, comp.action
             ),
+            "QueryLanguage": JSONATA,
             "Resource": LAMBDA_INVOKE,
-            "Parameters": self.lambda_parameters(&step.service),
+            "Arguments": self.lambda_arguments(step, true),
             "TimeoutSeconds": comp.timeout_seconds,
-            "ResultSelector": {"output.$": "$.Payload"},
-            "ResultPath": format!("$.results.{}", comp.name),
+            "Output": template(&result_output(&comp.name)),
             "Retry": [retrier(&comp.retry, transient)],
             "Catch": [{
                 "ErrorEquals": ["States.ALL"],
-                "ResultPath": format!("$.compensation_failures.{}", comp.name),
+                "Output": template(&error_output(&format!("$.compensation_failures.{}", comp.name))),
                 "Next": next
             }],
             "Next": next
@@ -1276,6 +1281,92 @@ fn request_path(field: &str) -> String {
         format!("{INPUT}.request.`{field}`")
     } else {
         format!("{INPUT}.request.{field}")
+    }
+}
+
+/// The payload of a step's (or its compensation's) Lambda task, a JSONata
+/// object: [`payload::CONTEXT`](sagac_contract::payload::CONTEXT), `_datadog` when an upstream tracer put one in
+/// the execution input, `input` (the request fields and earlier outputs the
+/// step receives; a compensation also its step's output, when there is
+/// one), and on compensation paths `error`. A missing value (an output of
+/// a step that failed ambiguously, an optional field, no error) leaves its
+/// key out rather than failing the task, as JSONata's object constructor
+/// does.
+pub fn payload_expression(step: &Step, compensation: bool) -> String {
+    use sagac_contract::payload;
+    let mut parts: Vec<String> = payload::CONTEXT
+        .iter()
+        .map(|(object, fields)| {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{}: $states.context.{object}.{f}", string_literal(f)))
+                .collect();
+            format!("{}: {{{}}}", string_literal(object), fields.join(", "))
+        })
+        .collect();
+    parts.push(format!(
+        "{}: $states.context.Execution.Input.{}",
+        string_literal(payload::DATADOG),
+        payload::DATADOG
+    ));
+    let mut input: Vec<String> = step
+        .input
+        .fields
+        .iter()
+        .map(|f| format!("{}: {}", string_literal(f), request_path(f)))
+        .collect();
+    let mut outputs: Vec<&str> = step.input.results.iter().map(String::as_str).collect();
+    if compensation && step.writes.is_some() {
+        outputs.push(&step.name);
+    }
+    for source in outputs {
+        input.push(format!(
+            "{}: {INPUT}.results.{source}.output",
+            string_literal(&crate::naming::results_field(source))
+        ));
+    }
+    parts.push(format!(
+        "{}: {{{}}}",
+        string_literal(payload::INPUT),
+        input.join(", ")
+    ));
+    if compensation {
+        parts.push(format!(
+            "{}: {INPUT}.error",
+            string_literal(payload::ERROR)
+        ));
+    }
+    format!("{{{}}}", parts.join(", "))
+}
+
+/// The output of a Lambda task that succeeded: the state input with the
+/// function's result at `results.<State>.output`.
+fn result_output(state: &str) -> String {
+    set_path(&format!("$.results.{state}"), "{\"output\": $states.result.Payload}")
+}
+
+/// The output of a caught Lambda failure: the state input with the error
+/// at `path` (`$.error`, `$.failures.<Step>`, `$.compensation_failures.<State>`).
+fn error_output(path: &str) -> String {
+    set_path(path, "$states.errorOutput")
+}
+
+/// The state input with `value` at a JSONPath-like `path` of plain names
+/// (`$.results.ReserveFlight`), keeping what else each object on the way
+/// holds.
+fn set_path(path: &str, value: &str) -> String {
+    let names: Vec<&str> = path.trim_start_matches("$.").split('.').collect();
+    set_names(INPUT, &names, value)
+}
+
+fn set_names(base: &str, names: &[&str], value: &str) -> String {
+    match names {
+        [] => value.to_owned(),
+        [first, rest @ ..] => format!(
+            "$merge([{base}, {{{}: {}}}])",
+            string_literal(first),
+            set_names(&format!("{base}.{first}"), rest, value)
+        ),
     }
 }
 

@@ -1,47 +1,50 @@
 //! Rust code: what the `saga!` proc macro expands to.
 //!
-//! [`emit`] turns the IR into one token stream of items, placed where the
-//! macro is invoked:
+//! [`emit`] turns the IR into one module, `pub mod <saga>` (the saga's name
+//! in snake_case, or the name the macro is given), so nothing the user did
+//! not ask for lands in their namespace. It holds:
 //!
 //! - the value types of the spec's field types (`Decimal`, `Date`,
-//!   `Timestamp`, and their `FormatError`), from `rust/support.rs`;
-//! - one struct per entity, with its key builders (`pk()`, `sk()`,
-//!   `gsi1_pk()`, …, `key()`) rendered from the key templates;
-//! - one struct per event with the fields it carries, `NAME`, and a
-//!   conversion from its entity;
-//! - the saga's start request (`<Saga>Request`) and the outputs of the
-//!   completed steps (`<Saga>Results`);
-//! - per action a command (`<State>Command`) and an error enum
-//!   (`<State>Error`, one variant per business error of the spec);
+//!   `Timestamp`, `FormatError`), re-exported from `sagac_runtime::value`, so
+//!   every service of a saga shares one `Decimal`;
+//! - one struct per entity, implementing `sagac_runtime::Entity`, with key
+//!   builders from fields (`FlightReservation::key(trip_id, flight_id)`,
+//!   `pk(..)`, `sk(..)`, `gsi1_pk(..)`, …) rendered from the key templates,
+//!   and its primary key and index attributes from its own fields;
+//! - one struct per event with exactly the fields the spec lists,
+//!   implementing `sagac_runtime::Event`, and a conversion from its entity;
+//! - the saga's start request (`<Saga>Request`);
+//! - per action its input (`<State>Input`: only the request fields and the
+//!   earlier steps' outputs the step declares, typed, never missing), a
+//!   command (`<State>Command`: the step context and the input) and an
+//!   error enum (`<State>Error`, one variant per business error of the spec);
 //! - per service a trait (`<Service>Service`) with one async method per
 //!   action and compensation, a `StepHandler` adapter (`<Service>Handler`),
 //!   and the entry points `dispatch_<service>` (no Lambda runtime),
-//!   `run_<service>` and `serve_<service>` (under the Lambda runtime).
+//!   `run_<service>` and `serve_<service>` (under the Lambda runtime);
+//! - `table_layout()`, the spec's table layout.
 //!
-//! Generated code depends on `sagac-runtime`, `serde` and `serde_json` only,
-//! never on this crate. Paths are absolute (`::std::…`, `::sagac_runtime::…`)
-//! so the code means the same wherever it is expanded, and every public item
-//! is documented so crates under `#![deny(missing_docs)]` accept it. Items a
-//! crate does not use are allowed to stay unused (`dead_code`), since a
-//! service rarely needs every key builder.
+//! Generated code depends on `sagac-runtime` only (serde and serde_json are
+//! reached through its re-exports), never on this crate. Paths are absolute
+//! (`::std::…`, `::sagac_runtime::…`) so the code means the same wherever it
+//! is expanded, and every public item is documented so crates under
+//! `#![deny(missing_docs)]` accept it. Items a crate does not use are allowed
+//! to stay unused (`dead_code`), since a service rarely needs every key
+//! builder.
 //!
 //! The emitter reads only the IR, so it cannot point at spec positions; the
 //! only errors it reports ([`RustError`]) are about the Rust names it would
 //! generate.
 
 use std::fmt;
-use std::str::FromStr;
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ir::{
-    Action, Entity, Event, Field, FieldType, KeyPart, KeyTemplate, Saga, Service, Step,
+    Action, Entity, Event, Field, FieldType, KeyPart, KeyTemplate, Saga, Service,
 };
-use crate::naming::{index_snake, results_field, service_snake};
-
-/// The value types shared by every generated saga, as Rust source.
-const SUPPORT: &str = include_str!("rust/support.rs");
+use crate::naming::{index_snake, results_field, saga_module, service_snake};
 
 /// Why Rust code could not be generated for a valid saga: only a service
 /// selection the saga does not have. Every rule about the spec itself
@@ -75,9 +78,14 @@ impl fmt::Display for RustError {
 
 impl std::error::Error for RustError {}
 
-/// Generates the Rust items of `saga`: the shared types, and the trait and
-/// entry points of every service, or of `service` only.
-pub fn emit(saga: &Saga, service: Option<&str>) -> Result<TokenStream, RustError> {
+/// Generates the module of `saga`: the shared types, and the trait and
+/// entry points of every service, or of `service` only. The module is
+/// named `module`, by default the saga's name in snake_case.
+pub fn emit(
+    saga: &Saga,
+    service: Option<&str>,
+    module: Option<&str>,
+) -> Result<TokenStream, RustError> {
     let services: Vec<&Service> = match service {
         None => saga.services.iter().collect(),
         Some(name) => match saga.service(name) {
@@ -92,39 +100,86 @@ pub fn emit(saga: &Saga, service: Option<&str>) -> Result<TokenStream, RustError
     };
     let names = Names::new(saga);
 
-    let mut out = TokenStream::new();
-    out.extend(support());
+    let mut items = TokenStream::new();
+    items.extend(quote! {
+        pub use ::sagac_runtime::value::{Date, Decimal, FormatError, Timestamp};
+        pub use ::sagac_runtime::{Entity, Event};
+    });
     for entity in &saga.entities {
-        out.extend(entity_struct(saga, entity));
+        items.extend(entity_struct(saga, entity));
     }
     for event in &saga.events {
-        out.extend(event_struct(saga, event));
+        items.extend(event_struct(saga, event));
     }
-    out.extend(request_struct(saga, &names));
-    out.extend(results_struct(saga, &names));
-    out.extend(helpers());
-    out.extend(table_layout(saga));
-    for service in services {
+    items.extend(request_struct(saga, &names));
+    items.extend(helpers());
+    items.extend(table_layout(saga));
+    for service in &services {
         for action in &service.actions {
-            out.extend(command_struct(&names, action));
-            out.extend(error_enum(action));
+            items.extend(input_struct(saga, action));
+            items.extend(command_struct(action));
+            items.extend(error_enum(action));
         }
-        out.extend(service_items(saga, &names, service));
+        items.extend(service_items(saga, service));
     }
-    Ok(out)
+    let module = ident(module.unwrap_or(&saga_module(saga)));
+    let description = match &saga.description {
+        Some(d) => format!(" {}", d.trim()),
+        None => String::new(),
+    };
+    let seen_by = match service {
+        Some(name) => format!("as the `{name}` service sees it"),
+        None => "for every service".to_owned(),
+    };
+    let doc = doc_attr(&format!(
+        "The `{}` saga{description}\n\nIts entities, events and start request, and {seen_by}: what each \
+         step receives (`<State>Input`), its command and errors, the service trait to implement, and the \
+         entry points that run it. Generated by `sagac_macros::saga!` from the spec.",
+        saga.name
+    ));
+    let example = service.and_then(|name| saga.service(name)).map(|s| service_example(saga, s));
+    Ok(quote! {
+        #doc
+        #example
+        #[allow(dead_code, unused_imports)]
+        pub mod #module {
+            #items
+        }
+    })
+}
+
+/// The module docs' example: implementing the service, in text (the
+/// expansion cannot name the user's crate, so the example is not compiled).
+fn service_example(saga: &Saga, service: &Service) -> TokenStream {
+    let trait_name = format!("{}Service", service.pascal);
+    let serve = format!("serve_{}", service_snake(&service.name));
+    let mut text = format!(
+        "\n# Implementing the service\n\n```text\nuse {module}::*;\n\nstruct {pascal};\n\nimpl {trait_name} for {pascal} {{\n",
+        module = saga_module(saga),
+        pascal = service.pascal,
+    );
+    for action in &service.actions {
+        text.push_str(&format!(
+            "    async fn {}(&self, command: {}Command) -> Result<{}, {}Error> {{\n        // command.input: what the step receives; command.context: saga id, idempotency key\n        todo!()\n    }}\n",
+            action.name,
+            action.state,
+            output_text(action),
+            action.state
+        ));
+    }
+    text.push_str(&format!("}}\n\nfn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {{\n    {serve}(|_store| {})\n}}\n```", service.pascal));
+    doc_attr(&text)
 }
 
 /// The names shared by several items.
 struct Names {
     request: Ident,
-    results: Ident,
 }
 
 impl Names {
     fn new(saga: &Saga) -> Self {
         Names {
             request: format_ident!("{}Request", saga.name),
-            results: format_ident!("{}Results", saga.name),
         }
     }
 }
@@ -201,12 +256,6 @@ fn doc_attr(text: &str) -> TokenStream {
 
 // ---------------------------------------------------------------------------
 // Types.
-
-fn support() -> TokenStream {
-    // Parsing a constant, well-formed Rust file cannot fail (a unit test
-    // proves it); were it to, "cannot find type `Decimal`" beats a panic.
-    TokenStream::from_str(SUPPORT).unwrap_or_default()
-}
 
 fn field_type(ty: FieldType) -> TokenStream {
     match ty {
@@ -288,10 +337,58 @@ fn struct_field(field: &Field) -> TokenStream {
 
 /// The derives of data structs.
 fn data_derives() -> TokenStream {
-    quote!(#[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)])
+    quote! {
+        #[derive(
+            Debug,
+            Clone,
+            PartialEq,
+            Eq,
+            ::sagac_runtime::serde::Serialize,
+            ::sagac_runtime::serde::Deserialize,
+        )]
+        #[serde(crate = "::sagac_runtime::serde")]
+    }
 }
 
-/// An expression rendering a key template from `self`'s fields.
+/// The parameter type of a key field: text by reference, numbers and
+/// booleans by value, the value types by reference.
+fn key_param_type(ty: FieldType) -> TokenStream {
+    match ty {
+        FieldType::String => quote!(&str),
+        FieldType::Int => quote!(i64),
+        FieldType::Bool => quote!(bool),
+        FieldType::Decimal => quote!(&Decimal),
+        FieldType::Date => quote!(&Date),
+        FieldType::Timestamp => quote!(&Timestamp),
+    }
+}
+
+/// The argument passing `self`'s field to a key builder.
+fn key_arg_from_self(field: &Field) -> TokenStream {
+    let name = ident(&field.name);
+    match field.ty {
+        FieldType::Int | FieldType::Bool => quote!(self.#name),
+        _ => quote!(&self.#name),
+    }
+}
+
+/// The fields of `templates`, each once, in order of first use.
+fn template_fields<'a>(entity: &'a Entity, templates: &[&KeyTemplate]) -> Vec<&'a Field> {
+    let mut out: Vec<&Field> = Vec::new();
+    for template in templates {
+        for name in template.fields() {
+            if let Some(field) = entity.field(name)
+                && !out.iter().any(|f| f.name == field.name)
+            {
+                out.push(field);
+            }
+        }
+    }
+    out
+}
+
+/// An expression rendering a key template from parameters named like the
+/// template's fields.
 fn render_key(template: &KeyTemplate) -> TokenStream {
     if template.is_constant() {
         let text = lit(&template.to_string());
@@ -305,7 +402,7 @@ fn render_key(template: &KeyTemplate) -> TokenStream {
             KeyPart::Field(name) => {
                 format.push_str("{}");
                 let field = ident(name);
-                args.push(quote!(self.#field));
+                args.push(quote!(#field));
             }
         }
     }
@@ -313,15 +410,30 @@ fn render_key(template: &KeyTemplate) -> TokenStream {
     quote!(::std::format!(#format, #(#args),*))
 }
 
-fn key_method(name: &Ident, template: &KeyTemplate, what: &str) -> TokenStream {
+/// A key builder from fields: `pub fn <name>(<fields>) -> String`, and the
+/// call of it over `self`'s fields.
+fn key_builder(
+    entity: &Entity,
+    name: &Ident,
+    template: &KeyTemplate,
+    what: &str,
+) -> (TokenStream, TokenStream) {
+    let fields = template_fields(entity, &[template]);
+    let params = fields.iter().map(|f| {
+        let name = ident(&f.name);
+        let ty = key_param_type(f.ty);
+        quote!(#name: #ty)
+    });
+    let args: Vec<TokenStream> = fields.iter().map(|f| key_arg_from_self(f)).collect();
     let doc = doc_attr(&format!("The {what}: `{template}`."));
     let body = render_key(template);
-    quote! {
+    let builder = quote! {
         #doc
-        pub fn #name(&self) -> ::std::string::String {
+        pub fn #name(#(#params),*) -> ::std::string::String {
             #body
         }
-    }
+    };
+    (builder, quote!(Self::#name(#(#args),*)))
 }
 
 fn entity_struct(saga: &Saga, entity: &Entity) -> TokenStream {
@@ -337,63 +449,104 @@ fn entity_struct(saga: &Saga, entity: &Entity) -> TokenStream {
         format!("The entity `{}`.", entity.name)
     };
     text.push_str(&format!(
-        "\n\nStored in `{}` under `{} = {}`, `{} = {}`.",
+        "\n\nStored in `{}` under `{} = {}`, `{} = {}`. Its keys are built from fields: [`Self::key`], \
+         [`Self::pk`], [`Self::sk`] and the index key builders, so no adapter restates a template.",
         table.name, table.pk, entity.pk, table.sk, entity.sk
     ));
     let doc = doc_attr(&text);
     let fields = entity.fields.iter().map(struct_field);
-    let mut methods = vec![
-        key_method(
-            &format_ident!("pk"),
-            &entity.pk,
-            &format!("partition key (`{}`)", table.pk),
-        ),
-        key_method(
-            &format_ident!("sk"),
-            &entity.sk,
-            &format!("sort key (`{}`)", table.sk),
-        ),
-    ];
+    let (pk_builder, pk_call) = key_builder(
+        entity,
+        &format_ident!("pk"),
+        &entity.pk,
+        &format!("partition key (`{}`)", table.pk),
+    );
+    let (sk_builder, sk_call) = key_builder(
+        entity,
+        &format_ident!("sk"),
+        &entity.sk,
+        &format!("sort key (`{}`)", table.sk),
+    );
+    let mut builders = vec![pk_builder, sk_builder];
+    let mut index_attributes = Vec::new();
     for index in &entity.indexes {
         let prefix = index_snake(&index.index);
         let attributes = table.indexes.iter().find(|i| i.name == index.index);
         let pk_attr =
             attributes.map_or_else(|| "partition key".to_owned(), |i| format!("`{}`", i.pk));
-        methods.push(key_method(
+        let (builder, call) = key_builder(
+            entity,
             &format_ident!("{}_pk", prefix),
             &index.pk,
             &format!("partition key of index `{}` ({pk_attr})", index.index),
-        ));
+        );
+        builders.push(builder);
+        if let Some(attributes) = attributes {
+            let attribute = lit(&attributes.pk);
+            index_attributes.push(quote!((#attribute, #call)));
+        }
         if let Some(sk) = &index.sk {
             let sk_attr = attributes
                 .and_then(|i| i.sk.as_ref())
                 .map_or_else(|| "sort key".to_owned(), |sk| format!("`{sk}`"));
-            methods.push(key_method(
+            let (builder, call) = key_builder(
+                entity,
                 &format_ident!("{}_sk", prefix),
                 sk,
                 &format!("sort key of index `{}` ({sk_attr})", index.index),
-            ));
+            );
+            builders.push(builder);
+            if let Some(attribute) = attributes.and_then(|i| i.sk.as_ref()) {
+                let attribute = lit(attribute);
+                index_attributes.push(quote!((#attribute, #call)));
+            }
         }
     }
+    let key_fields = template_fields(entity, &[&entity.pk, &entity.sk]);
+    let key_params = key_fields.iter().map(|f| {
+        let name = ident(&f.name);
+        let ty = key_param_type(f.ty);
+        quote!(#name: #ty)
+    });
+    let pk_args = template_fields(entity, &[&entity.pk])
+        .into_iter()
+        .map(|f| ident(&f.name));
+    let sk_args = template_fields(entity, &[&entity.sk])
+        .into_iter()
+        .map(|f| ident(&f.name));
+    let key_doc = doc_attr(&format!(
+        "The primary key of the item with these fields: `{}` / `{}`.",
+        entity.pk, entity.sk
+    ));
     let derives = data_derives();
     quote! {
         #doc
         #derives
-        #[allow(dead_code)]
         pub struct #name {
             #(#fields,)*
         }
 
-        #[allow(dead_code)]
         impl #name {
             /// The entity's name in the spec.
             pub const ENTITY: &'static str = #name_text;
 
-            #(#methods)*
+            #key_doc
+            pub fn key(#(#key_params),*) -> ::sagac_runtime::Key {
+                ::sagac_runtime::Key::new(Self::pk(#(#pk_args),*), Self::sk(#(#sk_args),*))
+            }
 
-            /// The primary key of the item: [`Self::pk`] and [`Self::sk`].
-            pub fn key(&self) -> ::sagac_runtime::Key {
-                ::sagac_runtime::Key::new(self.pk(), self.sk())
+            #(#builders)*
+        }
+
+        impl ::sagac_runtime::Entity for #name {
+            const NAME: &'static str = #name_text;
+
+            fn primary_key(&self) -> ::sagac_runtime::Key {
+                ::sagac_runtime::Key::new(#pk_call, #sk_call)
+            }
+
+            fn index_attributes(&self) -> ::std::vec::Vec<(&'static str, ::std::string::String)> {
+                ::std::vec![#(#index_attributes),*]
             }
         }
     }
@@ -438,17 +591,20 @@ fn event_struct(saga: &Saga, event: &Event) -> TokenStream {
     quote! {
         #doc
         #derives
-        #[allow(dead_code)]
         pub struct #name {
             #(#struct_fields,)*
         }
 
-        #[allow(dead_code)]
         impl #name {
             /// The event's name: the outbox item's type and the EventBridge `detail-type`.
             pub const NAME: &'static str = #name_text;
             /// Whether the event needs a human.
             pub const ALERT: bool = #alert;
+        }
+
+        impl ::sagac_runtime::Event for #name {
+            const NAME: &'static str = #name_text;
+            const ALERT: bool = #alert;
         }
 
         impl ::std::convert::From<&#entity_name> for #name {
@@ -463,7 +619,8 @@ fn event_struct(saga: &Saga, event: &Event) -> TokenStream {
 fn request_struct(saga: &Saga, names: &Names) -> TokenStream {
     let name = &names.request;
     let text = format!(
-        "The start request of the `{}` saga (`request` in every step's input), as the API validates it.\n\n`{}` is the saga id and the execution name.",
+        "The start request of the `{}` saga, as the API validates it. A step receives only the fields \
+         its `input:` declares (its `<State>Input`).\n\n`{}` is the saga id and the execution name.",
         saga.name, saga.root.id_field
     );
     let doc = doc_attr(&text);
@@ -472,71 +629,8 @@ fn request_struct(saga: &Saga, names: &Names) -> TokenStream {
     quote! {
         #doc
         #derives
-        #[allow(dead_code)]
         pub struct #name {
             #(#fields,)*
-        }
-
-        #[allow(dead_code)]
-        impl #name {
-            fn from_payload(payload: &::serde_json::Value) -> ::std::result::Result<Self, ::sagac_runtime::SagaError> {
-                ::sagac_runtime::context::decode_field(
-                    payload.get("request").unwrap_or(&::serde_json::Value::Null),
-                    "request",
-                )
-            }
-        }
-    }
-}
-
-/// Steps with a typed output, in order.
-fn writing_steps(saga: &Saga) -> impl Iterator<Item = (&Step, &str)> {
-    saga.steps()
-        .filter_map(|s| s.writes.as_deref().map(|w| (s, w)))
-}
-
-fn results_struct(saga: &Saga, names: &Names) -> TokenStream {
-    let name = &names.results;
-    let mut fields = Vec::new();
-    let mut decodes = Vec::new();
-    for (step, writes) in writing_steps(saga) {
-        let field = ident(&results_field(&step.name));
-        let ty = format_ident!("{}", writes);
-        let doc = doc_attr(&format!(
-            "The output of `{}` (`results.{}.output`), once it has completed.",
-            step.name, step.name
-        ));
-        fields.push(quote! {
-            #doc
-            pub #field: ::std::option::Option<#ty>
-        });
-        let pointer = lit(&format!("/results/{}/output", step.name));
-        let path = lit(&format!("results.{}.output", step.name));
-        decodes.push(quote! {
-            #field: ::sagac_runtime::context::decode_field(
-                payload.pointer(#pointer).unwrap_or(&::serde_json::Value::Null),
-                #path,
-            )?
-        });
-    }
-    let text = format!(
-        "The outputs of the `{}` saga's steps completed so far (`results` in the step input).",
-        saga.name
-    );
-    let doc = doc_attr(&text);
-    quote! {
-        #doc
-        #[derive(Debug, Clone, PartialEq, Eq, Default)]
-        #[allow(dead_code)]
-        pub struct #name {
-            #(#fields,)*
-        }
-
-        #[allow(dead_code)]
-        impl #name {
-            fn from_payload(payload: &::serde_json::Value) -> ::std::result::Result<Self, ::sagac_runtime::SagaError> {
-                ::std::result::Result::Ok(#name { #(#decodes,)* })
-            }
         }
     }
 }
@@ -544,12 +638,22 @@ fn results_struct(saga: &Saga, names: &Names) -> TokenStream {
 /// Private functions every service's dispatcher uses.
 fn helpers() -> TokenStream {
     quote! {
-        #[allow(dead_code)]
-        fn __sagac_output<T: ::serde::Serialize>(output: &T) -> ::std::result::Result<::serde_json::Value, ::sagac_runtime::SagaError> {
-            ::serde_json::to_value(output).map_err(|error| {
+        fn __sagac_output<T: ::sagac_runtime::serde::Serialize>(
+            output: &T,
+        ) -> ::std::result::Result<::sagac_runtime::serde_json::Value, ::sagac_runtime::SagaError> {
+            ::sagac_runtime::serde_json::to_value(output).map_err(|error| {
                 ::sagac_runtime::SagaError::internal(::std::format!("the step output could not be encoded: {error}"))
             })
         }
+    }
+}
+
+/// [`output_type`] as a reader writes it.
+fn output_text(action: &Action) -> String {
+    match (&action.result, action.compensation) {
+        (None, _) => "()".to_owned(),
+        (Some(entity), false) => entity.clone(),
+        (Some(entity), true) => format!("Option<{entity}>"),
     }
 }
 
@@ -568,50 +672,87 @@ fn output_type(action: &Action) -> TokenStream {
     }
 }
 
-fn command_struct(names: &Names, action: &Action) -> TokenStream {
-    let name = format_ident!("{}Command", action.state);
-    let request = &names.request;
-    let results = &names.results;
-    let (text, extra) = if action.compensation {
-        let text = format!(
-            "The input of the compensation `{}` (`{}`), which undoes the step `{}`.",
-            action.state, action.name, action.step
-        );
-        let extra = action.result.as_ref().map(|entity| {
-            let ty = format_ident!("{}", entity);
-            let doc = doc_attr(&format!(
-                "What `{}` wrote (`results.{}.output`), if it completed. `None` when it failed in a way that may \
-                 or may not have taken effect (a timeout), or ran to nothing: the compensation must then find \
-                 out itself, and treat \"nothing to undo\" as success.",
-                action.step, action.step
-            ));
-            quote! {
-                #doc
-                pub step_output: ::std::option::Option<#ty>
-            }
+/// `<State>Input`: what the action receives (`input` in its payload),
+/// and nothing else.
+fn input_struct(saga: &Saga, action: &Action) -> TokenStream {
+    let name = format_ident!("{}Input", action.state);
+    let mut fields: Vec<TokenStream> = action
+        .input
+        .fields
+        .iter()
+        .filter_map(|f| saga.request.iter().find(|r| r.name == *f))
+        .map(struct_field)
+        .collect();
+    for step in &action.input.results {
+        let Some(entity) = saga.steps().find(|s| s.name == *step).and_then(|s| s.writes.as_ref()) else {
+            continue;
+        };
+        let field = ident(&results_field(step));
+        let ty = format_ident!("{}", entity);
+        let doc = doc_attr(&format!("The output of `{step}`, which completed before this step."));
+        fields.push(quote! {
+            #doc
+            pub #field: #ty
         });
-        (text, extra)
+    }
+    if action.compensation
+        && let Some(entity) = &action.result
+    {
+        let field = ident(&results_field(&action.step));
+        let ty = format_ident!("{}", entity);
+        let doc = doc_attr(&format!(
+            "What `{}` wrote, if it completed. `None` when it failed in a way that may or may not have \
+             taken effect (a timeout): the compensation must then find out itself, and treat \"nothing to \
+             undo\" as success.",
+            action.step
+        ));
+        fields.push(quote! {
+            #doc
+            #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub #field: ::std::option::Option<#ty>
+        });
+    }
+    let what = if action.compensation {
+        format!("the compensation `{}` (`{}`), which undoes `{}`", action.state, action.name, action.step)
     } else {
-        let text = format!(
-            "The input of the step `{}` (`{}`).",
-            action.state, action.name
-        );
-        let doc = doc_attr("The outputs of the steps completed before this one.");
-        (text, Some(quote!(#doc pub results: #results)))
+        format!("the step `{}` (`{}`)", action.state, action.name)
+    };
+    let doc = doc_attr(&format!(
+        "What {what} receives, and nothing else: the request fields and earlier outputs the spec's \
+         `input:` declares (least data). The saga id and the root's key fields are always here."
+    ));
+    let derives = data_derives();
+    quote! {
+        #doc
+        #derives
+        pub struct #name {
+            #(#fields,)*
+        }
+    }
+}
+
+fn command_struct(action: &Action) -> TokenStream {
+    let name = format_ident!("{}Command", action.state);
+    let input = format_ident!("{}Input", action.state);
+    let text = if action.compensation {
+        format!(
+            "The command of the compensation `{}` (`{}`), which undoes the step `{}`.",
+            action.state, action.name, action.step
+        )
+    } else {
+        format!("The command of the step `{}` (`{}`).", action.state, action.name)
     };
     let doc = doc_attr(&text);
-    let extra = extra.into_iter();
+    let input_doc = doc_attr(&format!("What the step receives: [`{input}`]."));
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, Eq)]
-        #[allow(dead_code)]
         pub struct #name {
             /// The step context: saga id, idempotency key (`{execution}#{state}`, the same across
             /// retries), retry count, trace, and the failure that started compensation.
             pub context: ::sagac_runtime::StepContext,
-            /// The saga's start request.
-            pub request: #request,
-            #(#extra,)*
+            #input_doc
+            pub input: #input,
         }
     }
 }
@@ -688,7 +829,6 @@ fn error_enum(action: &Action) -> TokenStream {
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, Eq)]
-        #[allow(dead_code)]
         pub enum #name {
             #(#declarations,)*
             /// Any other failure: transient (`TransientError`, retried by the state machine),
@@ -696,7 +836,6 @@ fn error_enum(action: &Action) -> TokenStream {
             #other(::sagac_runtime::SagaError),
         }
 
-        #[allow(dead_code)]
         impl #name {
             /// A failure that may succeed when retried (`TransientError`).
             pub fn transient(message: impl ::std::convert::Into<::std::string::String>) -> Self {
@@ -751,7 +890,7 @@ fn error_enum(action: &Action) -> TokenStream {
     }
 }
 
-fn service_items(saga: &Saga, names: &Names, service: &Service) -> TokenStream {
+fn service_items(saga: &Saga, service: &Service) -> TokenStream {
     let trait_name = format_ident!("{}Service", service.pascal);
     let handler = format_ident!("{}Handler", service.pascal);
     let snake = service_snake(&service.name);
@@ -760,14 +899,13 @@ fn service_items(saga: &Saga, names: &Names, service: &Service) -> TokenStream {
     let serve = format_ident!("serve_{}", snake);
     let inner = format_ident!("__sagac_dispatch_{}", snake);
     let config = format_ident!("__sagac_config_{}", snake);
-    let request = &names.request;
-    let results = &names.results;
     let service_name = lit(&service.name);
     let saga_name = lit(&saga.name);
     let id_field = lit(&saga.root.id_field);
 
     // The idempotency pre-check renders the root's partition key from the
-    // request, which it can only do when the request has every field.
+    // step's input, which always carries the root key's request fields; a
+    // root key with other fields cannot be rendered, so it has no pre-check.
     let function = lit(&format!(
         "${{{}}}",
         crate::emit::asl::function_placeholder(service)
@@ -833,25 +971,15 @@ fn service_items(saga: &Saga, names: &Names, service: &Service) -> TokenStream {
         let state = lit(&action.state);
         let method = ident(&action.name);
         let command = format_ident!("{}Command", action.state);
-        let extra = if action.compensation {
-            action.result.as_ref().map(|_| {
-                let pointer = lit(&format!("/results/{}/output", action.step));
-                let path = lit(&format!("results.{}.output", action.step));
-                quote! {
-                    step_output: ::sagac_runtime::context::decode_field(
-                        payload.pointer(#pointer).unwrap_or(&::serde_json::Value::Null),
-                        #path,
-                    )?,
-                }
-            })
-        } else {
-            Some(quote!(results: #results::from_payload(&payload)?,))
-        };
         quote! {
             #state => {
                 let command = #command {
-                    request: #request::from_payload(&payload)?,
-                    #extra
+                    input: ::sagac_runtime::context::decode_field(
+                        payload
+                            .get(::sagac_runtime::contract::payload::INPUT)
+                            .unwrap_or(&::sagac_runtime::serde_json::Value::Null),
+                        ::sagac_runtime::contract::payload::INPUT,
+                    )?,
                     context,
                 };
                 let output = service.#method(command).await.map_err(::sagac_runtime::SagaError::from)?;
@@ -898,12 +1026,10 @@ fn service_items(saga: &Saga, names: &Names, service: &Service) -> TokenStream {
 
     quote! {
         #trait_doc
-        #[allow(dead_code)]
         pub trait #trait_name: ::std::marker::Send + ::std::marker::Sync {
             #(#methods)*
         }
 
-        #[allow(dead_code)]
         fn #config() -> ::sagac_runtime::ServiceConfig {
             ::sagac_runtime::ServiceConfig {
                 service: ::std::string::String::from(#service_name),
@@ -915,12 +1041,11 @@ fn service_items(saga: &Saga, names: &Names, service: &Service) -> TokenStream {
             }
         }
 
-        #[allow(dead_code)]
         async fn #inner<S: #trait_name>(
             service: &S,
             context: ::sagac_runtime::StepContext,
-            payload: ::serde_json::Value,
-        ) -> ::std::result::Result<::serde_json::Value, ::sagac_runtime::SagaError> {
+            payload: ::sagac_runtime::serde_json::Value,
+        ) -> ::std::result::Result<::sagac_runtime::serde_json::Value, ::sagac_runtime::SagaError> {
             let state = ::std::clone::Clone::clone(&context.state_name);
             match state.as_str() {
                 #(#arms)*
@@ -933,12 +1058,10 @@ fn service_items(saga: &Saga, names: &Names, service: &Service) -> TokenStream {
 
         #handler_doc
         #[derive(Debug, Clone)]
-        #[allow(dead_code)]
         pub struct #handler<S> {
             service: S,
         }
 
-        #[allow(dead_code)]
         impl<S: #trait_name> #handler<S> {
             /// A handler over `service`.
             pub fn new(service: S) -> Self {
@@ -961,23 +1084,21 @@ fn service_items(saga: &Saga, names: &Names, service: &Service) -> TokenStream {
             fn handle(
                 &self,
                 step: ::sagac_runtime::Step,
-            ) -> ::sagac_runtime::BoxFuture<'_, ::std::result::Result<::serde_json::Value, ::sagac_runtime::SagaError>> {
+            ) -> ::sagac_runtime::BoxFuture<'_, ::std::result::Result<::sagac_runtime::serde_json::Value, ::sagac_runtime::SagaError>> {
                 ::std::boxed::Box::pin(#inner(&self.service, step.context, step.payload))
             }
         }
 
         #dispatch_doc
-        #[allow(dead_code)]
         pub async fn #dispatch<S: #trait_name>(
             service: &S,
-            payload: ::serde_json::Value,
-        ) -> ::std::result::Result<::serde_json::Value, ::sagac_runtime::SagaError> {
+            payload: ::sagac_runtime::serde_json::Value,
+        ) -> ::std::result::Result<::sagac_runtime::serde_json::Value, ::sagac_runtime::SagaError> {
             let context = ::sagac_runtime::StepContext::from_payload(&payload, #id_field)?;
             #inner(service, context, payload).await
         }
 
         #run_doc
-        #[allow(dead_code)]
         pub async fn #run<S, M>(make: M) -> ::std::result::Result<(), ::std::boxed::Box<dyn ::std::error::Error + ::std::marker::Send + ::std::marker::Sync>>
         where
             S: #trait_name + 'static,
@@ -987,7 +1108,6 @@ fn service_items(saga: &Saga, names: &Names, service: &Service) -> TokenStream {
         }
 
         #serve_doc
-        #[allow(dead_code)]
         pub fn #serve<S, M>(make: M) -> ::std::result::Result<(), ::std::boxed::Box<dyn ::std::error::Error + ::std::marker::Send + ::std::marker::Sync>>
         where
             S: #trait_name + 'static,
@@ -1028,7 +1148,6 @@ fn table_layout(saga: &Saga) -> TokenStream {
     ));
     quote! {
         #doc
-        #[allow(dead_code)]
         pub fn table_layout() -> ::sagac_runtime::store::TableLayout {
             ::sagac_runtime::store::TableLayout::new(
                 #pk,
@@ -1060,11 +1179,6 @@ mod tests {
         assert_eq!(ident("self").to_string(), "self_");
     }
 
-    #[test]
-    fn support_parses() {
-        assert!(!TokenStream::from_str(SUPPORT).unwrap().is_empty());
-    }
-
     fn compile(name: &str, text: &str) -> Saga {
         crate::compile(&crate::source::SourceFile::new(name, text))
             .unwrap_or_else(|d| panic!("{name}: {d:?}"))
@@ -1083,7 +1197,7 @@ mod tests {
             "trip.saga.yaml",
             include_str!("../../../../spec/trip.saga.yaml"),
         );
-        let code = pretty(emit(&saga, Some("flight")).unwrap());
+        let code = pretty(emit(&saga, Some("flight"), None).unwrap());
         insta::assert_snapshot!("trip_flight", code);
     }
 
@@ -1093,15 +1207,15 @@ mod tests {
             "trip.saga.yaml",
             include_str!("../../../../spec/trip.saga.yaml"),
         );
-        let all = emit(&saga, None).unwrap().to_string();
-        assert_eq!(all, emit(&saga, None).unwrap().to_string());
+        let all = emit(&saga, None, None).unwrap().to_string();
+        assert_eq!(all, emit(&saga, None, None).unwrap().to_string());
         for service in ["FlightService", "HotelService", "PaymentService"] {
             assert!(all.contains(service), "{service}");
         }
-        let flight = emit(&saga, Some("flight")).unwrap().to_string();
+        let flight = emit(&saga, Some("flight"), None).unwrap().to_string();
         assert!(flight.contains("FlightService") && !flight.contains("HotelService"));
         assert_eq!(
-            emit(&saga, Some("hotell")).unwrap_err(),
+            emit(&saga, Some("hotell"), None).unwrap_err(),
             RustError::UnknownService {
                 name: "hotell".into(),
                 known: vec!["flight".into(), "hotel".into(), "payment".into()],

@@ -21,6 +21,8 @@ use crate::naming;
 use crate::source::Span;
 use crate::yaml::{Node, Segment, lookup};
 
+mod inputs;
+
 /// State names the ASL emitter adds itself; steps may not use them.
 pub const RESERVED_STATES: &[&str] = &[
     "RecordStarted",
@@ -435,7 +437,7 @@ impl Checker<'_> {
             self.error(diagnostic);
         }
         let mut services = self.services(spec);
-        let stages = self.stages(
+        let mut stages = self.stages(
             spec,
             workflow,
             timeout_seconds,
@@ -443,6 +445,8 @@ impl Checker<'_> {
             &entities,
             &events,
         );
+        let root_pk = entities.iter().find(|e| e.name == root.entity).map(|e| &e.pk);
+        self.inputs(spec, &request, root_pk, &entities, &mut stages, &mut services);
         let views = self.views(spec, &entities);
         let request = self.request_bounds(request, &entities, &views, &spec.root.id, &stages);
         let api = spec.api.as_ref().map(|api| self.api(api, &views));
@@ -614,7 +618,8 @@ impl Checker<'_> {
         use naming::RustOwner as O;
         match owner {
             O::ValueType(_) => None,
-            O::Request | O::Results => Some(self.span(&p!["name"])),
+            O::Request => Some(self.span(&p!["name"])),
+            O::InputField(name) => Some(self.key_span(&p!["request", name])),
             O::Entity(name) => Some(self.key_span(&p!["entities", name])),
             O::Event(name) => Some(self.key_span(&p!["events", name])),
             O::Service(name) => Some(self.key_span(&p!["services", name])),
@@ -1928,6 +1933,8 @@ impl Checker<'_> {
             writes: step.writes.clone(),
             emits: step.emits.clone(),
             errors: step.errors.clone(),
+            // Resolved once every stage is known (`inputs`).
+            input: ir::Input::default(),
             retry,
             timeout_seconds,
             idempotent: step.idempotent,
@@ -1942,6 +1949,7 @@ impl Checker<'_> {
                 result: ir_step.writes.clone(),
                 emits: ir_step.emits.clone(),
                 errors: ir_step.errors.clone(),
+                input: ir::Input::default(),
             });
             if let Some(comp) = &ir_step.compensation {
                 services[i].actions.push(ir::Action {
@@ -1952,6 +1960,7 @@ impl Checker<'_> {
                     result: ir_step.writes.clone(),
                     emits: comp.emits.clone(),
                     errors: vec![],
+                    input: ir::Input::default(),
                 });
             }
         }
@@ -3064,7 +3073,7 @@ mod tests {
     /// inline flag and a reversed repetition (not JavaScript) are refused.
     #[test]
     fn patterns_are_compiled_as_ecma_262() {
-        let trip = include_str!("../../../spec/trip.saga.yaml");
+        let trip = include_str!("../../../../spec/trip.saga.yaml");
         let with = |pattern: &str| {
             let text = trip.replace(
                 r#"origin: { type: string, pattern: "^[A-Z]{3}$", example: HND }"#,
