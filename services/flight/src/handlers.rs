@@ -1,11 +1,13 @@
 //! The Lambda entry point of the flight service.
 //!
-//! The `saga!` macro generates, from `spec/trip.saga.yaml`, the typed side of
-//! the saga as the flight service sees it: the spec's entities (with their
-//! key builders) and events, the start request, the commands and errors of
-//! `ReserveFlight` and `CancelFlight`, the [`FlightService`] trait, and the
-//! entry points [`dispatch_flight`] (any payload, no Lambda runtime) and
-//! [`serve_flight`] (the Lambda's `main`).
+//! The `saga!` macro generates, from `spec/trip.saga.yaml`, the module
+//! [`trip_booking`]: the typed side of the saga as the flight service sees
+//! it: the spec's entities (with their key builders) and events, the start
+//! request, what `ReserveFlight` and `CancelFlight` receive (only the
+//! request fields their `input:` declares: no card token reaches this
+//! service), their commands and errors, the [`FlightService`] trait, and
+//! the entry points [`dispatch_flight`] (any payload, no Lambda runtime)
+//! and [`serve_flight`] (the Lambda's `main`).
 //!
 //! [`Flight`] implements that trait by hand, and does nothing but translate:
 //! the generated command becomes the application's command (the
@@ -23,13 +25,18 @@
 //!   it) as `Saga.InternalError`.
 
 use sagac_runtime::SagaError;
-use serde_json::Value;
 
-use crate::adapters::reservation_attributes;
+use crate::adapters::reservation_entity;
 use crate::application::{self, CancelFlight, ReserveFlight};
 use crate::domain::{FailureKind, FlightError, FlightRepository};
 
 sagac_macros::saga!("../../spec/trip.saga.yaml", service = "flight");
+
+pub use trip_booking::{FlightHandler, FlightService, dispatch_flight, serve_flight, table_layout};
+use trip_booking::{
+    CancelFlightCommand, CancelFlightError, FlightReservation, ReserveFlightCommand,
+    ReserveFlightError,
+};
 
 /// The flight service: the generated [`FlightService`] over the use cases of
 /// [`crate::application`] and a [`FlightRepository`], in the Lambda the
@@ -56,7 +63,7 @@ impl<R: FlightRepository> FlightService for Flight<R> {
         &self,
         command: ReserveFlightCommand,
     ) -> Result<FlightReservation, ReserveFlightError> {
-        let request = command.request;
+        let request = command.input;
         let reservation = application::reserve_flight(
             &self.repository,
             ReserveFlight {
@@ -80,7 +87,7 @@ impl<R: FlightRepository> FlightService for Flight<R> {
             }
             other => ReserveFlightError::from(saga_error(other)),
         })?;
-        Ok(entity(&reservation)?)
+        Ok(reservation_entity(&reservation))
     }
 
     async fn cancel_flight(
@@ -90,25 +97,14 @@ impl<R: FlightRepository> FlightService for Flight<R> {
         let cancellation = application::cancel_flight(
             &self.repository,
             CancelFlight {
-                trip_id: command.request.trip_id,
+                trip_id: command.input.trip_id,
                 idempotency_key: command.context.idempotency_key,
             },
         )
         .await
         .map_err(saga_error)?;
-        Ok(cancellation.reservation().map(entity).transpose()?)
+        Ok(cancellation.reservation().map(reservation_entity))
     }
-}
-
-/// The reservation as the spec's entity: the very attributes the adapter
-/// stores and records as the step's result, so a replay answered from the
-/// idempotency record returns the same JSON as the first run.
-fn entity(reservation: &crate::domain::FlightReservation) -> Result<FlightReservation, SagaError> {
-    serde_json::from_value(Value::Object(reservation_attributes(reservation))).map_err(|error| {
-        SagaError::internal(format!(
-            "the reservation does not fit the spec's FlightReservation: {error}"
-        ))
-    })
 }
 
 /// A domain error the spec has no name for, as the runtime's error.
@@ -130,18 +126,19 @@ fn payload_path(field: &str) -> String {
     match field {
         // `{Execution.Name}#{State.Name}`.
         "idempotency_key" => "Execution.Name".to_owned(),
-        field => format!("request.{field}"),
+        field => format!("input.{field}"),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::reservation_key;
+    use crate::adapters::{reservation_item, reservation_key};
     use crate::domain::{FlightId, FlightNumber, ReservationStatus, TripId};
+    use sagac_runtime::Entity as _;
 
-    /// The adapter renders the spec's key templates itself; the generated
-    /// key builders must agree with it.
+    /// The adapter's keys and item are the generated key builders' and the
+    /// spec entity's.
     #[test]
     fn the_adapter_keys_are_the_generated_key_builders() {
         let trip_id = TripId::new("trip-0001").unwrap();
@@ -155,14 +152,11 @@ mod tests {
             price: "2401.00".parse().unwrap(),
             status: ReservationStatus::Reserved,
         };
-        let generated = entity(&reservation).unwrap();
-        assert_eq!(generated.key(), reservation_key(&trip_id));
-        let item = crate::adapters::reservation_item(&reservation);
-        assert_eq!(item["GSI1PK"], generated.gsi1_pk().as_str());
-        assert_eq!(item["GSI1SK"], generated.gsi1_sk().as_str());
-        assert_eq!(
-            serde_json::to_value(&generated).unwrap(),
-            Value::Object(reservation_attributes(&reservation))
-        );
+        let generated: FlightReservation = reservation_entity(&reservation);
+        assert_eq!(generated.primary_key(), reservation_key(&trip_id));
+        let item = reservation_item(&reservation);
+        assert_eq!(item["GSI1PK"], "FLIGHT#NH203#2025-04-01");
+        assert_eq!(item["GSI1SK"], "TRIP#trip-0001");
+        assert_eq!(FlightReservation::from_item(item).unwrap(), generated);
     }
 }

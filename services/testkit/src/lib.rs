@@ -11,10 +11,14 @@
 //!   images), and a [`DynamoStore`] over it.
 //! - [`scan`]: every item of a table, in key order, to check what a test
 //!   wrote and, above all, what it did not.
-//! - [`payload`]: a step invocation exactly as the state machine sends it,
-//!   `States.JsonMerge($$, $, false)`: the context object (`Execution`,
-//!   `State`, `StateMachine`) merged with the state input (`request`,
-//!   `results`, and `error` on compensation paths).
+//! - [`payload`]: a step invocation in the shape the state machine sends
+//!   (`sagac_contract::payload`): the context fields (`Execution`, `State`,
+//!   `StateMachine`), `input` and, on compensation paths, `error`. Its
+//!   `input` is every request field and every output so far (by the step's
+//!   snake_case name): a superset of what any one step's `input:` declares,
+//!   which the generated decoders accept (they ignore what a step does not
+//!   receive). The state machine itself passes each step only its own
+//!   input; `tests/asl` and the local executor's runs check that.
 //! - [`lambda`]: a fake Lambda Runtime API, to run the real service
 //!   binaries, time their init and read their peak memory.
 //! - [`layering`]: the layering rule every service's `tests/layering.rs`
@@ -345,17 +349,14 @@ impl Execution {
         )
     }
 
-    /// The context object (`$$`) of an invocation of `state`, attempt
-    /// `retry_count`: `Execution`, `State`, `StateMachine`.
+    /// The context fields of an invocation of `state`, attempt
+    /// `retry_count`, as the state machine passes them.
     pub fn context(&self, state: &str, retry_count: u32) -> Value {
         json!({
             "Execution": {
                 "Id": self.arn(),
-                "Input": {"request": self.request},
                 "Name": self.name,
-                "RoleArn": format!("arn:aws:iam::123456789012:role/{}-StateMachine", self.saga),
-                "StartTime": "2025-03-01T09:00:00.000Z",
-                "RedriveCount": 0
+                "StartTime": "2025-03-01T09:00:00.000Z"
             },
             "State": {
                 "EnteredTime": "2025-03-01T09:00:01.000Z",
@@ -369,19 +370,24 @@ impl Execution {
         })
     }
 
-    /// The state input: `request`, `results`, and `error` if any.
+    /// The step input: every request field, and every output so far under
+    /// its step's snake_case name (a superset of any step's `input:`).
     pub fn input(&self) -> Value {
-        let mut input = json!({"request": self.request, "results": self.results});
-        if let Some(error) = &self.error {
-            input["error"] = error.clone();
+        let mut input = self.request.as_object().cloned().unwrap_or_default();
+        for (state, result) in &self.results {
+            input.insert(snake(state), result["output"].clone());
         }
-        input
+        Value::Object(input)
     }
 
-    /// The payload of an invocation of `state` (attempt `retry_count`):
-    /// `States.JsonMerge($$, $, false)`.
+    /// The payload of an invocation of `state` (attempt `retry_count`).
     pub fn payload(&self, state: &str, retry_count: u32) -> Value {
-        json_merge(self.context(state, retry_count), self.input())
+        let mut payload = self.context(state, retry_count);
+        payload["input"] = self.input();
+        if let Some(error) = &self.error {
+            payload["error"] = error.clone();
+        }
+        payload
     }
 
     /// Records a step's output where the state machine puts it,
@@ -398,18 +404,20 @@ impl Execution {
     }
 }
 
-/// `States.JsonMerge(a, b, false)`: the keys of both objects, `b`'s value
-/// where both have one (a shallow merge).
-pub fn json_merge(a: Value, b: Value) -> Value {
-    match (a, b) {
-        (Value::Object(mut a), Value::Object(b)) => {
-            for (k, v) in b {
-                a.insert(k, v);
+/// `ReserveFlight` as `reserve_flight`: a step's field in a step input.
+fn snake(state: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in state.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
             }
-            Value::Object(a)
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
         }
-        (_, b) => b,
     }
+    out
 }
 
 /// The payload of the first attempt of `state` for a new execution of

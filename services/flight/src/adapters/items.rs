@@ -2,111 +2,75 @@
 //! the single table.
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
 
+use sagac_runtime::Entity as _;
 use sagac_runtime::store::{Item, Key};
-use sagac_runtime::template::KeyTemplate;
 use serde_json::{Map, Value};
 
 use crate::domain::{
     AirportCode, Date, FlightId, FlightInventory, FlightNumber, FlightReservation, Price,
     RepositoryError, ReservationStatus, Route, TripId,
 };
+use crate::handlers::trip_booking as spec;
 
-/// The partition of a trip, the saga's aggregate root: `TRIP#{trip_id}`.
-/// The reservation, its outbox items and the step idempotency records live
-/// under it.
-pub const TRIP_PK: &str = "TRIP#{trip_id}";
-/// The reservation's sort key (spec: `FlightReservation.sk`).
-pub const RESERVATION_SK: &str = "FLIGHT#{flight_id}";
-/// The reservation's `GSI1PK` (spec: `FlightReservation.indexes.GSI1.pk`):
-/// every reservation on one flight and date.
-pub const RESERVATION_GSI1_PK: &str = "FLIGHT#{flight_number}#{depart_on}";
-/// The reservation's `GSI1SK` (spec: `FlightReservation.indexes.GSI1.sk`).
-pub const RESERVATION_GSI1_SK: &str = "TRIP#{trip_id}";
-/// The seat inventory's partition key: one per flight and departure date.
-pub const INVENTORY_PK: &str = "FLIGHT#{flight_number}#{depart_on}";
-/// The seat inventory's sort key.
+/// The seat inventory's sort key. The inventory is the service's own item,
+/// not a spec entity, so its key is the adapter's to choose; it shares the
+/// partition of the reservations' `GSI1` key (every reservation on one
+/// flight and date).
 pub const INVENTORY_SK: &str = "INVENTORY";
 
-/// Attribute names of the `GSI1` index.
-pub(super) const GSI1_PK_ATTRIBUTE: &str = "GSI1PK";
-pub(super) const GSI1_SK_ATTRIBUTE: &str = "GSI1SK";
-
-fn template(text: &'static str) -> KeyTemplate {
-    // The templates are constants of this module, checked by a unit test.
-    KeyTemplate::parse(text).unwrap_or_else(|e| panic!("{e}"))
-}
-
-static TRIP: LazyLock<KeyTemplate> = LazyLock::new(|| template(TRIP_PK));
-static RESERVATION: LazyLock<KeyTemplate> = LazyLock::new(|| template(RESERVATION_SK));
-static GSI1_PK: LazyLock<KeyTemplate> = LazyLock::new(|| template(RESERVATION_GSI1_PK));
-static GSI1_SK: LazyLock<KeyTemplate> = LazyLock::new(|| template(RESERVATION_GSI1_SK));
-static INVENTORY: LazyLock<KeyTemplate> = LazyLock::new(|| template(INVENTORY_PK));
-
-/// Renders a template whose fields `attributes` is known to hold (every
-/// caller passes attributes built from a domain value that has them).
-fn render(template: &KeyTemplate, attributes: &Map<String, Value>) -> String {
-    template
-        .render(attributes)
-        .unwrap_or_else(|e| unreachable!("{e}"))
-}
-
-fn one(name: &str, value: &str) -> Map<String, Value> {
-    let mut map = Map::new();
-    map.insert(name.to_owned(), Value::String(value.to_owned()));
-    map
-}
-
-/// The partition key of a trip.
+/// The partition of a trip, the saga's aggregate root (the spec's
+/// `Trip.pk`). The reservation, its outbox items and the step idempotency
+/// records live under it.
 pub(super) fn trip_pk(trip_id: &TripId) -> String {
-    render(&TRIP, &one("trip_id", trip_id.as_str()))
+    spec::Trip::pk(trip_id.as_str())
 }
 
-/// The key of the reservation a trip holds, whether or not it exists.
+/// The key of the reservation a trip holds, whether or not it exists
+/// (the spec's `FlightReservation` keys).
 pub fn reservation_key(trip_id: &TripId) -> Key {
-    let flight_id = FlightId::for_trip(trip_id);
-    Key::new(
-        trip_pk(trip_id),
-        render(&RESERVATION, &one("flight_id", flight_id.as_str())),
-    )
+    spec::FlightReservation::key(trip_id.as_str(), FlightId::for_trip(trip_id).as_str())
 }
 
 /// The key of a flight's seat inventory on a departure date.
 pub fn inventory_key(flight_number: &FlightNumber, depart_on: Date) -> Key {
-    let mut fields = one("flight_number", flight_number.as_str());
-    fields.insert("depart_on".into(), Value::String(depart_on.to_string()));
-    Key::new(render(&INVENTORY, &fields), INVENTORY_SK)
+    let pk = spec::FlightReservation::gsi1_pk(flight_number.as_str(), &spec_date(depart_on));
+    Key::new(pk, INVENTORY_SK)
+}
+
+/// A domain date as the spec's: both are validated calendar dates.
+fn spec_date(date: Date) -> spec::Date {
+    date.to_string()
+        .parse()
+        .unwrap_or_else(|e| unreachable!("a domain date is a calendar date: {e}"))
 }
 
 /// The reservation as the spec's `FlightReservation` entity: its fields and
-/// nothing else, with the decimal `price` as exact text. This is the item's
-/// body, the step's result and the `FlightReserved` event's payload.
-pub fn reservation_attributes(reservation: &FlightReservation) -> Item {
-    let mut item = Map::new();
-    let mut text = |name: &str, value: String| {
-        item.insert(name.to_owned(), Value::String(value));
-    };
-    text("trip_id", reservation.trip_id.to_string());
-    text("flight_id", reservation.flight_id.to_string());
-    text("flight_number", reservation.flight_number.to_string());
-    text("depart_on", reservation.depart_on.to_string());
-    text("return_on", reservation.return_on.to_string());
-    text("price", reservation.price.to_string());
-    text("status", reservation.status.to_string());
-    item.insert("seats".into(), Value::from(reservation.seats));
-    item
+/// nothing else, with the decimal `price` exact. This is the item's body,
+/// the step's result and the `FlightReserved` event's payload.
+pub fn reservation_entity(reservation: &FlightReservation) -> spec::FlightReservation {
+    spec::FlightReservation {
+        trip_id: reservation.trip_id.to_string(),
+        flight_id: reservation.flight_id.to_string(),
+        flight_number: reservation.flight_number.to_string(),
+        depart_on: spec_date(reservation.depart_on),
+        return_on: spec_date(reservation.return_on),
+        seats: i64::from(reservation.seats),
+        price: reservation
+            .price
+            .to_string()
+            .parse()
+            .unwrap_or_else(|e| unreachable!("a price is a decimal: {e}")),
+        status: reservation.status.to_string(),
+    }
 }
 
-/// The stored reservation item: the entity's attributes and its `GSI1`
-/// keys (the table keys are added by the store).
+/// The stored reservation item: the entity's attributes and its index keys
+/// (the table keys are added by the store).
 pub fn reservation_item(reservation: &FlightReservation) -> Item {
-    let mut item = reservation_attributes(reservation);
-    let gsi1_pk = render(&GSI1_PK, &item);
-    let gsi1_sk = render(&GSI1_SK, &item);
-    item.insert(GSI1_PK_ATTRIBUTE.into(), Value::String(gsi1_pk));
-    item.insert(GSI1_SK_ATTRIBUTE.into(), Value::String(gsi1_sk));
-    item
+    reservation_entity(reservation)
+        .to_item()
+        .unwrap_or_else(|e| unreachable!("the spec entity is an item: {e}"))
 }
 
 /// The stored seat inventory item (without the table keys).
@@ -261,20 +225,6 @@ mod tests {
             seats: 2,
             price: "2401.00".parse().unwrap(),
             status: ReservationStatus::Reserved,
-        }
-    }
-
-    #[test]
-    fn the_templates_parse() {
-        for text in [
-            TRIP_PK,
-            RESERVATION_SK,
-            RESERVATION_GSI1_PK,
-            RESERVATION_GSI1_SK,
-            INVENTORY_PK,
-            INVENTORY_SK,
-        ] {
-            KeyTemplate::parse(text).unwrap();
         }
     }
 

@@ -30,8 +30,8 @@ mod repository;
 mod seed;
 
 pub use items::{
-    INVENTORY_PK, INVENTORY_SK, RESERVATION_GSI1_PK, RESERVATION_GSI1_SK, RESERVATION_SK, TRIP_PK,
-    inventory_item, inventory_key, reservation_attributes, reservation_item, reservation_key,
+    INVENTORY_SK, inventory_item, inventory_key, reservation_entity, reservation_item,
+    reservation_key,
 };
 pub use repository::DynamoFlightRepository;
 pub use seed::{demo_inventories, put_inventory, seed_inventories};

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use sagac_runtime::store::{Change, Condition, Store, StoreError, Update, WriteOp};
-use serde_json::{Map, Value};
 
 use super::items::{
-    holds_value, inventory_from_item, inventory_key, reservation_attributes, reservation_from_item,
+    holds_value, inventory_from_item, inventory_key, reservation_entity, reservation_from_item,
     reservation_item, reservation_key, trip_pk,
 };
+use crate::handlers::trip_booking as spec;
 use crate::domain::{
     Date, FlightCommit, FlightEvent, FlightInventory, FlightNumber, FlightRepository,
     FlightReservation, RepositoryError, TripId,
@@ -68,21 +68,22 @@ fn repository_error(error: StoreError) -> RepositoryError {
     }
 }
 
-/// The outbox payload of an event: the spec's fields of its entity.
-fn event_payload(event: &FlightEvent) -> Map<String, Value> {
+/// The change with its event, as the spec's event type: the compiler
+/// holds its fields to the spec's.
+fn with_event(change: Change, event: &FlightEvent) -> Change {
     match event {
-        FlightEvent::FlightReserved { reservation } => reservation_attributes(reservation),
+        FlightEvent::FlightReserved { reservation } => change.event(
+            &spec::FlightReserved::from(&reservation_entity(reservation)),
+        ),
         FlightEvent::FlightCancelled {
             trip_id,
             flight_id,
             status,
-        } => {
-            let mut payload = Map::new();
-            payload.insert("trip_id".into(), Value::String(trip_id.to_string()));
-            payload.insert("flight_id".into(), Value::String(flight_id.to_string()));
-            payload.insert("status".into(), Value::String(status.to_string()));
-            payload
-        }
+        } => change.event(&spec::FlightCancelled {
+            trip_id: trip_id.to_string(),
+            flight_id: flight_id.to_string(),
+            status: status.to_string(),
+        }),
     }
 }
 
@@ -116,9 +117,7 @@ fn change(commit: &FlightCommit) -> Change {
             .label(INVENTORY_LABEL),
         );
     }
-    change
-        .emit(commit.event.name(), &event_payload(&commit.event))
-        .result(&reservation_attributes(reservation))
+    with_event(change, &commit.event).result(&reservation_entity(reservation))
 }
 
 impl FlightRepository for DynamoFlightRepository {
@@ -237,8 +236,8 @@ mod tests {
         assert_eq!(outbox["event_type"], json!("FlightReserved"));
         assert_eq!(outbox["payload"]["seats"], json!(2));
         let record = changes[3].new_image.as_ref().unwrap();
-        let result: Value = serde_json::from_str(record["result"].as_str().unwrap()).unwrap();
-        assert_eq!(result, Value::Object(reservation_attributes(&reservation)));
+        let result: serde_json::Value = serde_json::from_str(record["result"].as_str().unwrap()).unwrap();
+        assert_eq!(result, serde_json::to_value(reservation_entity(&reservation)).unwrap());
         let stored = repo
             .load_inventory(&FlightNumber::new("NH203").unwrap(), reservation.depart_on)
             .await
