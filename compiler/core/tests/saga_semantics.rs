@@ -596,18 +596,21 @@ fn every_outbox_item_of_the_root_writes_has_its_ttl() {
 }
 
 #[test]
-fn root_writes_are_jsonata_states_and_nothing_else_is() {
+fn tasks_are_jsonata_states_and_nothing_else_is() {
     let saga = compile("trip.saga.yaml", &spec_text("trip.saga.yaml"));
     let definition = asl::definition(&saga);
     assert!(definition.get("QueryLanguage").is_none());
     for (name, s) in states_of(&definition) {
-        let root_write = s["Resource"] == "arn:aws:states:::aws-sdk:dynamodb:transactWriteItems";
+        // Root writes compute the outbox TTL; Lambda tasks pass each step
+        // only its input, leaving out what is missing, which only JSONata
+        // can say.
+        let task = s["Type"] == "Task";
         assert_eq!(
             s.get("QueryLanguage").and_then(Value::as_str),
-            root_write.then_some(asl::JSONATA),
+            task.then_some(asl::JSONATA),
             "{name}"
         );
-        if root_write {
+        if task {
             // No JSONPath field survives in a JSONata state.
             let text = s.to_string();
             for jsonpath in [
@@ -618,8 +621,30 @@ fn root_writes_are_jsonata_states_and_nothing_else_is() {
             ] {
                 assert!(!text.contains(jsonpath), "{name} has {jsonpath}");
             }
+        }
+        if s["Resource"] == "arn:aws:states:::aws-sdk:dynamodb:transactWriteItems" {
             assert_eq!(s["Output"], "{% $states.input %}", "{name}");
         }
+    }
+}
+
+/// Least data: the card token reaches the payment function alone, through
+/// no field and no context object.
+#[test]
+fn each_lambda_receives_only_its_input() {
+    let saga = compile("trip.saga.yaml", &spec_text("trip.saga.yaml"));
+    let definition = asl::definition(&saga);
+    for (name, s) in states_of(&definition) {
+        if s["Resource"] != "arn:aws:states:::lambda:invoke" {
+            continue;
+        }
+        let payload = s["Arguments"]["Payload"].as_str().unwrap_or_default();
+        assert!(!payload.contains("$states.context.Execution.Input,"), "{name}");
+        assert!(!payload.contains("$states.context}"), "{name}");
+        assert!(!payload.contains("$states.input.request}"), "{name}");
+        let card = payload.contains("card_token");
+        let payment = name == "ProcessPayment" || name == "RefundPayment";
+        assert_eq!(card, payment, "{name}: {payload}");
     }
 }
 

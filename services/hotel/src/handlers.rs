@@ -1,10 +1,12 @@
 //! The Lambda entry point of the hotel service.
 //!
-//! The `saga!` macro generates, from `spec/trip.saga.yaml`, the typed side of
-//! the saga as the hotel service sees it: the spec's entities (with their
-//! key builders) and events, the start request, the commands and errors of
-//! `ReserveHotel` and `CancelHotel`, the [`HotelService`] trait, and the
-//! entry points [`dispatch_hotel`] (any payload, no Lambda runtime) and
+//! The `saga!` macro generates, from `spec/trip.saga.yaml`, the module
+//! [`trip_booking`]: the typed side of the saga as the hotel service sees
+//! it: the spec's entities (with their key builders) and events, the start
+//! request, what `ReserveHotel` and `CancelHotel` receive (only the request
+//! fields their `input:` declares: no card token reaches this service),
+//! their commands and errors, the [`HotelService`] trait, and the entry
+//! points [`dispatch_hotel`] (any payload, no Lambda runtime) and
 //! [`serve_hotel`] (the Lambda's `main`).
 //!
 //! [`Hotel`] implements that trait by hand, and does nothing but translate:
@@ -23,13 +25,17 @@
 //!   it) as `Saga.InternalError`.
 
 use sagac_runtime::SagaError;
-use serde_json::Value;
 
-use crate::adapters::booking_attributes;
+use crate::adapters::booking_entity;
 use crate::application::{self, CancelHotel, ReserveHotel};
 use crate::domain::{FailureKind, HotelError, HotelRepository};
 
 sagac_macros::saga!("../../spec/trip.saga.yaml", service = "hotel");
+
+use trip_booking::{
+    CancelHotelCommand, CancelHotelError, HotelBooking, ReserveHotelCommand, ReserveHotelError,
+};
+pub use trip_booking::{HotelHandler, HotelService, dispatch_hotel, serve_hotel, table_layout};
 
 /// The hotel service: the generated [`HotelService`] over the use cases of
 /// [`crate::application`] and a [`HotelRepository`], in the Lambda the
@@ -56,15 +62,15 @@ impl<R: HotelRepository> HotelService for Hotel<R> {
         &self,
         command: ReserveHotelCommand,
     ) -> Result<HotelBooking, ReserveHotelError> {
-        let request = command.request;
+        let input = command.input;
         let booking = application::reserve_hotel(
             &self.repository,
             ReserveHotel {
-                trip_id: request.trip_id,
-                hotel_code: request.hotel_code,
-                check_in: request.depart_on.to_string(),
-                check_out: request.return_on.to_string(),
-                rooms: request.rooms,
+                trip_id: input.trip_id,
+                hotel_code: input.hotel_code,
+                check_in: input.depart_on.to_string(),
+                check_out: input.return_on.to_string(),
+                rooms: input.rooms,
                 idempotency_key: command.context.idempotency_key,
             },
         )
@@ -76,7 +82,7 @@ impl<R: HotelRepository> HotelService for Hotel<R> {
             HotelError::HotelNotFound { .. } => ReserveHotelError::HotelNotFound(error.to_string()),
             other => ReserveHotelError::from(saga_error(other)),
         })?;
-        Ok(entity(&booking)?)
+        Ok(booking_entity(&booking))
     }
 
     async fn cancel_hotel(
@@ -86,25 +92,14 @@ impl<R: HotelRepository> HotelService for Hotel<R> {
         let cancellation = application::cancel_hotel(
             &self.repository,
             CancelHotel {
-                trip_id: command.request.trip_id,
+                trip_id: command.input.trip_id,
                 idempotency_key: command.context.idempotency_key,
             },
         )
         .await
         .map_err(saga_error)?;
-        Ok(cancellation.booking().map(entity).transpose()?)
+        Ok(cancellation.booking().map(booking_entity))
     }
-}
-
-/// The booking as the spec's entity: the very attributes the adapter stores
-/// and records as the step's result, so a replay answered from the
-/// idempotency record returns the same JSON as the first run.
-fn entity(booking: &crate::domain::HotelBooking) -> Result<HotelBooking, SagaError> {
-    serde_json::from_value(Value::Object(booking_attributes(booking))).map_err(|error| {
-        SagaError::internal(format!(
-            "the booking does not fit the spec's HotelBooking: {error}"
-        ))
-    })
 }
 
 /// A domain error the spec has no name for, as the runtime's error.
@@ -124,22 +119,23 @@ fn saga_error(error: HotelError) -> SagaError {
 /// Where a command field comes from in the step payload.
 fn payload_path(field: &str) -> String {
     match field {
-        "check_in" => "request.depart_on".to_owned(),
-        "check_out" => "request.return_on".to_owned(),
+        "check_in" => "input.depart_on".to_owned(),
+        "check_out" => "input.return_on".to_owned(),
         // `{Execution.Name}#{State.Name}`.
         "idempotency_key" => "Execution.Name".to_owned(),
-        field => format!("request.{field}"),
+        field => format!("input.{field}"),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::booking_key;
+    use crate::adapters::{booking_item, booking_key};
     use crate::domain::{BookingStatus, HotelCode, HotelId, TripId};
+    use sagac_runtime::Entity as _;
 
-    /// The adapter renders the spec's key templates itself; the generated
-    /// key builders must agree with it.
+    /// The adapter's keys and item are the generated key builders' and the
+    /// spec entity's.
     #[test]
     fn the_adapter_keys_are_the_generated_key_builders() {
         let trip_id = TripId::new("trip-0001").unwrap();
@@ -153,14 +149,11 @@ mod tests {
             price: "960.00".parse().unwrap(),
             status: BookingStatus::Reserved,
         };
-        let generated = entity(&booking).unwrap();
-        assert_eq!(generated.key(), booking_key(&trip_id));
-        let item = crate::adapters::booking_item(&booking);
-        assert_eq!(item["GSI1PK"], generated.gsi1_pk().as_str());
-        assert_eq!(item["GSI1SK"], generated.gsi1_sk().as_str());
-        assert_eq!(
-            serde_json::to_value(&generated).unwrap(),
-            Value::Object(booking_attributes(&booking))
-        );
+        let generated: HotelBooking = booking_entity(&booking);
+        assert_eq!(generated.primary_key(), booking_key(&trip_id));
+        let item = booking_item(&booking);
+        assert_eq!(item["GSI1PK"], "HOTEL#PAR-LOUVRE");
+        assert_eq!(item["GSI1SK"], "CHECKIN#2025-04-01");
+        assert_eq!(HotelBooking::from_item(item).unwrap(), generated);
     }
 }

@@ -297,10 +297,40 @@ async fn cancelling_what_was_never_booked_succeeds_and_writes_nothing() {
     assert_eq!(scan(&s.store).await, before);
 }
 
+/// The request fields `ReserveHotel` receives: its `input:` in
+/// `spec/trip.saga.yaml` and the saga id. The state machine passes it these
+/// and nothing else (least data).
+const RECEIVED: [&str; 5] = ["trip_id", "hotel_code", "depart_on", "return_on", "rooms"];
+
+/// `payload` as the state machine would pass it to `ReserveHotel`: its
+/// `input` without what only other steps receive.
+fn as_received(payload: &Value) -> Value {
+    let mut payload = payload.clone();
+    if let Some(input) = payload.get_mut("input").and_then(Value::as_object_mut) {
+        input.retain(|field, _| RECEIVED.contains(&field.as_str()));
+    }
+    payload
+}
+
+/// A payload and what is wrong with it.
+type Case = (&'static str, Value);
+
+/// The shared malformed payloads (`trip_testkit::malformed`) of
+/// `ReserveHotel`, split into those the hotel receives something wrong in
+/// and those wrong only in what other steps receive (`seats`, `amount`, the
+/// flight's output), which the hotel never sees: as it receives them, they
+/// are the good payload.
+fn shared_malformed() -> (Vec<Case>, Vec<Case>) {
+    let good = as_received(&Execution::new(request("trip-0001")).payload("ReserveHotel", 0));
+    trip_testkit::malformed("ReserveHotel", "ProcessPayment")
+        .into_iter()
+        .partition(|(_, payload)| as_received(payload) != good)
+}
+
 /// What the saga could never have sent, or the hotel service cannot act
 /// on: each is `Saga.InvalidPayload` and writes nothing.
-fn malformed() -> Vec<(&'static str, Value)> {
-    let mut payloads = trip_testkit::malformed("ReserveHotel", "ProcessPayment");
+fn malformed() -> Vec<Case> {
+    let (mut payloads, _) = shared_malformed();
     let mut with = |what, field: &str, value: Value| {
         let mut request = request("trip-0001");
         request[field] = value;
@@ -313,7 +343,36 @@ fn malformed() -> Vec<(&'static str, Value)> {
         json!("2025-03-01"),
     );
     with("a stay of 31 nights", "return_on", json!("2025-05-02"));
+    // The output of an earlier step the hotel does receive: its own
+    // booking, in the compensation's input.
+    let mut execution = Execution::new(request("trip-0001"));
+    execution.record("ReserveHotel", json!(7));
+    execution.fail("CardDeclined", "issuer declined");
+    payloads.push((
+        "the booking to cancel of the wrong shape",
+        execution.payload("CancelHotel", 0),
+    ));
     payloads
+}
+
+/// A payload wrong only in what other steps receive books as the good one
+/// does: the hotel decodes only its own input.
+#[tokio::test]
+async fn what_only_other_steps_receive_is_not_the_hotels_concern() {
+    let (_, elsewhere) = shared_malformed();
+    assert!(!elsewhere.is_empty());
+    for (what, payload) in elsewhere {
+        // A table each: a second invocation would be answered from the
+        // first one's idempotency record, before its input is decoded.
+        let s = setup(5, 5).await;
+        let booked = s
+            .invoke(payload)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(booked["hotel_id"], json!("HB-trip-0001"), "{what}");
+        assert_eq!(booked["price"], json!("960.00"), "{what}");
+        assert_eq!(s.holds().await, vec![json!({"trip-0001": 1}); 4], "{what}");
+    }
 }
 
 #[tokio::test]
@@ -323,8 +382,17 @@ async fn a_malformed_payload_is_invalid_and_writes_nothing() {
     for (what, payload) in malformed() {
         let error = s.invoke(payload).await.unwrap_err();
         assert_eq!(error.error_name(), "Saga.InvalidPayload", "{what}: {error}");
+        assert!(!error.is_retriable(), "{what}");
     }
     assert_eq!(scan(&s.store).await, before);
+    // The path names the field of the step's input the stay came from.
+    let mut early = request("trip-0001");
+    early["return_on"] = json!("2025-03-01");
+    let error = s
+        .invoke(Execution::new(early).payload("ReserveHotel", 0))
+        .await
+        .unwrap_err();
+    assert!(error.message().contains("input.return_on"), "{error}");
 }
 
 #[tokio::test]

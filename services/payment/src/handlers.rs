@@ -1,16 +1,18 @@
 //! The Lambda entry point of the payment service.
 //!
-//! The `saga!` macro generates, from `spec/trip.saga.yaml`, the typed side of
-//! the saga as the payment service sees it: the spec's entities (with their
-//! key builders) and events, the start request, the commands and errors of
-//! `ProcessPayment` and `RefundPayment`, the [`PaymentService`] trait, and
-//! the entry points [`dispatch_payment`] (any payload, no Lambda runtime)
-//! and [`serve_payment`] (the Lambda's `main`).
+//! The `saga!` macro generates, from `spec/trip.saga.yaml`, the module
+//! [`trip_booking`]: the typed side of the saga as the payment service sees
+//! it: the spec's entities (with their key builders) and events, the start
+//! request, what `ProcessPayment` and `RefundPayment` receive (only the
+//! request fields their `input:` declares: the card token reaches this
+//! service alone), their commands and errors, the [`PaymentService`] trait,
+//! and the entry points [`dispatch_payment`] (any payload, no Lambda
+//! runtime) and [`serve_payment`] (the Lambda's `main`).
 //!
 //! [`Payment`] implements that trait by hand, and does nothing but
 //! translate: the generated command becomes the application's command (the
-//! amount as the exact decimal text the request carried; the idempotency
-//! key is the step context's), the use case runs against the repository,
+//! amount as the exact decimal text of the request's decimal, scale kept;
+//! the idempotency key is the step context's), the use case runs against the repository,
 //! the domain's transaction goes back out as the spec's `PaymentTransaction`
 //! entity, and a domain error becomes the error the state machine expects:
 //!
@@ -23,13 +25,20 @@
 //!   it) as `Saga.InternalError`.
 
 use sagac_runtime::SagaError;
-use serde_json::Value;
 
-use crate::adapters::transaction_attributes;
+use crate::adapters::transaction_entity;
 use crate::application::{self, ProcessPayment, RefundPayment};
 use crate::domain::{FailureKind, PaymentError, PaymentRepository};
 
 sagac_macros::saga!("../../spec/trip.saga.yaml", service = "payment");
+
+pub use trip_booking::{
+    PaymentHandler, PaymentService, dispatch_payment, serve_payment, table_layout,
+};
+use trip_booking::{
+    PaymentTransaction, ProcessPaymentCommand, ProcessPaymentError, RefundPaymentCommand,
+    RefundPaymentError,
+};
 
 /// The payment service: the generated [`PaymentService`] over the use cases
 /// of [`crate::application`] and a [`PaymentRepository`], in the Lambda the
@@ -56,14 +65,14 @@ impl<R: PaymentRepository> PaymentService for Payment<R> {
         &self,
         command: ProcessPaymentCommand,
     ) -> Result<PaymentTransaction, ProcessPaymentError> {
-        let request = command.request;
+        let input = command.input;
         let transaction = application::process_payment(
             &self.repository,
             ProcessPayment {
-                trip_id: request.trip_id,
-                amount: request.amount.as_str().to_owned(),
-                currency: request.currency,
-                card_token: request.card_token,
+                trip_id: input.trip_id,
+                amount: input.amount.to_string(),
+                currency: input.currency,
+                card_token: input.card_token,
                 idempotency_key: command.context.idempotency_key,
             },
         )
@@ -77,7 +86,7 @@ impl<R: PaymentRepository> PaymentService for Payment<R> {
             }
             other => ProcessPaymentError::from(saga_error(other)),
         })?;
-        Ok(entity(&transaction)?)
+        Ok(transaction_entity(&transaction))
     }
 
     async fn refund_payment(
@@ -87,27 +96,14 @@ impl<R: PaymentRepository> PaymentService for Payment<R> {
         let refund = application::refund_payment(
             &self.repository,
             RefundPayment {
-                trip_id: command.request.trip_id,
+                trip_id: command.input.trip_id,
                 idempotency_key: command.context.idempotency_key,
             },
         )
         .await
         .map_err(saga_error)?;
-        Ok(refund.transaction().map(entity).transpose()?)
+        Ok(refund.transaction().map(transaction_entity))
     }
-}
-
-/// The transaction as the spec's entity: the very attributes the adapter
-/// stores and records as the step's result, so a replay answered from the
-/// idempotency record returns the same JSON as the first run.
-fn entity(
-    transaction: &crate::domain::PaymentTransaction,
-) -> Result<PaymentTransaction, SagaError> {
-    serde_json::from_value(Value::Object(transaction_attributes(transaction))).map_err(|error| {
-        SagaError::internal(format!(
-            "the transaction does not fit the spec's PaymentTransaction: {error}"
-        ))
-    })
 }
 
 /// A domain error the spec has no name for, as the runtime's error.
@@ -129,18 +125,19 @@ fn payload_path(field: &str) -> String {
     match field {
         // `{Execution.Name}#{State.Name}`.
         "idempotency_key" => "Execution.Name".to_owned(),
-        field => format!("request.{field}"),
+        field => format!("input.{field}"),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::transaction_key;
+    use crate::adapters::{transaction_item, transaction_key};
     use crate::domain::{Currency, Money, PaymentId, PaymentStatus, TripId};
+    use sagac_runtime::Entity as _;
 
-    /// The adapter renders the spec's key templates itself; the generated
-    /// key builders must agree with it.
+    /// The adapter's keys and item are the generated key builders' and the
+    /// spec entity's.
     #[test]
     fn the_adapter_keys_are_the_generated_key_builders() {
         let trip_id = TripId::new("trip-0001").unwrap();
@@ -151,11 +148,10 @@ mod tests {
             card_last4: Some("4242".into()),
             status: PaymentStatus::Charged,
         };
-        let generated = entity(&transaction).unwrap();
-        assert_eq!(generated.key(), transaction_key(&trip_id));
-        assert_eq!(
-            serde_json::to_value(&generated).unwrap(),
-            Value::Object(transaction_attributes(&transaction))
-        );
+        let generated: PaymentTransaction = transaction_entity(&transaction);
+        assert_eq!(generated.primary_key(), transaction_key(&trip_id));
+        assert_eq!(generated.amount.to_string(), "3361.00");
+        let item = transaction_item(&transaction);
+        assert_eq!(PaymentTransaction::from_item(item).unwrap(), generated);
     }
 }

@@ -180,10 +180,40 @@ async fn refunding_what_was_never_charged_succeeds_and_writes_nothing() {
     assert!(scan(&s.store).await.is_empty());
 }
 
+/// The request fields `ProcessPayment` receives: its `input:` in
+/// `spec/trip.saga.yaml` and the saga id. The state machine passes it these
+/// and nothing else (least data).
+const RECEIVED: [&str; 4] = ["trip_id", "amount", "currency", "card_token"];
+
+/// `payload` as the state machine would pass it to `ProcessPayment`: its
+/// `input` without what only other steps receive.
+fn as_received(payload: &Value) -> Value {
+    let mut payload = payload.clone();
+    if let Some(input) = payload.get_mut("input").and_then(Value::as_object_mut) {
+        input.retain(|field, _| RECEIVED.contains(&field.as_str()));
+    }
+    payload
+}
+
+/// A payload and what is wrong with it.
+type Case = (&'static str, Value);
+
+/// The shared malformed payloads (`trip_testkit::malformed`) of
+/// `ProcessPayment`, split into those the payment receives something wrong
+/// in and those wrong only in what other steps receive (`depart_on`,
+/// `seats`, `rooms`, the flight's output), which the payment never sees: as
+/// it receives them, they are the good payload.
+fn shared_malformed() -> (Vec<Case>, Vec<Case>) {
+    let good = as_received(&Execution::new(request("trip-0001")).payload("ProcessPayment", 0));
+    trip_testkit::malformed("ProcessPayment", "CancelFlight")
+        .into_iter()
+        .partition(|(_, payload)| as_received(payload) != good)
+}
+
 /// What the saga could never have sent, or the payment service cannot act
 /// on: each is `Saga.InvalidPayload` and writes nothing.
-fn malformed() -> Vec<(&'static str, Value)> {
-    let mut payloads = trip_testkit::malformed("ProcessPayment", "CancelFlight");
+fn malformed() -> Vec<Case> {
+    let (mut payloads, _) = shared_malformed();
     let mut with = |what, field: &str, value: Value| {
         let mut request = request("trip-0001");
         request[field] = value;
@@ -202,7 +232,35 @@ fn malformed() -> Vec<(&'static str, Value)> {
         "fractional yen",
         Execution::new(yen).payload("ProcessPayment", 0),
     ));
+    // The output of an earlier step the payment does receive: its own
+    // transaction, in the compensation's input.
+    let mut execution = Execution::new(request("trip-0001"));
+    execution.record("ProcessPayment", json!(7));
+    execution.fail("States.TaskFailed", "a later step failed");
+    payloads.push((
+        "the transaction to refund of the wrong shape",
+        execution.payload("RefundPayment", 0),
+    ));
     payloads
+}
+
+/// A payload wrong only in what other steps receive charges as the good
+/// one does: the payment decodes only its own input.
+#[tokio::test]
+async fn what_only_other_steps_receive_is_not_the_payments_concern() {
+    let (_, elsewhere) = shared_malformed();
+    assert!(!elsewhere.is_empty());
+    for (what, payload) in elsewhere {
+        // A table each: a second invocation would be answered from the
+        // first one's idempotency record, before its input is decoded.
+        let s = setup().await;
+        let paid = s
+            .invoke(payload)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(paid["payment_id"], json!("PT-trip-0001"), "{what}");
+        assert_eq!(paid["amount"], json!("3361.00"), "{what}");
+    }
 }
 
 #[tokio::test]
@@ -211,8 +269,17 @@ async fn a_malformed_payload_is_invalid_and_writes_nothing() {
     for (what, payload) in malformed() {
         let error = s.invoke(payload).await.unwrap_err();
         assert_eq!(error.error_name(), "Saga.InvalidPayload", "{what}: {error}");
+        assert!(!error.is_retriable(), "{what}");
     }
     assert!(scan(&s.store).await.is_empty());
+    // The path names the field of the step's input at fault.
+    let mut pounds = request("trip-0001");
+    pounds["currency"] = json!("GBP");
+    let error = s
+        .invoke(Execution::new(pounds).payload("ProcessPayment", 0))
+        .await
+        .unwrap_err();
+    assert!(error.message().contains("input.currency"), "{error}");
 }
 
 #[tokio::test]

@@ -472,8 +472,8 @@ pub fn malformed(state: &str, other_state: &str) -> Vec<(&'static str, Value)> {
     };
     let without = |field: &str| {
         let mut p = good.clone();
-        if let Some(request) = p["request"].as_object_mut() {
-            request.remove(field);
+        if let Some(input) = p["input"].as_object_mut() {
+            input.remove(field);
         }
         p
     };
@@ -481,21 +481,21 @@ pub fn malformed(state: &str, other_state: &str) -> Vec<(&'static str, Value)> {
         ("not an object", json!(state)),
         (
             "no context object",
-            json!({"request": request("trip-0001")}),
+            json!({"input": request("trip-0001")}),
         ),
         ("no state name", with("/State", json!({}))),
         (
-            "a request that is not an object",
-            with("/request", json!([1, 2])),
+            "an input that is not an object",
+            with("/input", json!([1, 2])),
         ),
         ("no trip id", without("trip_id")),
-        ("an empty trip id", with("/request/trip_id", json!(""))),
+        ("an empty trip id", with("/input/trip_id", json!(""))),
         ("no depart_on", without("depart_on")),
-        ("seats not a number", with("/request/seats", json!("two"))),
-        ("rooms not a number", with("/request/rooms", json!(1.5))),
+        ("seats not a number", with("/input/seats", json!("two"))),
+        ("rooms not a number", with("/input/rooms", json!(1.5))),
         (
             "an amount that is not one",
-            with("/request/amount", json!("lots")),
+            with("/input/amount", json!("lots")),
         ),
         (
             "another service's state",
@@ -503,8 +503,12 @@ pub fn malformed(state: &str, other_state: &str) -> Vec<(&'static str, Value)> {
         ),
         ("an unknown state", with("/State/Name", json!("BookTaxi"))),
         (
-            "a results entry of the wrong shape",
-            with("/results", json!({"ReserveFlight": {"output": 7}})),
+            "an earlier output of the wrong shape",
+            {
+                let mut p = good.clone();
+                p["input"]["reserve_flight"] = json!(7);
+                p
+            },
         ),
         ("an error that is not one", {
             let mut p = good.clone();

@@ -162,11 +162,11 @@ fn nodes(
                 class_of(saga, name, state)
             );
         }
-        state_edges(name, state, edges);
+        state_edges(saga, name, state, edges);
     }
 }
 
-fn state_edges(name: &str, state: &Value, edges: &mut Vec<String>) {
+fn state_edges(saga: &Saga, name: &str, state: &Value, edges: &mut Vec<String>) {
     let from = id(name);
     let kind = state.get("Type").and_then(Value::as_str).unwrap_or("");
     if kind == "Choice" {
@@ -206,16 +206,11 @@ fn state_edges(name: &str, state: &Value, edges: &mut Vec<String>) {
             edges.push(format!("{from} --> finished(((\" \")))"));
         }
     }
-    let compensation = state
-        .get("Catch")
-        .and_then(Value::as_array)
-        .is_some_and(|c| {
-            c.iter().any(|c| {
-                c.get("ResultPath")
-                    .and_then(Value::as_str)
-                    .is_some_and(|p| p.starts_with("$.compensation_failures"))
-            })
-        });
+    // A compensation's catch keeps the chain going after its retries.
+    let compensation = saga
+        .steps()
+        .filter_map(|s| s.compensation.as_ref())
+        .any(|c| c.name == name);
     for catch in state
         .get("Catch")
         .and_then(Value::as_array)

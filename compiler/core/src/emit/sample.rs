@@ -351,8 +351,9 @@ pub fn state_machine_name(saga: &Saga) -> String {
     saga.name.clone()
 }
 
-/// The context object (`$$`) when `state` is entered, `sequence` states
-/// after the start.
+/// The context fields a Lambda task passes
+/// ([`sagac_contract::payload::CONTEXT`]) when `state` is entered,
+/// `sequence` states after the start.
 pub fn context(saga: &Saga, state: &str, sequence: usize) -> Map<String, Value> {
     let id = saga_id(saga);
     let name = state_machine_name(saga);
@@ -367,12 +368,13 @@ pub fn context(saga: &Saga, state: &str, sequence: usize) -> Map<String, Value> 
         "Execution".into(),
         json!({
             "Id": format!("arn:aws:states:{}:{ACCOUNT}:execution:{name}:{id}", region(saga)),
-            "Input": input(saga),
             "Name": id,
-            "RoleArn": format!("arn:aws:iam::{ACCOUNT}:role/{}-state-machine", saga.kebab),
-            "StartTime": START_TIME,
-            "RedriveCount": 0
+            "StartTime": START_TIME
         }),
+    );
+    out.insert(
+        "State".into(),
+        json!({"Name": state, "EnteredTime": entered, "RetryCount": 0}),
     );
     out.insert(
         "StateMachine".into(),
@@ -381,20 +383,45 @@ pub fn context(saga: &Saga, state: &str, sequence: usize) -> Map<String, Value> 
             "Name": name
         }),
     );
-    out.insert(
-        "State".into(),
-        json!({"EnteredTime": entered, "Name": state, "RetryCount": 0}),
-    );
     out
 }
 
-/// `States.JsonMerge($$, $, false)`: the state input wins on conflicts.
-pub fn payload(saga: &Saga, state: &str, sequence: usize, data: &Value) -> Value {
+/// The payload the state machine sends `state`, the task of `step` (or of
+/// its compensation), from the state data `data`: the context fields, the
+/// step's `input` (only what it declares), and on compensation paths the
+/// `error`, as [`asl::payload_expression`] builds it.
+pub fn payload(
+    saga: &Saga,
+    step: &Step,
+    compensation: bool,
+    sequence: usize,
+    data: &Value,
+) -> Value {
+    use sagac_contract::payload;
+    let state = if compensation {
+        step.compensation.as_ref().map_or(step.name.as_str(), |c| c.name.as_str())
+    } else {
+        &step.name
+    };
     let mut out = context(saga, state, sequence);
-    if let Some(data) = data.as_object() {
-        for (k, v) in data {
-            out.insert(k.clone(), v.clone());
+    let mut input = Map::new();
+    for field in &step.input.fields {
+        if let Some(value) = data["request"].get(field) {
+            input.insert(field.clone(), value.clone());
         }
+    }
+    let mut outputs: Vec<&str> = step.input.results.iter().map(String::as_str).collect();
+    if compensation && step.writes.is_some() {
+        outputs.push(&step.name);
+    }
+    for source in outputs {
+        if let Some(output) = data.pointer(&format!("/results/{source}/output")) {
+            input.insert(crate::naming::results_field(source), output.clone());
+        }
+    }
+    out.insert(payload::INPUT.into(), Value::Object(input));
+    if compensation && let Some(error) = data.get("error") {
+        out.insert(payload::ERROR.into(), error.clone());
     }
     Value::Object(out)
 }
@@ -502,13 +529,13 @@ pub fn emit(saga: &Saga) -> Vec<OutputFile> {
     for (step, sequence, data) in happy_inputs(saga) {
         files.push(OutputFile {
             path: format!("events/{}/{}.json", step.service, step.action),
-            contents: asl::pretty(&payload(saga, &step.name, sequence, &data)),
+            contents: asl::pretty(&payload(saga, step, false, sequence, &data)),
         });
         if let Some(comp) = &step.compensation {
             let (sequence, data) = compensation_input(saga, step);
             files.push(OutputFile {
                 path: format!("events/{}/{}.json", step.service, comp.action),
-                contents: asl::pretty(&payload(saga, &comp.name, sequence, &data)),
+                contents: asl::pretty(&payload(saga, step, true, sequence, &data)),
             });
         }
     }

@@ -2,126 +2,93 @@
 //! the single table.
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
 
+use sagac_runtime::Entity as _;
 use sagac_runtime::store::{Item, Key};
-use sagac_runtime::template::KeyTemplate;
 use serde_json::{Map, Value};
 
 use crate::domain::{
     BookingStatus, Date, HotelBooking, HotelCode, HotelId, Price, RepositoryError, RoomInventory,
     TripId,
 };
+use crate::handlers::trip_booking as spec;
 
-/// The partition of a trip, the saga's aggregate root: `TRIP#{trip_id}`.
-/// The booking, its outbox items and the step idempotency records live
-/// under it.
-pub const TRIP_PK: &str = "TRIP#{trip_id}";
-/// The booking's sort key (spec: `HotelBooking.sk`).
-pub const BOOKING_SK: &str = "HOTEL#{hotel_id}";
-/// The booking's `GSI1PK` (spec: `HotelBooking.indexes.GSI1.pk`): every
-/// booking of a hotel.
-pub const BOOKING_GSI1_PK: &str = "HOTEL#{hotel_code}";
-/// The booking's `GSI1SK` (spec: `HotelBooking.indexes.GSI1.sk`), by arrival.
-pub const BOOKING_GSI1_SK: &str = "CHECKIN#{check_in}";
-/// The partition of a hotel's room inventory: one item per night.
-pub const NIGHT_PK: &str = "HOTEL#{hotel_code}";
-/// The sort key of a night's room inventory.
-pub const NIGHT_SK: &str = "NIGHT#{night}";
+/// The prefix of a night's sort key, `NIGHT#{night}`. A night's room
+/// inventory is the service's own item, not a spec entity, so its key is
+/// the adapter's to choose; it shares the partition of the bookings' `GSI1`
+/// key (every booking of one hotel).
+pub const NIGHT_SK_PREFIX: &str = "NIGHT#";
 
-/// Attribute names of the `GSI1` index.
-const GSI1_PK_ATTRIBUTE: &str = "GSI1PK";
-const GSI1_SK_ATTRIBUTE: &str = "GSI1SK";
-
-fn template(text: &'static str) -> KeyTemplate {
-    // The templates are constants of this module, checked by a unit test.
-    KeyTemplate::parse(text).unwrap_or_else(|e| panic!("{e}"))
-}
-
-static TRIP: LazyLock<KeyTemplate> = LazyLock::new(|| template(TRIP_PK));
-static BOOKING: LazyLock<KeyTemplate> = LazyLock::new(|| template(BOOKING_SK));
-static GSI1_PK: LazyLock<KeyTemplate> = LazyLock::new(|| template(BOOKING_GSI1_PK));
-static GSI1_SK: LazyLock<KeyTemplate> = LazyLock::new(|| template(BOOKING_GSI1_SK));
-static HOTEL: LazyLock<KeyTemplate> = LazyLock::new(|| template(NIGHT_PK));
-static NIGHT: LazyLock<KeyTemplate> = LazyLock::new(|| template(NIGHT_SK));
-
-/// Renders a template whose fields `attributes` is known to hold (every
-/// caller passes attributes built from a domain value that has them).
-fn render(template: &KeyTemplate, attributes: &Map<String, Value>) -> String {
-    template
-        .render(attributes)
-        .unwrap_or_else(|e| unreachable!("{e}"))
-}
-
-fn one(name: &str, value: &str) -> Map<String, Value> {
-    let mut map = Map::new();
-    map.insert(name.to_owned(), Value::String(value.to_owned()));
-    map
-}
-
-/// The partition key of a trip.
+/// The partition of a trip, the saga's aggregate root (the spec's
+/// `Trip.pk`). The booking, its outbox items and the step idempotency
+/// records live under it.
 pub(super) fn trip_pk(trip_id: &TripId) -> String {
-    render(&TRIP, &one("trip_id", trip_id.as_str()))
+    spec::Trip::pk(trip_id.as_str())
 }
 
-/// The key of the booking a trip holds, whether or not it exists.
+/// The key of the booking a trip holds, whether or not it exists (the
+/// spec's `HotelBooking` keys).
 pub fn booking_key(trip_id: &TripId) -> Key {
-    let hotel_id = HotelId::for_trip(trip_id);
-    Key::new(
-        trip_pk(trip_id),
-        render(&BOOKING, &one("hotel_id", hotel_id.as_str())),
-    )
+    spec::HotelBooking::key(trip_id.as_str(), HotelId::for_trip(trip_id).as_str())
 }
 
-/// The partition key of a hotel's room inventory.
+/// The partition key of a hotel's room inventory: the bookings' `GSI1`
+/// partition of the hotel.
 pub(super) fn hotel_pk(hotel_code: &HotelCode) -> String {
-    render(&HOTEL, &one("hotel_code", hotel_code.as_str()))
+    spec::HotelBooking::gsi1_pk(hotel_code.as_str())
+}
+
+/// The sort key of a night's room inventory: `NIGHT#{night}`.
+fn night_sk(night: Date) -> String {
+    format!("{NIGHT_SK_PREFIX}{night}")
 }
 
 /// The key of a hotel's room inventory on a night.
 pub fn night_key(hotel_code: &HotelCode, night: Date) -> Key {
-    Key::new(
-        hotel_pk(hotel_code),
-        render(&NIGHT, &one("night", &night.to_string())),
-    )
+    Key::new(hotel_pk(hotel_code), night_sk(night))
 }
 
 /// The sort key prefix of a hotel's nights in the month of `night`:
-/// `NIGHT#2025-04-` (the sort key template up to the day).
+/// `NIGHT#2025-04-` (the sort key up to the day).
 pub(super) fn month_prefix(night: Date) -> String {
-    let key = render(&NIGHT, &one("night", &night.to_string()));
+    let key = night_sk(night);
     // `YYYY-MM-DD` ends the key: drop the day, keep the dash.
     key[..key.len() - 2].to_owned()
 }
 
-/// The booking as the spec's `HotelBooking` entity: its fields and nothing
-/// else, with the decimal `price` as exact text. This is the item's body,
-/// the step's result and the `HotelReserved` event's payload.
-pub fn booking_attributes(booking: &HotelBooking) -> Item {
-    let mut item = Map::new();
-    let mut text = |name: &str, value: String| {
-        item.insert(name.to_owned(), Value::String(value));
-    };
-    text("trip_id", booking.trip_id.to_string());
-    text("hotel_id", booking.hotel_id.to_string());
-    text("hotel_code", booking.hotel_code.to_string());
-    text("check_in", booking.check_in.to_string());
-    text("check_out", booking.check_out.to_string());
-    text("price", booking.price.to_string());
-    text("status", booking.status.to_string());
-    item.insert("rooms".into(), Value::from(booking.rooms));
-    item
+/// A domain date as the spec's: both are validated calendar dates.
+fn spec_date(date: Date) -> spec::Date {
+    date.to_string()
+        .parse()
+        .unwrap_or_else(|e| unreachable!("a domain date is a calendar date: {e}"))
 }
 
-/// The stored booking item: the entity's attributes and its `GSI1` keys
+/// The booking as the spec's `HotelBooking` entity: its fields and nothing
+/// else, with the decimal `price` exact. This is the item's body, the
+/// step's result and the `HotelReserved` event's payload.
+pub fn booking_entity(booking: &HotelBooking) -> spec::HotelBooking {
+    spec::HotelBooking {
+        trip_id: booking.trip_id.to_string(),
+        hotel_id: booking.hotel_id.to_string(),
+        hotel_code: booking.hotel_code.to_string(),
+        check_in: spec_date(booking.check_in),
+        check_out: spec_date(booking.check_out),
+        rooms: i64::from(booking.rooms),
+        price: booking
+            .price
+            .to_string()
+            .parse()
+            .unwrap_or_else(|e| unreachable!("a price is a decimal: {e}")),
+        status: booking.status.to_string(),
+    }
+}
+
+/// The stored booking item: the entity's attributes and its index keys
 /// (the table keys are added by the store).
 pub fn booking_item(booking: &HotelBooking) -> Item {
-    let mut item = booking_attributes(booking);
-    let gsi1_pk = render(&GSI1_PK, &item);
-    let gsi1_sk = render(&GSI1_SK, &item);
-    item.insert(GSI1_PK_ATTRIBUTE.into(), Value::String(gsi1_pk));
-    item.insert(GSI1_SK_ATTRIBUTE.into(), Value::String(gsi1_sk));
-    item
+    booking_entity(booking)
+        .to_item()
+        .unwrap_or_else(|e| unreachable!("the spec entity is an item: {e}"))
 }
 
 /// The stored room inventory item of a night (without the table keys).
@@ -262,20 +229,6 @@ mod tests {
             rooms: 1,
             price: "480.00".parse().unwrap(),
             status: BookingStatus::Reserved,
-        }
-    }
-
-    #[test]
-    fn the_templates_parse() {
-        for text in [
-            TRIP_PK,
-            BOOKING_SK,
-            BOOKING_GSI1_PK,
-            BOOKING_GSI1_SK,
-            NIGHT_PK,
-            NIGHT_SK,
-        ] {
-            KeyTemplate::parse(text).unwrap();
         }
     }
 

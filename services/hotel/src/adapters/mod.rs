@@ -12,12 +12,14 @@
 //! | room inventory of a night | `HOTEL#{hotel_code}` | `NIGHT#{date}` | |
 //!
 //! The booking's key templates are the spec's (`HotelBooking` in
-//! `spec/trip.saga.yaml`); its attributes are the spec entity's fields, so
-//! the item is exactly the generated `HotelBooking` struct plus keys. A
-//! night's inventory is the service's own item: capacity, rate, the rooms
-//! each trip holds (a map from trip id to rooms) and a version that guards
-//! every change. All nights of a hotel share a partition, so a stay's nights
-//! are read with one query per calendar month it touches.
+//! `spec/trip.saga.yaml`), its keys built by the generated key builders;
+//! its attributes are the spec entity's fields, so the item is exactly the
+//! generated `HotelBooking` struct plus keys. A night's inventory is the
+//! service's own item: capacity, rate, the rooms each trip holds (a map
+//! from trip id to rooms) and a version that guards every change. All
+//! nights of a hotel share a partition (the bookings' `GSI1` partition of
+//! the hotel), so a stay's nights are read with one query per calendar
+//! month it touches.
 //!
 //! Every [`HotelCommit`](crate::domain::HotelCommit) is one
 //! `sagac_runtime::Change`, which the store writes as one transaction: the
@@ -31,8 +33,7 @@ mod repository;
 mod seed;
 
 pub use items::{
-    BOOKING_GSI1_PK, BOOKING_GSI1_SK, BOOKING_SK, NIGHT_PK, NIGHT_SK, TRIP_PK, booking_attributes,
-    booking_item, booking_key, night_item, night_key,
+    NIGHT_SK_PREFIX, booking_entity, booking_item, booking_key, night_item, night_key,
 };
 pub use repository::DynamoHotelRepository;
 pub use seed::{demo_inventories, put_night, seed_nights};

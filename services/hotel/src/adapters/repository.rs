@@ -4,16 +4,16 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use sagac_runtime::store::{Change, Condition, Key, Query, Store, StoreError, Update, WriteOp};
-use serde_json::{Map, Value};
 
 use super::items::{
-    booking_attributes, booking_from_item, booking_item, booking_key, holds_value, hotel_pk,
+    booking_entity, booking_from_item, booking_item, booking_key, holds_value, hotel_pk,
     month_prefix, night_from_item, night_key, trip_pk,
 };
 use crate::domain::{
     Date, HotelBooking, HotelCode, HotelCommit, HotelEvent, HotelRepository, RepositoryError,
     RoomInventory, TripId,
 };
+use crate::handlers::trip_booking as spec;
 
 /// Label of the booking's status condition.
 const BOOKING_LABEL: &str = "booking";
@@ -69,21 +69,22 @@ fn repository_error(error: StoreError) -> RepositoryError {
     }
 }
 
-/// The outbox payload of an event: the spec's fields of its entity.
-fn event_payload(event: &HotelEvent) -> Map<String, Value> {
+/// The change with its event, as the spec's event type: the compiler
+/// holds its fields to the spec's.
+fn with_event(change: Change, event: &HotelEvent) -> Change {
     match event {
-        HotelEvent::HotelReserved { booking } => booking_attributes(booking),
+        HotelEvent::HotelReserved { booking } => {
+            change.event(&spec::HotelReserved::from(&booking_entity(booking)))
+        }
         HotelEvent::HotelCancelled {
             trip_id,
             hotel_id,
             status,
-        } => {
-            let mut payload = Map::new();
-            payload.insert("trip_id".into(), Value::String(trip_id.to_string()));
-            payload.insert("hotel_id".into(), Value::String(hotel_id.to_string()));
-            payload.insert("status".into(), Value::String(status.to_string()));
-            payload
-        }
+        } => change.event(&spec::HotelCancelled {
+            trip_id: trip_id.to_string(),
+            hotel_id: hotel_id.to_string(),
+            status: status.to_string(),
+        }),
     }
 }
 
@@ -117,9 +118,7 @@ fn change(commit: &HotelCommit) -> Change {
             .label(NIGHT_LABEL),
         );
     }
-    change
-        .emit(commit.event.name(), &event_payload(&commit.event))
-        .result(&booking_attributes(booking))
+    with_event(change, &commit.event).result(&booking_entity(booking))
 }
 
 impl HotelRepository for DynamoHotelRepository {
@@ -276,8 +275,12 @@ mod tests {
         assert!(changes[5].key.sk.starts_with(&outbox_prefix()));
         assert_eq!(changes[6].key.sk, "IDEMPOTENCY#trip-0001#ReserveHotel");
         let record = changes[6].new_image.as_ref().unwrap();
-        let result: Value = serde_json::from_str(record["result"].as_str().unwrap()).unwrap();
-        assert_eq!(result, Value::Object(booking_attributes(&booking)));
+        let result: serde_json::Value =
+            serde_json::from_str(record["result"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            result,
+            serde_json::to_value(booking_entity(&booking)).unwrap()
+        );
         for c in &changes[1..5] {
             let night = c.new_image.as_ref().unwrap();
             assert_eq!(night["holds"], json!({"trip-0001": 2}));

@@ -1,71 +1,57 @@
 //! The payment service's item: the domain's transaction to and from the
 //! JSON item of the single table.
 
-use std::sync::LazyLock;
-
+use sagac_runtime::Entity as _;
 use sagac_runtime::store::{Item, Key};
-use sagac_runtime::template::KeyTemplate;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::domain::{
     Currency, Money, PaymentId, PaymentStatus, PaymentTransaction, RepositoryError, TripId,
 };
+use crate::handlers::trip_booking as spec;
 
-/// The partition of a trip, the saga's aggregate root: `TRIP#{trip_id}`.
-/// The transaction, its outbox items and the step idempotency records live
-/// under it.
-pub const TRIP_PK: &str = "TRIP#{trip_id}";
-/// The transaction's sort key (spec: `PaymentTransaction.sk`).
-pub const PAYMENT_SK: &str = "PAYMENT#{payment_id}";
-
-fn template(text: &'static str) -> KeyTemplate {
-    // The templates are constants of this module, checked by a unit test.
-    KeyTemplate::parse(text).unwrap_or_else(|e| panic!("{e}"))
-}
-
-static TRIP: LazyLock<KeyTemplate> = LazyLock::new(|| template(TRIP_PK));
-static PAYMENT: LazyLock<KeyTemplate> = LazyLock::new(|| template(PAYMENT_SK));
-
-fn render(template: &KeyTemplate, name: &str, value: &str) -> String {
-    let mut fields = Map::new();
-    fields.insert(name.to_owned(), Value::String(value.to_owned()));
-    template
-        .render(&fields)
-        .unwrap_or_else(|e| unreachable!("{e}"))
-}
-
-/// The partition key of a trip.
+/// The partition of a trip, the saga's aggregate root (the spec's
+/// `Trip.pk`). The transaction, its outbox items and the step idempotency
+/// records live under it.
 pub(super) fn trip_pk(trip_id: &TripId) -> String {
-    render(&TRIP, "trip_id", trip_id.as_str())
+    spec::Trip::pk(trip_id.as_str())
 }
 
-/// The key of the payment a trip made, whether or not it exists.
+/// The key of the payment a trip made, whether or not it exists (the
+/// spec's `PaymentTransaction` keys).
 pub fn transaction_key(trip_id: &TripId) -> Key {
-    let payment_id = PaymentId::for_trip(trip_id);
-    Key::new(
-        trip_pk(trip_id),
-        render(&PAYMENT, "payment_id", payment_id.as_str()),
-    )
+    spec::PaymentTransaction::key(trip_id.as_str(), PaymentId::for_trip(trip_id).as_str())
+}
+
+/// An amount as the spec's decimal: its exact text in the currency's minor
+/// unit (`1250.50`, `150000`), scale included.
+pub(super) fn spec_amount(amount: Money) -> spec::Decimal {
+    amount
+        .decimal()
+        .parse()
+        .unwrap_or_else(|e| unreachable!("an amount is a decimal: {e}"))
 }
 
 /// The transaction as the spec's `PaymentTransaction` entity: its fields
-/// and nothing else (`card_last4` only when known), the amount as exact
-/// decimal text. This is the item, the step's result and the
-/// `PaymentProcessed` event's payload.
-pub fn transaction_attributes(transaction: &PaymentTransaction) -> Item {
-    let mut item = Map::new();
-    let mut text = |name: &str, value: String| {
-        item.insert(name.to_owned(), Value::String(value));
-    };
-    text("trip_id", transaction.trip_id.to_string());
-    text("payment_id", transaction.payment_id.to_string());
-    text("amount", transaction.amount.decimal());
-    text("currency", transaction.amount.currency().to_string());
-    text("status", transaction.status.to_string());
-    if let Some(last4) = &transaction.card_last4 {
-        text("card_last4", last4.clone());
+/// and nothing else (`card_last4` only when known), the amount exact. This
+/// is the step's result and the `PaymentProcessed` event's payload.
+pub fn transaction_entity(transaction: &PaymentTransaction) -> spec::PaymentTransaction {
+    spec::PaymentTransaction {
+        trip_id: transaction.trip_id.to_string(),
+        payment_id: transaction.payment_id.to_string(),
+        amount: spec_amount(transaction.amount),
+        currency: transaction.amount.currency().to_string(),
+        card_last4: transaction.card_last4.clone(),
+        status: transaction.status.to_string(),
     }
-    item
+}
+
+/// The stored transaction item: the entity's attributes (the spec gives it
+/// no index; the table keys are added by the store).
+pub fn transaction_item(transaction: &PaymentTransaction) -> Item {
+    transaction_entity(transaction)
+        .to_item()
+        .unwrap_or_else(|e| unreachable!("the spec entity is an item: {e}"))
 }
 
 /// A transaction read back from its item.
@@ -119,17 +105,11 @@ mod tests {
     }
 
     #[test]
-    fn the_templates_parse() {
-        KeyTemplate::parse(TRIP_PK).unwrap();
-        KeyTemplate::parse(PAYMENT_SK).unwrap();
-    }
-
-    #[test]
     fn a_transaction_is_the_spec_entity_under_the_spec_keys() {
         let t = transaction(Some("4242"));
         let key = transaction_key(&t.trip_id);
         assert_eq!(key, Key::new("TRIP#trip-0001", "PAYMENT#PT-trip-0001"));
-        let item = transaction_attributes(&t);
+        let item = transaction_item(&t);
         assert_eq!(
             Value::Object(item.clone()),
             json!({
@@ -143,7 +123,7 @@ mod tests {
     #[test]
     fn an_opaque_token_stores_no_last4() {
         let t = transaction(None);
-        let item = transaction_attributes(&t);
+        let item = transaction_item(&t);
         assert!(!item.contains_key("card_last4"));
         let key = transaction_key(&t.trip_id);
         assert_eq!(transaction_from_item(&key, &item).unwrap(), t);
@@ -152,7 +132,7 @@ mod tests {
     #[test]
     fn a_damaged_amount_is_corrupt() {
         let t = transaction(None);
-        let mut item = transaction_attributes(&t);
+        let mut item = transaction_item(&t);
         item.insert("amount".into(), json!("12.345"));
         let key = transaction_key(&t.trip_id);
         let error = transaction_from_item(&key, &item).unwrap_err();

@@ -6,9 +6,9 @@
 //! DynamoDB (`DynamoStore`, in the Lambda) and on the runtime's embedded
 //! `MemoryStore` (`sagac run`, unit tests). The one item it owns is the
 //! trip's payment transaction, `TRIP#{trip_id}` / `PAYMENT#{payment_id}`:
-//! the spec's key templates (`PaymentTransaction` in `spec/trip.saga.yaml`)
-//! and the spec entity's fields, so the item is exactly the generated
-//! `PaymentTransaction` struct plus keys. The amount is stored as exact
+//! the spec's key templates (`PaymentTransaction` in `spec/trip.saga.yaml`),
+//! built by the generated key builders, and the spec entity's fields, so
+//! the item is exactly the generated `PaymentTransaction` struct plus keys. The amount is stored as exact
 //! decimal text in the currency's minor unit (`1250.50`, `150000`).
 //!
 //! Every [`PaymentCommit`](crate::domain::PaymentCommit) is one
@@ -20,5 +20,5 @@
 mod items;
 mod repository;
 
-pub use items::{PAYMENT_SK, TRIP_PK, transaction_attributes, transaction_key};
+pub use items::{transaction_entity, transaction_item, transaction_key};
 pub use repository::DynamoPaymentRepository;

@@ -3,12 +3,15 @@
 use std::sync::Arc;
 
 use sagac_runtime::store::{Change, Condition, Store, StoreError, WriteOp};
-use serde_json::{Map, Value};
 
-use super::items::{transaction_attributes, transaction_from_item, transaction_key, trip_pk};
+use super::items::{
+    spec_amount, transaction_entity, transaction_from_item, transaction_item, transaction_key,
+    trip_pk,
+};
 use crate::domain::{
     PaymentCommit, PaymentEvent, PaymentRepository, PaymentTransaction, RepositoryError, TripId,
 };
+use crate::handlers::trip_booking as spec;
 
 /// Label of the transaction's status condition.
 const TRANSACTION_LABEL: &str = "transaction";
@@ -62,23 +65,24 @@ fn repository_error(error: StoreError) -> RepositoryError {
     }
 }
 
-/// The outbox payload of an event: the spec's fields of its entity.
-fn event_payload(event: &PaymentEvent) -> Map<String, Value> {
+/// The change with its event, as the spec's event type: the compiler
+/// holds its fields to the spec's.
+fn with_event(change: Change, event: &PaymentEvent) -> Change {
     match event {
-        PaymentEvent::PaymentProcessed { transaction } => transaction_attributes(transaction),
+        PaymentEvent::PaymentProcessed { transaction } => change.event(
+            &spec::PaymentProcessed::from(&transaction_entity(transaction)),
+        ),
         PaymentEvent::PaymentRefunded {
             trip_id,
             payment_id,
             amount,
             status,
-        } => {
-            let mut payload = Map::new();
-            payload.insert("trip_id".into(), Value::String(trip_id.to_string()));
-            payload.insert("payment_id".into(), Value::String(payment_id.to_string()));
-            payload.insert("amount".into(), Value::String(amount.decimal()));
-            payload.insert("status".into(), Value::String(status.to_string()));
-            payload
-        }
+        } => change.event(&spec::PaymentRefunded {
+            trip_id: trip_id.to_string(),
+            payment_id: payment_id.to_string(),
+            amount: spec_amount(*amount),
+            status: status.to_string(),
+        }),
     }
 }
 
@@ -87,23 +91,19 @@ fn event_payload(event: &PaymentEvent) -> Map<String, Value> {
 fn change(commit: &PaymentCommit) -> Change {
     let transaction = &commit.transaction;
     let trip_id = &transaction.trip_id;
-    let write = WriteOp::put(
-        transaction_key(trip_id),
-        transaction_attributes(transaction),
-    )
-    .when(match commit.expected_status {
-        None => Condition::ItemNotExists,
-        Some(status) => Condition::eq("status", status.as_str()),
-    })
-    .label(TRANSACTION_LABEL);
-    Change::new(
+    let write = WriteOp::put(transaction_key(trip_id), transaction_item(transaction))
+        .when(match commit.expected_status {
+            None => Condition::ItemNotExists,
+            Some(status) => Condition::eq("status", status.as_str()),
+        })
+        .label(TRANSACTION_LABEL);
+    let change = Change::new(
         trip_pk(trip_id),
         trip_id.as_str(),
         commit.idempotency_key.as_str(),
     )
-    .with(write)
-    .emit(commit.event.name(), &event_payload(&commit.event))
-    .result(&transaction_attributes(transaction))
+    .with(write);
+    with_event(change, &commit.event).result(&transaction_entity(transaction))
 }
 
 impl PaymentRepository for DynamoPaymentRepository {
@@ -191,8 +191,12 @@ mod tests {
         let outbox = changes[1].new_image.as_ref().unwrap();
         assert_eq!(outbox["event_type"], json!("PaymentProcessed"));
         let record = changes[2].new_image.as_ref().unwrap();
-        let result: Value = serde_json::from_str(record["result"].as_str().unwrap()).unwrap();
-        assert_eq!(result, Value::Object(transaction_attributes(&transaction)));
+        let result: serde_json::Value =
+            serde_json::from_str(record["result"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            result,
+            serde_json::to_value(transaction_entity(&transaction)).unwrap()
+        );
     }
 
     #[tokio::test]
