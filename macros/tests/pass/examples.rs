@@ -21,7 +21,7 @@ fn payload(state: &str, request: Value) -> Value {
     json!({
         "Execution": {"Name": "example-1"},
         "State": {"Name": state, "RetryCount": 0},
-        "request": request,
+        "input": request,
     })
 }
 
@@ -42,7 +42,8 @@ where
 }
 
 mod car_rental {
-    sagac_macros::saga!("spec/examples/car-rental.saga.yaml");
+    sagac_macros::saga!("spec/examples/car-rental.saga.yaml", module = "spec");
+    use spec::*;
 
     struct Drivers;
 
@@ -52,7 +53,7 @@ mod car_rental {
             command: VerifyLicenceCommand,
         ) -> Result<LicenceCheck, VerifyLicenceError> {
             Err(VerifyLicenceError::LicenceInvalid(
-                command.request.licence_number,
+                command.input.licence_number,
             ))
         }
 
@@ -60,7 +61,8 @@ mod car_rental {
             &self,
             command: ForgetLicenceCheckCommand,
         ) -> Result<Option<LicenceCheck>, ForgetLicenceCheckError> {
-            Ok(command.step_output)
+            let _ = command.context;
+            Ok(None)
         }
     }
 
@@ -81,7 +83,8 @@ mod car_rental {
 }
 
 mod employee_onboarding {
-    sagac_macros::saga!("spec/examples/employee-onboarding.saga.yaml");
+    sagac_macros::saga!("spec/examples/employee-onboarding.saga.yaml", module = "spec");
+    use spec::*;
 
     struct Identity;
 
@@ -91,7 +94,7 @@ mod employee_onboarding {
             command: CreateDirectoryAccountCommand,
         ) -> Result<DirectoryAccount, CreateDirectoryAccountError> {
             Err(CreateDirectoryAccountError::UsernameTaken(
-                command.request.full_name,
+                command.input.full_name,
             ))
         }
 
@@ -99,7 +102,8 @@ mod employee_onboarding {
             &self,
             command: DisableDirectoryAccountCommand,
         ) -> Result<Option<DirectoryAccount>, DisableDirectoryAccountError> {
-            Ok(command.step_output)
+            let _ = command.context;
+            Ok(None)
         }
     }
 
@@ -119,7 +123,8 @@ mod employee_onboarding {
 }
 
 mod insurance_claim {
-    sagac_macros::saga!("spec/examples/insurance-claim.saga.yaml");
+    sagac_macros::saga!("spec/examples/insurance-claim.saga.yaml", module = "spec");
+    use spec::*;
 
     struct Policy;
 
@@ -128,14 +133,15 @@ mod insurance_claim {
             &self,
             command: LockPolicyCommand,
         ) -> Result<PolicyHold, LockPolicyError> {
-            Err(LockPolicyError::PolicyLapsed(command.request.policy_number))
+            Err(LockPolicyError::PolicyLapsed(command.input.policy_number))
         }
 
         async fn unlock_policy(
             &self,
             command: UnlockPolicyCommand,
         ) -> Result<Option<PolicyHold>, UnlockPolicyError> {
-            Ok(command.step_output)
+            let _ = command.context;
+            Ok(None)
         }
     }
 
@@ -155,7 +161,8 @@ mod insurance_claim {
 }
 
 mod loyalty_redemption {
-    sagac_macros::saga!("spec/examples/loyalty-redemption.saga.yaml");
+    sagac_macros::saga!("spec/examples/loyalty-redemption.saga.yaml", module = "spec");
+    use spec::*;
 
     struct Points;
 
@@ -165,7 +172,7 @@ mod loyalty_redemption {
             command: HoldPointsCommand,
         ) -> Result<PointsHold, HoldPointsError> {
             Err(HoldPointsError::InsufficientPoints(
-                command.request.points.to_string(),
+                command.input.points.to_string(),
             ))
         }
 
@@ -173,7 +180,8 @@ mod loyalty_redemption {
             &self,
             command: ReleasePointsHoldCommand,
         ) -> Result<Option<PointsHold>, ReleasePointsHoldError> {
-            Ok(command.step_output)
+            let _ = command.context;
+            Ok(None)
         }
 
         async fn burn_points(
@@ -202,14 +210,15 @@ mod loyalty_redemption {
 }
 
 mod money_transfer {
-    sagac_macros::saga!("spec/examples/money-transfer.saga.yaml");
+    sagac_macros::saga!("spec/examples/money-transfer.saga.yaml", module = "spec");
+    use spec::*;
 
     struct Accounts;
 
     impl AccountsService for Accounts {
         async fn debit_payer(&self, command: DebitPayerCommand) -> Result<Debit, DebitPayerError> {
             Err(DebitPayerError::InsufficientFunds(
-                command.request.amount.to_string(),
+                command.input.amount.to_string(),
             ))
         }
 
@@ -217,7 +226,8 @@ mod money_transfer {
             &self,
             command: ReverseDebitCommand,
         ) -> Result<Option<Debit>, ReverseDebitError> {
-            Ok(command.step_output)
+            let _ = command.context;
+            Ok(None)
         }
     }
 
@@ -237,7 +247,8 @@ mod money_transfer {
 }
 
 mod order_fulfilment {
-    sagac_macros::saga!("spec/examples/order-fulfilment.saga.yaml");
+    sagac_macros::saga!("spec/examples/order-fulfilment.saga.yaml", module = "spec");
+    use spec::*;
 
     struct Inventory;
 
@@ -246,14 +257,15 @@ mod order_fulfilment {
             &self,
             command: ReserveStockCommand,
         ) -> Result<StockReservation, ReserveStockError> {
-            Err(ReserveStockError::OutOfStock(command.request.sku))
+            Err(ReserveStockError::OutOfStock(command.input.sku))
         }
 
         async fn release_stock(
             &self,
             command: ReleaseStockCommand,
         ) -> Result<Option<StockReservation>, ReleaseStockError> {
-            Ok(command.step_output)
+            let _ = command.context;
+            Ok(None)
         }
     }
 
@@ -273,20 +285,22 @@ mod order_fulfilment {
 }
 
 mod ticket_sale {
-    sagac_macros::saga!("spec/examples/ticket-sale.saga.yaml");
+    sagac_macros::saga!("spec/examples/ticket-sale.saga.yaml", module = "spec");
+    use spec::*;
 
     struct Seating;
 
     impl SeatingService for Seating {
         async fn hold_seats(&self, command: HoldSeatsCommand) -> Result<SeatHold, HoldSeatsError> {
-            Err(HoldSeatsError::SoldOut(command.request.concert_id))
+            Err(HoldSeatsError::SoldOut(command.input.concert_id))
         }
 
         async fn release_seats(
             &self,
             command: ReleaseSeatsCommand,
         ) -> Result<Option<SeatHold>, ReleaseSeatsError> {
-            Ok(command.step_output)
+            let _ = command.context;
+            Ok(None)
         }
     }
 

@@ -22,7 +22,7 @@ fn payload(seats: Value) -> Value {
         "Execution": {"Id": "arn:aws:states:us-east-1:123456789012:execution:TripBooking:t-1", "Name": "t-1"},
         "State": {"Name": "ReserveFlight", "EnteredTime": "2024-01-01T00:00:00Z", "RetryCount": 0},
         "StateMachine": {"Name": "TripBooking"},
-        "request": {"trip_id": "t-1", "seats": seats},
+        "input": {"trip_id": "t-1", "seats": seats},
         "results": {}
     })
 }
@@ -38,10 +38,10 @@ fn reserve_flight(
         runs.fetch_add(1, Ordering::SeqCst);
         let store = Arc::clone(&store);
         async move {
-            let event = step.decode::<Request, Value>()?;
-            let seats = event.request.seats;
+            let event = step.decode::<Request>()?;
+            let seats = event.input.seats;
             let change =
-                Change::for_step(&event.context, format!("TRIP#{}", event.request.trip_id))
+                Change::for_step(&event.context, format!("TRIP#{}", event.input.trip_id))
                     .with(
                         WriteOp::update(
                             Key::new("FLIGHT#JL1", "INVENTORY"),
@@ -56,7 +56,7 @@ fn reserve_flight(
                     ))
                     .emit(
                         "FlightReserved",
-                        &json!({"trip_id": event.request.trip_id, "seats": seats}),
+                        &json!({"trip_id": event.input.trip_id, "seats": seats}),
                     )
                     .result(&json!({"flight": "JL1", "seats": seats}));
             match store.commit(change).await {
@@ -138,7 +138,7 @@ async fn a_malformed_payload_is_an_error_and_writes_nothing() {
     .await
     .unwrap_err();
     assert_eq!(err.error_name(), "Saga.InvalidPayload");
-    assert!(err.message().contains("request.seats"), "{err}");
+    assert!(err.message().contains("input.seats"), "{err}");
     let err = invoke_step(
         &config,
         Some(store.as_ref()),

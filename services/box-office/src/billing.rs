@@ -9,15 +9,21 @@
 
 use std::sync::Arc;
 
-use sagac_runtime::SagaError;
 use sagac_runtime::store::{Change, Condition, Store, Update, WriteOp};
+use sagac_runtime::{Entity as _, SagaError};
 
-use crate::{from_item, to_item};
+use crate::from_item;
 
 sagac_macros::saga!(
     "../../spec/examples/ticket-sale.saga.yaml",
     service = "billing"
 );
+
+pub use ticket_sale::{BillingHandler, BillingService, dispatch_billing, serve_billing, table_layout};
+use ticket_sale::{
+    CardCharge, CardCharged, CardRefunded, ChargeCardCommand, ChargeCardError, Decimal,
+    RefundCardCommand, RefundCardError,
+};
 
 /// Pure decisions of the billing service.
 pub mod domain {
@@ -61,11 +67,11 @@ impl Billing {
     }
 }
 
-fn charge_of(request: &TicketSaleRequest, status: &str) -> CardCharge {
+fn charge_of(sale_id: &str, amount: Decimal, status: &str) -> CardCharge {
     CardCharge {
-        sale_id: request.sale_id.clone(),
-        charge_id: domain::charge_id(&request.sale_id),
-        amount: request.amount.clone(),
+        sale_id: sale_id.to_owned(),
+        charge_id: domain::charge_id(sale_id),
+        amount,
         status: status.to_owned(),
     }
 }
@@ -77,18 +83,22 @@ fn decode(value: serde_json::Value) -> Result<CardCharge, SagaError> {
 
 impl BillingService for Billing {
     async fn charge_card(&self, command: ChargeCardCommand) -> Result<CardCharge, ChargeCardError> {
-        let request = &command.request;
-        let amount: f64 =
-            request.amount.as_str().parse().map_err(|_| {
-                SagaError::invalid_payload("request.amount", "not a decimal number")
-            })?;
-        if let Some(reason) = domain::decline(&request.card_token, amount) {
+        let input = &command.input;
+        // The seats were held: the hold is this step's input, typed.
+        debug_assert_eq!(input.hold_seats.sale_id, input.sale_id);
+        let amount: f64 = input.amount.to_string().parse().map_err(|_| {
+            SagaError::invalid_payload("input.amount", "not a decimal number")
+        })?;
+        if let Some(reason) = domain::decline(&input.card_token, amount) {
             return Err(ChargeCardError::CardDeclined(reason));
         }
-        let charge = charge_of(request, domain::CHARGED);
-        let change = Change::for_step(&command.context, charge.pk())
-            .with(WriteOp::create(charge.key(), to_item(&charge)?))
-            .emit(CardCharged::NAME, &CardCharged::from(&charge))
+        let charge = charge_of(&input.sale_id, input.amount, domain::CHARGED);
+        let item = charge
+            .to_item()
+            .map_err(|e| SagaError::internal(format!("a charge could not be encoded: {e}")))?;
+        let change = Change::for_step(&command.context, charge.primary_key().pk)
+            .with(WriteOp::create(charge.primary_key(), item))
+            .event(&CardCharged::from(&charge))
             .result(&charge);
         let committed = self.store.commit(change).await?;
         Ok(decode(committed.result)?)
@@ -98,7 +108,8 @@ impl BillingService for Billing {
         &self,
         command: RefundCardCommand,
     ) -> Result<Option<CardCharge>, RefundCardError> {
-        let key = charge_of(&command.request, domain::CHARGED).key();
+        let input = &command.input;
+        let key = CardCharge::key(&input.sale_id, &domain::charge_id(&input.sale_id));
         let Some(item) = self.store.get(&key).await? else {
             // Never charged: nothing to refund.
             return Ok(None);
@@ -111,12 +122,12 @@ impl BillingService for Billing {
             status: domain::REFUNDED.to_owned(),
             ..charge
         };
-        let change = Change::for_step(&command.context, refunded.pk())
+        let change = Change::for_step(&command.context, key.pk.clone())
             .with(
                 WriteOp::update(key, Update::new().set("status", domain::REFUNDED))
                     .when(Condition::eq("status", domain::CHARGED)),
             )
-            .emit(CardRefunded::NAME, &CardRefunded::from(&refunded))
+            .event(&CardRefunded::from(&refunded))
             .result(&refunded);
         let committed = self.store.commit(change).await?;
         Ok(Some(decode(committed.result)?))

@@ -20,25 +20,11 @@ pub mod seating;
 
 use sagac_runtime::SagaError;
 use sagac_runtime::store::Item;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// An entity as the item the store writes (its fields; the store adds the
 /// key attributes).
-fn to_item(entity: &impl Serialize) -> Result<Item, SagaError> {
-    match serde_json::to_value(entity) {
-        Ok(Value::Object(item)) => Ok(item),
-        Ok(other) => Err(SagaError::internal(format!(
-            "an entity encoded as {other}, not an object"
-        ))),
-        Err(e) => Err(SagaError::internal(format!(
-            "an entity could not be encoded: {e}"
-        ))),
-    }
-}
-
-/// An item read back as the spec's entity.
 fn from_item<T: DeserializeOwned>(item: Item, what: &str) -> Result<T, SagaError> {
     serde_json::from_value(Value::Object(item))
         .map_err(|e| SagaError::internal(format!("a stored {what} is damaged: {e}")))

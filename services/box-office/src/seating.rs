@@ -9,13 +9,20 @@
 use std::sync::Arc;
 
 use sagac_runtime::store::{Change, Condition, Key, Store, StoreError, Update, WriteOp};
+use sagac_runtime::{Entity as _, SagaError};
 
-use crate::{from_item, to_item};
+use crate::from_item;
 
 sagac_macros::saga!(
     "../../spec/examples/ticket-sale.saga.yaml",
     service = "seating"
 );
+
+pub use ticket_sale::{SeatingHandler, SeatingService, dispatch_seating, serve_seating, table_layout};
+use ticket_sale::{
+    HoldSeatsCommand, HoldSeatsError, ReleaseSeatsCommand, ReleaseSeatsError, SeatHold, SeatsHeld,
+    SeatsReleased,
+};
 
 /// Pure decisions of the seating service.
 pub mod domain {
@@ -81,21 +88,20 @@ impl Seating {
     }
 }
 
-/// The hold a sale asks for (its key depends only on the sale and concert).
-fn hold_of(request: &TicketSaleRequest, status: &str) -> SeatHold {
-    SeatHold {
-        sale_id: request.sale_id.clone(),
-        concert_id: request.concert_id.clone(),
-        seats: request.seats,
-        status: status.to_owned(),
-    }
-}
 
 impl SeatingService for Seating {
     async fn hold_seats(&self, command: HoldSeatsCommand) -> Result<SeatHold, HoldSeatsError> {
-        let request = &command.request;
+        let request = &command.input;
         let inventory = inventory_key(&request.concert_id);
-        let hold = hold_of(request, domain::HELD);
+        let hold = SeatHold {
+            sale_id: request.sale_id.clone(),
+            concert_id: request.concert_id.clone(),
+            seats: request.seats,
+            status: domain::HELD.to_owned(),
+        };
+        let hold_item = hold
+            .to_item()
+            .map_err(|e| SagaError::internal(format!("a hold could not be encoded: {e}")))?;
         for _ in 0..ATTEMPTS {
             let Some(item) = self.store.get(&inventory).await? else {
                 return Err(HoldSeatsError::ConcertNotFound(format!(
@@ -112,7 +118,7 @@ impl SeatingService for Seating {
                     request.seats, request.concert_id
                 )));
             }
-            let change = Change::for_step(&command.context, hold.pk())
+            let change = Change::for_step(&command.context, hold.primary_key().pk)
                 .with(
                     WriteOp::update(
                         inventory.clone(),
@@ -121,8 +127,8 @@ impl SeatingService for Seating {
                     .when(Condition::ge("available", request.seats))
                     .label(INVENTORY),
                 )
-                .with(WriteOp::create(hold.key(), to_item(&hold)?))
-                .emit(SeatsHeld::NAME, &SeatsHeld::from(&hold))
+                .with(WriteOp::create(hold.primary_key(), hold_item.clone()))
+                .event(&SeatsHeld::from(&hold))
                 .result(&hold);
             match self.store.commit(change).await {
                 Ok(committed) => return Ok(from_item_value(committed.result)?),
@@ -142,8 +148,8 @@ impl SeatingService for Seating {
         &self,
         command: ReleaseSeatsCommand,
     ) -> Result<Option<SeatHold>, ReleaseSeatsError> {
-        let request = &command.request;
-        let key = hold_of(request, domain::HELD).key();
+        let request = &command.input;
+        let key = SeatHold::key(&request.sale_id, &request.concert_id);
         let Some(item) = self.store.get(&key).await? else {
             // The hold never happened: nothing to undo.
             return Ok(None);
@@ -156,7 +162,7 @@ impl SeatingService for Seating {
             status: domain::RELEASED.to_owned(),
             ..held.clone()
         };
-        let change = Change::for_step(&command.context, released.pk())
+        let change = Change::for_step(&command.context, key.pk.clone())
             .with(
                 WriteOp::update(key, Update::new().set("status", domain::RELEASED))
                     .when(Condition::eq("status", domain::HELD)),
@@ -165,7 +171,7 @@ impl SeatingService for Seating {
                 inventory_key(&held.concert_id),
                 Update::new().increment("available", held.seats),
             ))
-            .emit(SeatsReleased::NAME, &SeatsReleased::from(&released))
+            .event(&SeatsReleased::from(&released))
             .result(&released);
         let committed = self.store.commit(change).await?;
         Ok(Some(from_item_value(committed.result)?))

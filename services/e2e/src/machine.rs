@@ -170,7 +170,8 @@ impl Definition {
 
 fn collect_lambda_states(states: &Value, out: &mut Vec<(String, String)>) {
     for (name, state) in states.as_object().into_iter().flatten() {
-        if let Some(service) = lambda_service(state["Parameters"]["FunctionName"].as_str()) {
+        // Lambda tasks are JSONata states: the function is in `Arguments`.
+        if let Some(service) = lambda_service(state["Arguments"]["FunctionName"].as_str()) {
             out.push((name.clone(), service));
         }
         for branch in state["Branches"].as_array().into_iter().flatten() {

@@ -57,7 +57,7 @@ async fn the_generated_sample_events_book_and_undo_a_trip() {
             .await
             .unwrap_or_else(|e| panic!("{action}: {e:?}"));
         assert_eq!(output["status"], json!(status), "{action}: {output}");
-        assert_eq!(output["trip_id"], first["request"]["trip_id"], "{action}");
+        assert_eq!(output["trip_id"], first["input"]["trip_id"], "{action}");
     }
     // Everything booked was undone: no hold is left anywhere.
     for item in memory.items() {
