@@ -104,7 +104,10 @@ impl Parse for Args {
                 }
             };
             if given {
-                return Err(syn::Error::new(key.span(), format!("`{key}` is given twice")));
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("`{key}` is given twice"),
+                ));
             }
             input.parse::<Token![=]>()?;
             let value = input.parse::<LitStr>()?;

@@ -170,9 +170,12 @@ impl StepContext {
                 .and_then(|n| u32::try_from(n).ok())
                 .ok_or_else(|| invalid("State.RetryCount", "expected a non-negative integer"))?,
         };
-        let saga_id =
-            required_str(input, saga_id_field, &format!("{}.{saga_id_field}", payload::INPUT))?
-                .to_owned();
+        let saga_id = required_str(
+            input,
+            saga_id_field,
+            &format!("{}.{saga_id_field}", payload::INPUT),
+        )?
+        .to_owned();
         let failure = match root.get(payload::ERROR) {
             None | Some(Value::Null) => None,
             Some(v) => {

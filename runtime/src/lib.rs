@@ -65,17 +65,17 @@ pub use error::SagaError;
 pub use lambda::{ServiceConfig, Step, StepHandler, invoke_step};
 #[cfg(feature = "aws")]
 pub use lambda::{run_service, serve};
-pub use store::{Change, Committed, Condition, Key, Store, StoreError, Update, WriteOp};
 pub use spec::{Entity, Event};
+pub use store::{Change, Committed, Condition, Key, Store, StoreError, Update, WriteOp};
 pub use template::KeyTemplate;
 
 // Generated code derives and calls serde through these, so a service crate
 // needs neither as a dependency of its own.
-pub use serde;
-pub use serde_json;
 /// The payload shape and error names the state machine and the runtime
 /// share.
 pub use sagac_contract as contract;
+pub use serde;
+pub use serde_json;
 pub use value::{Date, Decimal, Timestamp};
 
 /// A boxed, sendable future: what the object-safe traits of this crate

@@ -10,8 +10,12 @@ with target/debug/sagac, which scripts/test.sh builds first):
    injected failures (which Task the test case makes fail, with which error,
    on which attempts), never the generated definition;
 3. the mock configuration covers every failure point the spec has;
-4. on the happy path every Lambda receives the context object merged with the
-   state input, with the outputs of exactly the steps completed before it.
+4. least data: on the happy path every Lambda receives the context fields the
+   runtime and Datadog read (never `Execution.Input`, the whole request) and
+   an `input` of exactly what its step declares (`input:`; the saga id and
+   the root's partition key fields always; by default every request field
+   and the outputs of the writing steps of earlier stages), and every
+   compensation its step's output once that step completed.
 
 The semantics (DESIGN.md section 3, as sagac compiles it):
 
@@ -108,6 +112,8 @@ class Step:
     retry: Retry
     compensation: str | None
     compensation_retry: Retry | None
+    writes: str | None = None
+    input: list[str] | None = None
 
 
 @dataclass
@@ -123,6 +129,7 @@ class Saga:
     id_field: str
     stages: list[Stage]
     request: dict = field(default_factory=dict)
+    always: list[str] = field(default_factory=list)
 
     def steps(self):
         return [s for stage in self.stages for s in stage.steps]
@@ -159,6 +166,8 @@ def load_saga(path: Path) -> Saga:
             retry=_retry(raw.get("retry"), retry),
             compensation=(comp.get("name") or f"Compensate{raw['name']}") if comp else None,
             compensation_retry=_retry(comp.get("retry"), comp_retry) if comp else None,
+            writes=raw.get("writes"),
+            input=raw.get("input"),
         )
 
     stages = []
@@ -169,7 +178,31 @@ def load_saga(path: Path) -> Saga:
         else:
             s = step(entry)
             stages.append(Stage(s.name, [s], False))
-    return Saga(spec["name"], spec["root"]["id"], stages, spec.get("request") or {})
+    root_pk = spec["entities"][spec["root"]["entity"]]["pk"]
+    always = [spec["root"]["id"], *re.findall(r"\{(\w+)\}", root_pk)]
+    return Saga(spec["name"], spec["root"]["id"], stages, spec.get("request") or {}, always)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def expected_input(saga: Saga, step: Step, request: dict) -> dict:
+    """The `input` the state machine passes `step` on the happy path, from
+    the spec: its declared request fields and earlier outputs, or by
+    default all of both; the saga id and the root key's fields always."""
+    stage = next(i for i, st in enumerate(saga.stages) if step in st.steps)
+    earlier = [s for st in saga.stages[:stage] for s in st.steps if s.writes]
+    if step.input is None:
+        fields, outputs = list(request), [s.name for s in earlier]
+    else:
+        fields = [e for e in step.input if e in request]
+        outputs = [e for e in step.input if e not in request]
+    fields = set(fields) | {f for f in saga.always if f in request}
+    out = {f: v for f, v in request.items() if f in fields}
+    for name in outputs:
+        out[_snake(name)] = "<output>"
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -464,7 +497,7 @@ def test_mock_config_covers_every_failure_point(spec):
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
-def test_every_lambda_gets_the_context_and_the_results_so_far(spec):
+def test_every_lambda_gets_only_its_input(spec):
     b = built(spec)
     result = b.run("HappyPath")
     assert result.status == "SUCCEEDED", (result.error, result.cause)
@@ -482,15 +515,19 @@ def test_every_lambda_gets_the_context_and_the_results_so_far(spec):
         # The alias ARN comes in through the ${<Service>FunctionAlias} placeholder.
         assert params["FunctionName"].endswith(f":{pascal}FunctionAlias"), params["FunctionName"]
         assert payload["Execution"]["Name"] == saga_id
-        assert payload["request"] == b.input["request"]
-        # Parallel branches see the steps before their group, not each other.
-        group = next(st for st in b.saga.stages if step in st.steps)
-        before = order[: order.index(group.steps[0].name)]
-        assert sorted(payload.get("results", {})) == sorted(before), (state, payload.get("results"))
+        # Least data: the context fields, never the execution input.
+        assert "Input" not in payload["Execution"], state
+        assert sorted(payload) == sorted(
+            k for k in ["Execution", "State", "StateMachine", "input"] if k in payload
+        ), (state, sorted(payload))
+        expected = expected_input(b.saga, step, b.input["request"])
+        received = {k: ("<output>" if k not in b.input["request"] else v)
+                    for k, v in payload["input"].items()}
+        assert received == expected, (state, received, expected)
         # The sample event of the action has the same shape.
         action = json.loads((b.out / "events" / step.service / f"{_action(b, step)}.json").read_text())
         assert sorted(action) == sorted(payload), state
-        assert sorted(action.get("results", {})) == sorted(before), state
+        assert sorted(action["input"]) == sorted(payload["input"]), state
 
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -583,9 +620,9 @@ def test_compensations_see_what_they_undo(spec):
             assert payloads, f"{case}: {step.compensation} never ran"
             payload = payloads[0]
             completed = r.error(step.name, step_retriers(step)) is None
-            if completed:
-                assert "output" in payload["results"][step.name], (case, step.name)
-            assert "error" in payload or "failures" in payload, (case, payload.keys())
+            if completed and step.writes:
+                assert _snake(step.name) in payload["input"], (case, step.name)
+            assert "Input" not in payload["Execution"], case
 
 
 def test_task_states_of_the_reference_are_mocked_in_every_case():

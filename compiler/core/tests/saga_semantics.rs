@@ -639,7 +639,10 @@ fn each_lambda_receives_only_its_input() {
             continue;
         }
         let payload = s["Arguments"]["Payload"].as_str().unwrap_or_default();
-        assert!(!payload.contains("$states.context.Execution.Input,"), "{name}");
+        assert!(
+            !payload.contains("$states.context.Execution.Input,"),
+            "{name}"
+        );
         assert!(!payload.contains("$states.context}"), "{name}");
         assert!(!payload.contains("$states.input.request}"), "{name}");
         let card = payload.contains("card_token");

@@ -40,25 +40,24 @@ fn reserve_flight(
         async move {
             let event = step.decode::<Request>()?;
             let seats = event.input.seats;
-            let change =
-                Change::for_step(&event.context, format!("TRIP#{}", event.input.trip_id))
-                    .with(
-                        WriteOp::update(
-                            Key::new("FLIGHT#JL1", "INVENTORY"),
-                            Update::new().increment("seats_available", -seats),
-                        )
-                        .when(Condition::ge("seats_available", seats))
-                        .label("seats"),
+            let change = Change::for_step(&event.context, format!("TRIP#{}", event.input.trip_id))
+                .with(
+                    WriteOp::update(
+                        Key::new("FLIGHT#JL1", "INVENTORY"),
+                        Update::new().increment("seats_available", -seats),
                     )
-                    .with(WriteOp::create(
-                        Key::new("TRIP#t-1", "FLIGHT#JL1"),
-                        Default::default(),
-                    ))
-                    .emit(
-                        "FlightReserved",
-                        &json!({"trip_id": event.input.trip_id, "seats": seats}),
-                    )
-                    .result(&json!({"flight": "JL1", "seats": seats}));
+                    .when(Condition::ge("seats_available", seats))
+                    .label("seats"),
+                )
+                .with(WriteOp::create(
+                    Key::new("TRIP#t-1", "FLIGHT#JL1"),
+                    Default::default(),
+                ))
+                .emit(
+                    "FlightReserved",
+                    &json!({"trip_id": event.input.trip_id, "seats": seats}),
+                )
+                .result(&json!({"flight": "JL1", "seats": seats}));
             match store.commit(change).await {
                 Ok(committed) => Ok(committed.result),
                 Err(e) if e.is_condition("seats") => {

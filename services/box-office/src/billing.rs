@@ -19,7 +19,9 @@ sagac_macros::saga!(
     service = "billing"
 );
 
-pub use ticket_sale::{BillingHandler, BillingService, dispatch_billing, serve_billing, table_layout};
+pub use ticket_sale::{
+    BillingHandler, BillingService, dispatch_billing, serve_billing, table_layout,
+};
 use ticket_sale::{
     CardCharge, CardCharged, CardRefunded, ChargeCardCommand, ChargeCardError, Decimal,
     RefundCardCommand, RefundCardError,
@@ -86,9 +88,11 @@ impl BillingService for Billing {
         let input = &command.input;
         // The seats were held: the hold is this step's input, typed.
         debug_assert_eq!(input.hold_seats.sale_id, input.sale_id);
-        let amount: f64 = input.amount.to_string().parse().map_err(|_| {
-            SagaError::invalid_payload("input.amount", "not a decimal number")
-        })?;
+        let amount: f64 = input
+            .amount
+            .to_string()
+            .parse()
+            .map_err(|_| SagaError::invalid_payload("input.amount", "not a decimal number"))?;
         if let Some(reason) = domain::decline(&input.card_token, amount) {
             return Err(ChargeCardError::CardDeclined(reason));
         }

@@ -18,10 +18,12 @@ sagac_macros::saga!(
     service = "seating"
 );
 
-pub use ticket_sale::{SeatingHandler, SeatingService, dispatch_seating, serve_seating, table_layout};
 use ticket_sale::{
     HoldSeatsCommand, HoldSeatsError, ReleaseSeatsCommand, ReleaseSeatsError, SeatHold, SeatsHeld,
     SeatsReleased,
+};
+pub use ticket_sale::{
+    SeatingHandler, SeatingService, dispatch_seating, serve_seating, table_layout,
 };
 
 /// Pure decisions of the seating service.
@@ -87,7 +89,6 @@ impl Seating {
             .await
     }
 }
-
 
 impl SeatingService for Seating {
     async fn hold_seats(&self, command: HoldSeatsCommand) -> Result<SeatHold, HoldSeatsError> {

@@ -32,11 +32,11 @@ use crate::domain::{FailureKind, FlightError, FlightRepository};
 
 sagac_macros::saga!("../../spec/trip.saga.yaml", service = "flight");
 
-pub use trip_booking::{FlightHandler, FlightService, dispatch_flight, serve_flight, table_layout};
 use trip_booking::{
     CancelFlightCommand, CancelFlightError, FlightReservation, ReserveFlightCommand,
     ReserveFlightError,
 };
+pub use trip_booking::{FlightHandler, FlightService, dispatch_flight, serve_flight, table_layout};
 
 /// The flight service: the generated [`FlightService`] over the use cases of
 /// [`crate::application`] and a [`FlightRepository`], in the Lambda the

@@ -479,10 +479,7 @@ pub fn malformed(state: &str, other_state: &str) -> Vec<(&'static str, Value)> {
     };
     vec![
         ("not an object", json!(state)),
-        (
-            "no context object",
-            json!({"input": request("trip-0001")}),
-        ),
+        ("no context object", json!({"input": request("trip-0001")})),
         ("no state name", with("/State", json!({}))),
         (
             "an input that is not an object",
@@ -502,14 +499,11 @@ pub fn malformed(state: &str, other_state: &str) -> Vec<(&'static str, Value)> {
             with("/State/Name", json!(other_state)),
         ),
         ("an unknown state", with("/State/Name", json!("BookTaxi"))),
-        (
-            "an earlier output of the wrong shape",
-            {
-                let mut p = good.clone();
-                p["input"]["reserve_flight"] = json!(7);
-                p
-            },
-        ),
+        ("an earlier output of the wrong shape", {
+            let mut p = good.clone();
+            p["input"]["reserve_flight"] = json!(7);
+            p
+        }),
         ("an error that is not one", {
             let mut p = good.clone();
             p["error"] = json!("NoRoomsAvailable");

@@ -629,7 +629,9 @@ impl<'a> Builder<'a> {
             .saga
             .service(&step.service)
             .map(function_placeholder)
-            .unwrap_or_else(|| format!("{}FunctionAlias", crate::validate::to_pascal(&step.service)));
+            .unwrap_or_else(|| {
+                format!("{}FunctionAlias", crate::validate::to_pascal(&step.service))
+            });
         json!({
             "FunctionName": format!("${{{placeholder}}}"),
             "Payload": template(&payload_expression(step, compensation))
@@ -1331,10 +1333,7 @@ pub fn payload_expression(step: &Step, compensation: bool) -> String {
         input.join(", ")
     ));
     if compensation {
-        parts.push(format!(
-            "{}: {INPUT}.error",
-            string_literal(payload::ERROR)
-        ));
+        parts.push(format!("{}: {INPUT}.error", string_literal(payload::ERROR)));
     }
     format!("{{{}}}", parts.join(", "))
 }
@@ -1342,7 +1341,10 @@ pub fn payload_expression(step: &Step, compensation: bool) -> String {
 /// The output of a Lambda task that succeeded: the state input with the
 /// function's result at `results.<State>.output`.
 fn result_output(state: &str) -> String {
-    set_path(&format!("$.results.{state}"), "{\"output\": $states.result.Payload}")
+    set_path(
+        &format!("$.results.{state}"),
+        "{\"output\": $states.result.Payload}",
+    )
 }
 
 /// The output of a caught Lambda failure: the state input with the error

@@ -399,7 +399,9 @@ pub fn payload(
 ) -> Value {
     use sagac_contract::payload;
     let state = if compensation {
-        step.compensation.as_ref().map_or(step.name.as_str(), |c| c.name.as_str())
+        step.compensation
+            .as_ref()
+            .map_or(step.name.as_str(), |c| c.name.as_str())
     } else {
         &step.name
     };

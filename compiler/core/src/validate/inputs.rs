@@ -206,7 +206,9 @@ impl Checker<'_> {
                 step.name
             ))
         } else if source.step.writes.is_none() {
-            Some(format!("`{entry}` writes no entity, so it has no output to receive"))
+            Some(format!(
+                "`{entry}` writes no entity, so it has no output to receive"
+            ))
         } else {
             None
         };
@@ -218,7 +220,9 @@ impl Checker<'_> {
                     format!("`{}` cannot receive the output of `{entry}`", step.name),
                 )
                 .label(problem)
-                .help("a step receives the outputs of steps that write an entity in an earlier stage"),
+                .help(
+                    "a step receives the outputs of steps that write an entity in an earlier stage",
+                ),
             );
             return;
         }

@@ -445,8 +445,18 @@ impl Checker<'_> {
             &entities,
             &events,
         );
-        let root_pk = entities.iter().find(|e| e.name == root.entity).map(|e| &e.pk);
-        self.inputs(spec, &request, root_pk, &entities, &mut stages, &mut services);
+        let root_pk = entities
+            .iter()
+            .find(|e| e.name == root.entity)
+            .map(|e| &e.pk);
+        self.inputs(
+            spec,
+            &request,
+            root_pk,
+            &entities,
+            &mut stages,
+            &mut services,
+        );
         let views = self.views(spec, &entities);
         let request = self.request_bounds(request, &entities, &views, &spec.root.id, &stages);
         let api = spec.api.as_ref().map(|api| self.api(api, &views));

@@ -8,11 +8,11 @@ use super::items::{
     holds_value, inventory_from_item, inventory_key, reservation_entity, reservation_from_item,
     reservation_item, reservation_key, trip_pk,
 };
-use crate::handlers::trip_booking as spec;
 use crate::domain::{
     Date, FlightCommit, FlightEvent, FlightInventory, FlightNumber, FlightRepository,
     FlightReservation, RepositoryError, TripId,
 };
+use crate::handlers::trip_booking as spec;
 
 /// Label of the reservation's status condition.
 const RESERVATION_LABEL: &str = "reservation";
@@ -72,9 +72,9 @@ fn repository_error(error: StoreError) -> RepositoryError {
 /// holds its fields to the spec's.
 fn with_event(change: Change, event: &FlightEvent) -> Change {
     match event {
-        FlightEvent::FlightReserved { reservation } => change.event(
-            &spec::FlightReserved::from(&reservation_entity(reservation)),
-        ),
+        FlightEvent::FlightReserved { reservation } => change.event(&spec::FlightReserved::from(
+            &reservation_entity(reservation),
+        )),
         FlightEvent::FlightCancelled {
             trip_id,
             flight_id,
@@ -236,8 +236,12 @@ mod tests {
         assert_eq!(outbox["event_type"], json!("FlightReserved"));
         assert_eq!(outbox["payload"]["seats"], json!(2));
         let record = changes[3].new_image.as_ref().unwrap();
-        let result: serde_json::Value = serde_json::from_str(record["result"].as_str().unwrap()).unwrap();
-        assert_eq!(result, serde_json::to_value(reservation_entity(&reservation)).unwrap());
+        let result: serde_json::Value =
+            serde_json::from_str(record["result"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            result,
+            serde_json::to_value(reservation_entity(&reservation)).unwrap()
+        );
         let stored = repo
             .load_inventory(&FlightNumber::new("NH203").unwrap(), reservation.depart_on)
             .await
