@@ -15,10 +15,15 @@
 //! ```
 //!
 //! State data is `{request, results: {<State>: {output}}, error?, failures?,
-//! compensation_failures?}`. Every Lambda task gets the context object merged
-//! with that data (`States.JsonMerge($$, $, false)`), so handlers see the saga
-//! id, the idempotency key parts (`Execution.Name`, `State.Name`) and the
-//! Datadog trace context without a state of their own.
+//! compensation_failures?}`. Lambda tasks are JSONata states: each passes its
+//! function only the context fields the runtime and Datadog's trace merging
+//! read (`sagac_contract::payload::CONTEXT`: the idempotency key parts
+//! `Execution.Name` and `State.Name` among them), never the context object
+//! whole (its `Execution.Input` is the whole request), and the step's
+//! `input`: the request fields and earlier outputs its spec `input:`
+//! declares (least data), and on compensation paths `error`. A value that
+//! is missing (an output of a step that failed ambiguously, an optional
+//! field) leaves its key out rather than failing the task.
 //!
 //! The compensation chain is one linear list of states for the whole saga,
 //! last stage first; a failure enters it at the right place, so the
