@@ -29,6 +29,80 @@ use syn::{LitStr, Token};
 /// sagac_macros::saga!("../spec/trip.saga.yaml", service = "flight", module = "trip");
 /// ```
 ///
+/// # Implementing a service
+///
+/// A service implements the generated trait with its domain logic; the
+/// generated entry points do the rest (decoding the payload, the step
+/// context, encoding the output, the Lambda runtime). Each method receives
+/// only what its step's `input:` declares: here no card token, which the
+/// spec gives the payment step alone.
+///
+/// ```
+/// use sagac_runtime::Entity as _;
+/// use sagac_runtime::serde_json::json;
+///
+/// sagac_macros::saga!("../spec/trip.saga.yaml", service = "flight");
+/// use trip_booking::*;
+///
+/// /// Seats on every flight, but never more than four at once.
+/// struct Flights;
+///
+/// impl FlightService for Flights {
+///     async fn reserve_flight(
+///         &self,
+///         command: ReserveFlightCommand,
+///     ) -> Result<FlightReservation, ReserveFlightError> {
+///         let input = command.input; // trip_id, origin, …, seats: no card_token
+///         if input.seats > 4 {
+///             return Err(ReserveFlightError::NoSeatsAvailable(format!(
+///                 "{} seats asked for on {}, 4 left",
+///                 input.seats, input.flight_number
+///             )));
+///         }
+///         Ok(FlightReservation {
+///             flight_id: format!("FR-{}", input.trip_id),
+///             trip_id: input.trip_id,
+///             flight_number: input.flight_number,
+///             depart_on: input.depart_on,
+///             return_on: input.return_on,
+///             seats: input.seats,
+///             price: "350.50".parse().expect("a decimal"),
+///             status: "RESERVED".into(),
+///         })
+///     }
+///
+///     async fn cancel_flight(
+///         &self,
+///         command: CancelFlightCommand,
+///     ) -> Result<Option<FlightReservation>, CancelFlightError> {
+///         // What ReserveFlight wrote, if it completed; nothing to undo otherwise.
+///         Ok(command.input.reserve_flight.map(|reservation| FlightReservation {
+///             status: "CANCELLED".into(),
+///             ..reservation
+///         }))
+///     }
+/// }
+///
+/// // The payload the state machine sends `ReserveFlight`.
+/// let payload = json!({
+///     "Execution": {"Id": "arn:aws:states:eu-west-1:1:execution:TripBooking:trip-1", "Name": "trip-1"},
+///     "State": {"Name": "ReserveFlight", "RetryCount": 0},
+///     "input": {
+///         "trip_id": "trip-1", "origin": "HND", "destination": "CDG", "flight_number": "NH203",
+///         "depart_on": "2025-04-01", "return_on": "2025-04-05", "seats": 2
+///     }
+/// });
+/// let mut future = std::pin::pin!(dispatch_flight(&Flights, payload));
+/// let waker = std::task::Waker::noop();
+/// let std::task::Poll::Ready(output) = future.as_mut().poll(&mut std::task::Context::from_waker(waker)) else {
+///     unreachable!("the service never waits")
+/// };
+/// let reservation: FlightReservation = sagac_runtime::serde_json::from_value(output.unwrap()).unwrap();
+/// // Keys come from fields, never from a template restated by hand.
+/// assert_eq!(reservation.primary_key(), FlightReservation::key("trip-1", "FR-trip-1"));
+/// assert_eq!(reservation.index_attributes()[0], ("GSI1PK", "FLIGHT#NH203#2025-04-01".to_owned()));
+/// ```
+///
 /// The path is relative to the invoking crate's `CARGO_MANIFEST_DIR`;
 /// absolute paths are refused, so a crate builds the same on every machine.
 /// The crate is rebuilt whenever the spec changes.

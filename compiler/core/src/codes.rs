@@ -151,16 +151,18 @@ service.";
     RustNameCollision = "S033", "names collide in the generated Rust code",
 "The `saga!` macro generates Rust items from spec names, and two spec names
 would produce the same Rust name, so the expansion could not compile. The
-generated names are, at module level: the value types `Decimal`, `Date`,
-`Timestamp` and `FormatError`; `<Saga>Request` and `<Saga>Results`; one struct
-per entity and per event (their own names); per service `<Service>Service`,
-`<Service>Handler`, `dispatch_<service>`, `run_<service>` and
-`serve_<service>` (the service name in PascalCase and snake_case); per step
-and compensation `<State>Command` and `<State>Error`. Inside an entity: the key
-methods `<index>_pk` and `<index>_sk` of each index it fills (the index name in
-snake_case, so `GSI1` and `gsi1` collide). Inside `<Saga>Results`: one field
-per step that writes an entity (the step name in snake_case, so `HTTPCall` and
-`HttpCall` collide).
+generated names are, inside the saga's module: the value types `Decimal`,
+`Date`, `Timestamp` and `FormatError` (re-exported from the runtime);
+`<Saga>Request`; one struct per entity and per event (their own names); per
+service `<Service>Service`, `<Service>Handler`, `dispatch_<service>`,
+`run_<service>` and `serve_<service>` (the service name in PascalCase and
+snake_case); per step and compensation `<State>Input`, `<State>Command` and
+`<State>Error`. Inside an entity: the key builders `<index>_pk` and
+`<index>_sk` of each index it fills (the index name in snake_case, so `GSI1`
+and `gsi1` collide). Inside a `<State>Input`: the request fields the step
+receives and one field per earlier output it receives (the step name in
+snake_case, so `HTTPCall` and `HttpCall` collide, and a request field
+`reserve_flight` collides with the output of `ReserveFlight`).
 
 For example an event named `TakePaymentCommand` collides with the command of
 the step `TakePayment`; an entity named `Decimal` with the value type.

@@ -1,5 +1,6 @@
 // A missing or mistyped trait method is an ordinary rustc error at the impl.
 sagac_macros::saga!("spec/trip.saga.yaml");
+use trip_booking::*;
 
 struct Flights;
 
@@ -26,7 +27,7 @@ impl HotelService for Hotels {
         &self,
         command: CancelHotelCommand,
     ) -> Result<Option<HotelBooking>, CancelHotelError> {
-        Ok(command.step_output)
+        Ok(command.input.reserve_hotel)
     }
 }
 
