@@ -78,8 +78,8 @@ fn charge_of(sale_id: &str, amount: Decimal, status: &str) -> CardCharge {
     }
 }
 
-fn decode(value: serde_json::Value) -> Result<CardCharge, SagaError> {
-    serde_json::from_value(value)
+fn decode(value: sagac_runtime::serde_json::Value) -> Result<CardCharge, SagaError> {
+    sagac_runtime::serde_json::from_value(value)
         .map_err(|e| SagaError::internal(format!("a recorded charge is damaged: {e}")))
 }
 

@@ -19,13 +19,13 @@ pub mod billing;
 pub mod seating;
 
 use sagac_runtime::SagaError;
+use sagac_runtime::serde::de::DeserializeOwned;
+use sagac_runtime::serde_json::Value;
 use sagac_runtime::store::Item;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 /// An entity as the item the store writes (its fields; the store adds the
 /// key attributes).
 fn from_item<T: DeserializeOwned>(item: Item, what: &str) -> Result<T, SagaError> {
-    serde_json::from_value(Value::Object(item))
+    sagac_runtime::serde_json::from_value(Value::Object(item))
         .map_err(|e| SagaError::internal(format!("a stored {what} is damaged: {e}")))
 }

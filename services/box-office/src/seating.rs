@@ -179,8 +179,10 @@ impl SeatingService for Seating {
     }
 }
 
-fn from_item_value(value: serde_json::Value) -> Result<SeatHold, sagac_runtime::SagaError> {
-    serde_json::from_value(value)
+fn from_item_value(
+    value: sagac_runtime::serde_json::Value,
+) -> Result<SeatHold, sagac_runtime::SagaError> {
+    sagac_runtime::serde_json::from_value(value)
         .map_err(|e| sagac_runtime::SagaError::internal(format!("a recorded hold is damaged: {e}")))
 }
 

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use sagac_runtime::Entity as _;
+use sagac_runtime::serde_json::{Map, Value};
 use sagac_runtime::store::{Item, Key};
-use serde_json::{Map, Value};
 
 use crate::domain::{
     AirportCode, Date, FlightId, FlightInventory, FlightNumber, FlightReservation, Price,
@@ -212,7 +212,7 @@ pub(super) fn inventory_from_item(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use sagac_runtime::serde_json::json;
 
     fn reservation() -> FlightReservation {
         let trip_id = TripId::new("trip-0001").unwrap();

@@ -173,8 +173,8 @@ mod tests {
     use crate::adapters::{inventory_item, put_inventory};
     use crate::application::{CancelFlight, ReserveFlight, cancel_flight, reserve_flight};
     use crate::domain::{AirportCode, Route};
+    use sagac_runtime::serde_json::json;
     use sagac_runtime::store::{MemoryStore, Query, StoreConfig};
-    use serde_json::json;
 
     /// The outbox sort key prefix of the spec under test.
     fn outbox_prefix() -> String {
@@ -236,11 +236,11 @@ mod tests {
         assert_eq!(outbox["event_type"], json!("FlightReserved"));
         assert_eq!(outbox["payload"]["seats"], json!(2));
         let record = changes[3].new_image.as_ref().unwrap();
-        let result: serde_json::Value =
-            serde_json::from_str(record["result"].as_str().unwrap()).unwrap();
+        let result: sagac_runtime::serde_json::Value =
+            sagac_runtime::serde_json::from_str(record["result"].as_str().unwrap()).unwrap();
         assert_eq!(
             result,
-            serde_json::to_value(reservation_entity(&reservation)).unwrap()
+            sagac_runtime::serde_json::to_value(reservation_entity(&reservation)).unwrap()
         );
         let stored = repo
             .load_inventory(&FlightNumber::new("NH203").unwrap(), reservation.depart_on)

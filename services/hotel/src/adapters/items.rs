@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use sagac_runtime::Entity as _;
+use sagac_runtime::serde_json::{Map, Value};
 use sagac_runtime::store::{Item, Key};
-use serde_json::{Map, Value};
 
 use crate::domain::{
     BookingStatus, Date, HotelBooking, HotelCode, HotelId, Price, RepositoryError, RoomInventory,
@@ -216,7 +216,7 @@ pub(super) fn night_from_item(key: &Key, item: &Item) -> Result<RoomInventory, R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use sagac_runtime::serde_json::json;
 
     fn booking() -> HotelBooking {
         let trip_id = TripId::new("trip-0001").unwrap();

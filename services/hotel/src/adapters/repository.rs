@@ -196,8 +196,8 @@ mod tests {
     use crate::application::{
         CancelHotel, HotelCancellation, ReserveHotel, cancel_hotel, reserve_hotel,
     };
+    use sagac_runtime::serde_json::json;
     use sagac_runtime::store::{MemoryStore, StoreConfig};
-    use serde_json::json;
 
     /// The outbox sort key prefix of the spec under test.
     fn outbox_prefix() -> String {
@@ -275,11 +275,11 @@ mod tests {
         assert!(changes[5].key.sk.starts_with(&outbox_prefix()));
         assert_eq!(changes[6].key.sk, "IDEMPOTENCY#trip-0001#ReserveHotel");
         let record = changes[6].new_image.as_ref().unwrap();
-        let result: serde_json::Value =
-            serde_json::from_str(record["result"].as_str().unwrap()).unwrap();
+        let result: sagac_runtime::serde_json::Value =
+            sagac_runtime::serde_json::from_str(record["result"].as_str().unwrap()).unwrap();
         assert_eq!(
             result,
-            serde_json::to_value(booking_entity(&booking)).unwrap()
+            sagac_runtime::serde_json::to_value(booking_entity(&booking)).unwrap()
         );
         for c in &changes[1..5] {
             let night = c.new_image.as_ref().unwrap();

@@ -2,8 +2,8 @@
 //! JSON item of the single table.
 
 use sagac_runtime::Entity as _;
+use sagac_runtime::serde_json::Value;
 use sagac_runtime::store::{Item, Key};
-use serde_json::Value;
 
 use crate::domain::{
     Currency, Money, PaymentId, PaymentStatus, PaymentTransaction, RepositoryError, TripId,
@@ -91,7 +91,7 @@ pub(super) fn transaction_from_item(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use sagac_runtime::serde_json::json;
 
     fn transaction(card_last4: Option<&str>) -> PaymentTransaction {
         let trip_id = TripId::new("trip-0001").unwrap();

@@ -147,8 +147,8 @@ mod tests {
     use crate::application::{
         PaymentRefund, ProcessPayment, RefundPayment, process_payment, refund_payment,
     };
+    use sagac_runtime::serde_json::json;
     use sagac_runtime::store::{MemoryStore, StoreConfig};
-    use serde_json::json;
 
     /// The outbox sort key prefix of the spec under test.
     fn outbox_prefix() -> String {
@@ -191,11 +191,11 @@ mod tests {
         let outbox = changes[1].new_image.as_ref().unwrap();
         assert_eq!(outbox["event_type"], json!("PaymentProcessed"));
         let record = changes[2].new_image.as_ref().unwrap();
-        let result: serde_json::Value =
-            serde_json::from_str(record["result"].as_str().unwrap()).unwrap();
+        let result: sagac_runtime::serde_json::Value =
+            sagac_runtime::serde_json::from_str(record["result"].as_str().unwrap()).unwrap();
         assert_eq!(
             result,
-            serde_json::to_value(transaction_entity(&transaction)).unwrap()
+            sagac_runtime::serde_json::to_value(transaction_entity(&transaction)).unwrap()
         );
     }
 
