@@ -185,14 +185,14 @@ fn main() {
     );
     let other = json!({"purchase_id": "p-1", "card_id": "c-1", "amount": "1", "gift": true, "note": "other"});
     assert_eq!(
-        notify::dispatch(payload("NotifyBuyer", other, Value::Null))
+        notify::dispatch(payload("NotifyBuyer", other, results.clone()))
             .unwrap_err()
             .error_name(),
         "Other"
     );
     let retry = json!({"purchase_id": "p-1", "card_id": "c-1", "amount": "1", "gift": true, "note": "retry"});
     assert_eq!(
-        notify::dispatch(payload("NotifyBuyer", retry, Value::Null))
+        notify::dispatch(payload("NotifyBuyer", retry, results.clone()))
             .unwrap_err()
             .error_name(),
         "TransientError"

@@ -186,8 +186,11 @@ mod loyalty_redemption {
 
         async fn burn_points(
             &self,
-            _command: BurnPointsCommand,
+            command: BurnPointsCommand,
         ) -> Result<PointsBurn, BurnPointsError> {
+            // The hold is this step's input, typed and never missing.
+            let held = command.input.hold_points;
+            assert_eq!(held.points, command.input.points);
             Err(BurnPointsError::transient("ledger busy"))
         }
     }
@@ -201,9 +204,12 @@ mod loyalty_redemption {
             "InsufficientPoints",
             "ReleasePointsHold",
         );
+        let mut input = request;
+        input["hold_points"] =
+            serde_json::json!({"redemption_id": "x-1", "hold_id": "h-1", "points": 500});
         let burnt = super::block_on(dispatch_points(
             &Points,
-            super::payload("BurnPoints", request),
+            super::payload("BurnPoints", input),
         ));
         assert_eq!(burnt.unwrap_err().error_name(), "TransientError");
     }
