@@ -297,34 +297,13 @@ async fn cancelling_what_was_never_booked_succeeds_and_writes_nothing() {
     assert_eq!(scan(&s.store).await, before);
 }
 
-/// The request fields `ReserveHotel` receives: its `input:` in
-/// `spec/trip.saga.yaml` and the saga id. The state machine passes it these
-/// and nothing else (least data).
-const RECEIVED: [&str; 5] = ["trip_id", "hotel_code", "depart_on", "return_on", "rooms"];
-
-/// `payload` as the state machine would pass it to `ReserveHotel`: its
-/// `input` without what only other steps receive.
-fn as_received(payload: &Value) -> Value {
-    let mut payload = payload.clone();
-    if let Some(input) = payload.get_mut("input").and_then(Value::as_object_mut) {
-        input.retain(|field, _| RECEIVED.contains(&field.as_str()));
-    }
-    payload
-}
-
 /// A payload and what is wrong with it.
-type Case = (&'static str, Value);
+type Case = trip_testkit::Case;
 
-/// The shared malformed payloads (`trip_testkit::malformed`) of
-/// `ReserveHotel`, split into those the hotel receives something wrong in
-/// and those wrong only in what other steps receive (`seats`, `amount`, the
-/// flight's output), which the hotel never sees: as it receives them, they
-/// are the good payload.
+/// The shared malformed payloads of `ReserveHotel`, split by what it
+/// receives (`trip_testkit::malformed_split`).
 fn shared_malformed() -> (Vec<Case>, Vec<Case>) {
-    let good = as_received(&Execution::new(request("trip-0001")).payload("ReserveHotel", 0));
-    trip_testkit::malformed("ReserveHotel", "ProcessPayment")
-        .into_iter()
-        .partition(|(_, payload)| as_received(payload) != good)
+    trip_testkit::malformed_split("ReserveHotel", "ProcessPayment")
 }
 
 /// What the saga could never have sent, or the hotel service cannot act

@@ -180,34 +180,13 @@ async fn refunding_what_was_never_charged_succeeds_and_writes_nothing() {
     assert!(scan(&s.store).await.is_empty());
 }
 
-/// The request fields `ProcessPayment` receives: its `input:` in
-/// `spec/trip.saga.yaml` and the saga id. The state machine passes it these
-/// and nothing else (least data).
-const RECEIVED: [&str; 4] = ["trip_id", "amount", "currency", "card_token"];
-
-/// `payload` as the state machine would pass it to `ProcessPayment`: its
-/// `input` without what only other steps receive.
-fn as_received(payload: &Value) -> Value {
-    let mut payload = payload.clone();
-    if let Some(input) = payload.get_mut("input").and_then(Value::as_object_mut) {
-        input.retain(|field, _| RECEIVED.contains(&field.as_str()));
-    }
-    payload
-}
-
 /// A payload and what is wrong with it.
-type Case = (&'static str, Value);
+type Case = trip_testkit::Case;
 
-/// The shared malformed payloads (`trip_testkit::malformed`) of
-/// `ProcessPayment`, split into those the payment receives something wrong
-/// in and those wrong only in what other steps receive (`depart_on`,
-/// `seats`, `rooms`, the flight's output), which the payment never sees: as
-/// it receives them, they are the good payload.
+/// The shared malformed payloads of `ProcessPayment`, split by what it
+/// receives (`trip_testkit::malformed_split`).
 fn shared_malformed() -> (Vec<Case>, Vec<Case>) {
-    let good = as_received(&Execution::new(request("trip-0001")).payload("ProcessPayment", 0));
-    trip_testkit::malformed("ProcessPayment", "CancelFlight")
-        .into_iter()
-        .partition(|(_, payload)| as_received(payload) != good)
+    trip_testkit::malformed_split("ProcessPayment", "CancelFlight")
 }
 
 /// What the saga could never have sent, or the payment service cannot act

@@ -420,6 +420,64 @@ fn snake(state: &str) -> String {
     out
 }
 
+/// What the state machine passes `state` of the reference saga in its
+/// `input`: the request fields and earlier outputs (by snake_case step
+/// name) its spec `input:` declares, the saga id and the root's key fields,
+/// and for a compensation its step's output. Read from
+/// `spec/trip.saga.yaml` through the compiler, so no test restates a step's
+/// input.
+pub fn received(state: &str) -> Vec<String> {
+    static SAGA: OnceLock<sagac_core::ir::Saga> = OnceLock::new();
+    let saga = SAGA.get_or_init(|| {
+        let text = include_str!("../../../spec/trip.saga.yaml");
+        sagac_core::compile(&sagac_core::source::SourceFile::new(
+            "spec/trip.saga.yaml",
+            text,
+        ))
+        .unwrap_or_else(|d| panic!("the reference spec compiles: {d:?}"))
+    });
+    let action = saga
+        .services
+        .iter()
+        .flat_map(|s| &s.actions)
+        .find(|a| a.state == state)
+        .unwrap_or_else(|| panic!("`{state}` is not a task of the reference saga"));
+    let mut out = action.input.fields.clone();
+    out.extend(action.input.results.iter().map(|s| snake(s)));
+    if action.compensation && action.result.is_some() {
+        out.push(snake(&action.step));
+    }
+    out
+}
+
+/// `payload` as the state machine would pass it to `state`: its `input`
+/// without what only other steps receive.
+pub fn as_received(state: &str, payload: &Value) -> Value {
+    let received = received(state);
+    let mut payload = payload.clone();
+    if let Some(input) = payload.get_mut("input").and_then(Value::as_object_mut) {
+        input.retain(|field, _| received.iter().any(|r| r == field));
+    }
+    payload
+}
+
+/// A payload and what is wrong with it.
+pub type Case = (&'static str, Value);
+
+/// [`malformed`] for `state`, split into the payloads wrong in what `state`
+/// receives (each must be `Saga.InvalidPayload`) and those wrong only in
+/// what other steps receive, which as `state` receives them are the good
+/// payload (the service must act on them as on the good one).
+pub fn malformed_split(state: &str, other_state: &str) -> (Vec<Case>, Vec<Case>) {
+    let good = as_received(
+        state,
+        &Execution::new(request("trip-0001")).payload(state, 0),
+    );
+    malformed(state, other_state)
+        .into_iter()
+        .partition(|(_, payload)| as_received(state, payload) != good)
+}
+
 /// The payload of the first attempt of `state` for a new execution of
 /// `request`, with no results yet.
 pub fn payload(state: &str, request: Value) -> Value {
