@@ -134,7 +134,6 @@ pub async fn upload(
     bucket: &str,
     packaged: &[Packaged],
 ) -> Result<(), Error> {
-    check_bucket(s3, bucket).await?;
     let mut rows = Vec::new();
     for p in packaged {
         let bytes = std::fs::read(&p.zip)
@@ -158,6 +157,8 @@ pub async fn upload(
 pub fn upload_all(bucket: &str, packaged: &[Packaged]) -> Result<(), Error> {
     block_on(async {
         let config = config().await?;
-        upload(&s3(&config), bucket, packaged).await
+        let s3 = s3(&config);
+        check_bucket(&s3, bucket).await?;
+        upload(&s3, bucket, packaged).await
     })?
 }

@@ -215,7 +215,9 @@ async fn deploy(args: &DeployArgs, saga: &Saga) -> Result<(), Error> {
         }
     ));
 
-    aws::upload(&s3, &bucket, &packaged).await?;
+    // The template first: its parameters decide whether the deployment can
+    // go ahead, before any zip is uploaded.
+    aws::check_bucket(&s3, &bucket).await?;
     let key = format!(
         "templates/{}/{}.yaml",
         saga.kebab,
@@ -268,6 +270,7 @@ async fn deploy(args: &DeployArgs, saga: &Saga) -> Result<(), Error> {
     let previous: BTreeSet<String> = current.keys().cloned().collect();
     let values = report::parameters(&declared, &given, stack.is_some().then_some(&previous))
         .map_err(|why| Error::Usage(format!("cannot deploy {}: {why}", args.stack)))?;
+    aws::upload(&s3, &bucket, &packaged).await?;
 
     let create = stack.is_none() || reviewing;
     let seconds = SystemTime::now()
@@ -491,6 +494,10 @@ fn confirm(stack: &str) -> Result<bool, Error> {
         .lock()
         .read_line(&mut answer)
         .map_err(|e| Error::Usage(format!("cannot read the answer: {e}")))?;
+    if !std::io::stdin().is_terminal() {
+        // The answer came from a pipe and was not echoed: end the line.
+        eprintln!("{}", answer.trim());
+    }
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
 }
 
