@@ -347,7 +347,7 @@ async fn deploy(args: &DeployArgs, saga: &Saga) -> Result<(), Error> {
     }
     if !args.yes && !confirm(&args.stack)? {
         return Err(Error::Failed(format!(
-            "not executed; the change set is left for review: {id}"
+            "not executed (--yes executes without asking); the change set is left for review: {id}"
         )));
     }
 

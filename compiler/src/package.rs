@@ -188,6 +188,13 @@ pub fn run(args: &PackageArgs) -> ExitCode {
 fn package(args: &PackageArgs, saga: &Saga) -> Result<Vec<Packaged>, Error> {
     let started = Instant::now();
     let architecture: Architecture = args.arch.map_or(saga.deployment.architecture, Into::into);
+    if architecture != saga.deployment.architecture {
+        eprintln!(
+            "warning: the spec's functions run on {} (deployment.architecture): {} packages do not fit its template, and `sagac deploy` refuses them",
+            saga.deployment.architecture.as_aws(),
+            architecture.as_aws()
+        );
+    }
     let target = cfn::rust_target(architecture);
     let artifacts = cfn::artifacts(saga);
     let workspace = Workspace::load(args.manifest_path.as_deref(), true)?;
@@ -255,7 +262,10 @@ fn package(args: &PackageArgs, saga: &Saga) -> Result<Vec<Packaged>, Error> {
         let binary = std::fs::read(exe)
             .map_err(|e| Error::Usage(format!("cannot read {}: {e}", exe.display())))?;
         let glibc = match check(&binary, architecture, (major, minor)) {
-            Ok((glibc, libraries)) => {
+            Ok(Fit {
+                glibc,
+                unusual: libraries,
+            }) => {
                 if !libraries.is_empty() {
                     eprintln!(
                         "warning: function `{}` loads {}, which {} may not have: link it statically",
@@ -337,19 +347,31 @@ const SYSTEM_LIBRARIES: &[&str] = &[
     "ld-linux-x86-64.so.2",
 ];
 
-/// Why `binary` cannot be a `bootstrap` for `architecture`, if it cannot;
-/// else the newest glibc it needs and the libraries it loads beyond
-/// [`SYSTEM_LIBRARIES`].
-fn check(
-    binary: &[u8],
-    architecture: Architecture,
-    glibc: (u32, u32),
-) -> Result<(Option<(u32, u32)>, Vec<String>), String> {
-    let exe = elf::inspect(binary)?;
-    let expected = match architecture {
+/// Whether `binary` is an executable for `architecture`.
+fn fits(binary: &[u8], architecture: Architecture) -> bool {
+    elf::inspect(binary).is_ok_and(|exe| exe.machine == machine(architecture))
+}
+
+fn machine(architecture: Architecture) -> elf::Machine {
+    match architecture {
         Architecture::Arm64 => elf::Machine::Aarch64,
         Architecture::X86_64 => elf::Machine::X86_64,
-    };
+    }
+}
+
+/// What [`check`] finds in a binary that can be a `bootstrap`.
+#[derive(Debug)]
+struct Fit {
+    /// The newest glibc version it needs, if it needs glibc.
+    glibc: Option<(u32, u32)>,
+    /// The shared libraries it loads beyond [`SYSTEM_LIBRARIES`].
+    unusual: Vec<String>,
+}
+
+/// Why `binary` cannot be a `bootstrap` for `architecture`, if it cannot.
+fn check(binary: &[u8], architecture: Architecture, glibc: (u32, u32)) -> Result<Fit, String> {
+    let exe = elf::inspect(binary)?;
+    let expected = machine(architecture);
     if exe.machine != expected {
         return Err(format!(
             "it is a {} executable, not {} ({})",
@@ -391,7 +413,10 @@ fn check(
         .filter(|l| !SYSTEM_LIBRARIES.contains(&l.as_str()))
         .cloned()
         .collect();
-    Ok((exe.newest_glibc(), unusual))
+    Ok(Fit {
+        glibc: exe.newest_glibc(),
+        unusual,
+    })
 }
 
 /// Writes through a temporary file in the same directory, so a reader never
@@ -452,7 +477,18 @@ pub fn load(out: &Path, saga: &Saga, spec: &Path) -> Result<Vec<Packaged>, Error
             }
         };
         match archive::read_bootstrap(&bytes) {
-            Ok(bootstrap) if artifact.key(&sha256(&bootstrap)) == key => {
+            Ok(bootstrap) if artifact.key(&sha256(&bootstrap)) != key => problems.push(format!(
+                "{} no longer holds the bootstrap of {key} (packaged again since?)",
+                zip.display()
+            )),
+            Ok(bootstrap) if !fits(&bootstrap, saga.deployment.architecture) => {
+                problems.push(format!(
+                    "{} is not an executable for {}, the architecture of the spec's functions (packaged with --arch?)",
+                    zip.display(),
+                    saga.deployment.architecture.as_aws()
+                ));
+            }
+            Ok(_) => {
                 packaged.push(Packaged {
                     key: key.to_owned(),
                     zip,
@@ -460,10 +496,6 @@ pub fn load(out: &Path, saga: &Saga, spec: &Path) -> Result<Vec<Packaged>, Error
                     artifact,
                 });
             }
-            Ok(_) => problems.push(format!(
-                "{} no longer holds the bootstrap of {key} (packaged again since?)",
-                zip.display()
-            )),
             Err(why) => problems.push(format!("{}: {why}", zip.display())),
         }
     }

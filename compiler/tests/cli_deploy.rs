@@ -60,12 +60,13 @@ fn keys(bucket: &str) -> Vec<String> {
 fn stack_status(stack: &str) -> String {
     block_on(async {
         let cfn = aws_sdk_cloudformation::Client::new(&sdk().await);
-        let out = cfn.describe_stacks().stack_name(stack).send().await.unwrap();
-        out.stacks()[0]
-            .stack_status()
-            .unwrap()
-            .as_str()
-            .to_owned()
+        let out = cfn
+            .describe_stacks()
+            .stack_name(stack)
+            .send()
+            .await
+            .unwrap();
+        out.stacks()[0].stack_status().unwrap().as_str().to_owned()
     })
 }
 
@@ -154,7 +155,10 @@ fn a_first_deploy_creates_the_stack_and_a_second_finds_no_changes() {
     let first = deploy(&dir, &stack, &bucket, &["--template", &template, "--yes"]);
     let (stdout, stderr) = text(&first);
     assert_eq!(first.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert!(stdout.contains(&format!("stack {stack} in us-east-1: new")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("stack {stack} in us-east-1: new")),
+        "{stdout}"
+    );
     // Both zips uploaded under their keys, then the change set shown before
     // it runs, then the events, then the final status.
     for key in code_keys(&dir) {
@@ -162,19 +166,35 @@ fn a_first_deploy_creates_the_stack_and_a_second_finds_no_changes() {
             .lines()
             .find(|l| l.contains(&format!("s3://{bucket}/{key}")))
             .unwrap_or_else(|| panic!("no upload of {key}:\n{stdout}"));
-        assert!(line.ends_with("KiB)") && line.contains("uploaded"), "{line}");
+        assert!(
+            line.ends_with("KiB)") && line.contains("uploaded"),
+            "{line}"
+        );
     }
     let table = stdout.find("change set sagac-").expect("the change set");
     let events = stdout.find("CREATE_IN_PROGRESS").expect("the events");
     assert!(table < events, "{stdout}");
-    for resource in ["FunctionRole", "EchoFunction", "OutboxDispatcher", "DeadLetterQueue"] {
+    for resource in [
+        "FunctionRole",
+        "EchoFunction",
+        "OutboxDispatcher",
+        "DeadLetterQueue",
+    ] {
         assert!(
-            stdout.lines().any(|l| l.starts_with("Add") && l.contains(resource)),
+            stdout
+                .lines()
+                .any(|l| l.starts_with("Add") && l.contains(resource)),
             "{resource} missing from the change set:\n{stdout}"
         );
     }
-    assert!(stdout.contains("4 changes: 4 to add, 0 to modify (0 replaced), 0 to remove"), "{stdout}");
-    assert!(stdout.contains(&format!("stack {stack}: CREATE_COMPLETE")), "{stdout}");
+    assert!(
+        stdout.contains("4 changes: 4 to add, 0 to modify (0 replaced), 0 to remove"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("stack {stack}: CREATE_COMPLETE")),
+        "{stdout}"
+    );
     assert_eq!(stack_status(&stack), "CREATE_COMPLETE");
     // The bucket holds the two zips (moto's Lambda read them to create the
     // functions) and the template.
@@ -182,13 +202,27 @@ fn a_first_deploy_creates_the_stack_and_a_second_finds_no_changes() {
     for key in code_keys(&dir) {
         assert!(stored.contains(&key), "{stored:?}");
     }
-    assert_eq!(stored.iter().filter(|k| k.starts_with("templates/echo/")).count(), 1, "{stored:?}");
+    assert_eq!(
+        stored
+            .iter()
+            .filter(|k| k.starts_with("templates/echo/"))
+            .count(),
+        1,
+        "{stored:?}"
+    );
 
     let second = deploy(&dir, &stack, &bucket, &["--template", &template, "--yes"]);
     let (stdout, stderr) = text(&second);
     assert_eq!(second.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert!(stdout.contains(&format!("no changes: stack {stack} is up to date")), "{stdout}");
-    assert_eq!(stdout.matches("already there").count(), 2, "nothing uploaded again:\n{stdout}");
+    assert!(
+        stdout.contains(&format!("no changes: stack {stack} is up to date")),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.matches("already there").count(),
+        2,
+        "nothing uploaded again:\n{stdout}"
+    );
     assert!(!stdout.contains("change set sagac-"), "{stdout}");
     assert_eq!(stack_status(&stack), "CREATE_COMPLETE");
 }
@@ -204,8 +238,14 @@ fn no_execute_shows_the_generated_templates_change_set_and_leaves_it() {
     let refused = deploy(&dir, &stack, &bucket, &["--no-execute"]);
     let (stdout, stderr) = text(&refused);
     assert_eq!(refused.status.code(), Some(2), "{stdout}\n{stderr}");
-    assert!(stderr.contains("the template needs AlarmTopicArn"), "{stderr}");
-    assert!(stderr.contains("--parameter AlarmTopicArn=VALUE"), "{stderr}");
+    assert!(
+        stderr.contains("the template needs AlarmTopicArn"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--parameter AlarmTopicArn=VALUE"),
+        "{stderr}"
+    );
     assert!(
         keys(&bucket).iter().all(|k| k.starts_with("templates/")),
         "uploaded before the parameters were known: {:?}",
@@ -213,7 +253,12 @@ fn no_execute_shows_the_generated_templates_change_set_and_leaves_it() {
     );
 
     let topic = "AlarmTopicArn=arn:aws:sns:us-east-1:123456789012:echo-alarms";
-    let shown = deploy(&dir, &stack, &bucket, &["--no-execute", "--parameter", topic]);
+    let shown = deploy(
+        &dir,
+        &stack,
+        &bucket,
+        &["--no-execute", "--parameter", topic],
+    );
     let (stdout, stderr) = text(&shown);
     assert_eq!(shown.status.code(), Some(0), "{stdout}\n{stderr}");
     for (resource, kind) in [
@@ -225,9 +270,9 @@ fn no_execute_shows_the_generated_templates_change_set_and_leaves_it() {
         ("StateMachine", "AWS::StepFunctions::StateMachine"),
     ] {
         assert!(
-            stdout
-                .lines()
-                .any(|l| l.starts_with("Add ") && l.contains(&format!(" {resource} ")) && l.contains(kind)),
+            stdout.lines().any(|l| l.starts_with("Add ")
+                && l.contains(&format!(" {resource} "))
+                && l.contains(kind)),
             "{resource} missing:\n{stdout}"
         );
     }
@@ -241,13 +286,21 @@ fn no_execute_shows_the_generated_templates_change_set_and_leaves_it() {
     assert_eq!(stack_status(&stack), "REVIEW_IN_PROGRESS");
     let (status, execution) = block_on(async {
         let cfn = aws_sdk_cloudformation::Client::new(&sdk().await);
-        let cs = cfn.describe_change_set().change_set_name(&id).send().await.unwrap();
+        let cs = cfn
+            .describe_change_set()
+            .change_set_name(&id)
+            .send()
+            .await
+            .unwrap();
         (
             cs.status().unwrap().as_str().to_owned(),
             cs.execution_status().unwrap().as_str().to_owned(),
         )
     });
-    assert_eq!((status.as_str(), execution.as_str()), ("CREATE_COMPLETE", "AVAILABLE"));
+    assert_eq!(
+        (status.as_str(), execution.as_str()),
+        ("CREATE_COMPLETE", "AVAILABLE")
+    );
 }
 
 #[test]
@@ -273,11 +326,23 @@ fn declining_at_the_prompt_executes_nothing() {
     let bucket = bucket();
     let stack = unique("echo-declined");
     let template = fixture_template("stack.yaml");
-    let output = deploy_with_input(&dir, &stack, &bucket, &["--template", &template], Some("n\n"));
+    let output = deploy_with_input(
+        &dir,
+        &stack,
+        &bucket,
+        &["--template", &template],
+        Some("n\n"),
+    );
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert!(stderr.contains(&format!("execute this change set on {stack}? [y/N]")), "{stderr}");
-    assert!(stderr.contains("not executed; the change set is left for review"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("execute this change set on {stack}? [y/N]")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("not executed (--yes executes without asking)"),
+        "{stderr}"
+    );
     assert_eq!(stack_status(&stack), "REVIEW_IN_PROGRESS");
 }
 
@@ -294,7 +359,10 @@ fn a_stale_or_missing_package_is_refused_before_any_call() {
     let output = deploy(&dir, "echo-stale", "no-bucket", &[]);
     let (_, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("echo/bootstrap.zip no longer holds the bootstrap of echo/"), "{stderr}");
+    assert!(
+        stderr.contains("echo/bootstrap.zip no longer holds the bootstrap of echo/"),
+        "{stderr}"
+    );
     assert!(stderr.contains("run `sagac package"), "{stderr}");
 
     let empty = scratch("deploy-empty");
@@ -303,9 +371,43 @@ fn a_stale_or_missing_package_is_refused_before_any_call() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no package of Echo in"), "{stderr}");
 
-    let bad = support::sagac(&["deploy", spec().to_str().unwrap(), "--stack", "1-not-a-name"])
-        .output()
-        .unwrap();
+    // Packages for another architecture than the spec's functions run on.
+    let x86 = scratch("deploy-x86");
+    let manifest = support::fixture().join("Cargo.toml");
+    let made = support::sagac(&[
+        "package",
+        spec().to_str().unwrap(),
+        "--arch",
+        "x86_64",
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "--out",
+        x86.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    let (_, stderr) = text(&made);
+    assert_eq!(made.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning: the spec's functions run on arm64"),
+        "{stderr}"
+    );
+    let output = deploy(&x86, "echo-x86", "no-bucket", &[]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is not an executable for arm64"),
+        "{stderr}"
+    );
+
+    let bad = support::sagac(&[
+        "deploy",
+        spec().to_str().unwrap(),
+        "--stack",
+        "1-not-a-name",
+    ])
+    .output()
+    .unwrap();
     let (_, stderr) = text(&bad);
     assert_eq!(bad.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("a stack name"), "{stderr}");

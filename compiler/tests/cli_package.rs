@@ -72,7 +72,10 @@ fn arm64_packages_are_single_executable_bootstraps_and_reproducible() {
     let first = dir.join("first");
     let output = package(&first);
     let (stdout, stderr) = text(&output);
-    assert!(stderr.contains("for arm64 (aarch64-unknown-linux-gnu, provided.al2023)"), "{stderr}");
+    assert!(
+        stderr.contains("for arm64 (aarch64-unknown-linux-gnu, provided.al2023)"),
+        "{stderr}"
+    );
 
     let config: serde_json::Value =
         serde_json::from_slice(&std::fs::read(first.join("echo.template-config.json")).unwrap())
@@ -84,20 +87,30 @@ fn arm64_packages_are_single_executable_bootstraps_and_reproducible() {
         "one code key per function, named as the template names them"
     );
     let mut zips = Vec::new();
-    for (function, parameter) in [("echo", "EchoCodeKey"), ("outbox-dispatcher", "OutboxDispatcherCodeKey")] {
+    for (function, parameter) in [
+        ("echo", "EchoCodeKey"),
+        ("outbox-dispatcher", "OutboxDispatcherCodeKey"),
+    ] {
         let path = first.join(function).join("bootstrap.zip");
         let zip = std::fs::read(&path).unwrap();
         let binary = bootstrap(&zip);
         // An aarch64 ELF executable.
         assert_eq!(&binary[0..4], b"\x7fELF");
-        assert_eq!(u16::from_le_bytes([binary[18], binary[19]]), 183, "EM_AARCH64");
+        assert_eq!(
+            u16::from_le_bytes([binary[18], binary[19]]),
+            183,
+            "EM_AARCH64"
+        );
         if let Some((machine, glibc)) = readelf(&binary, &dir) {
             assert!(machine.contains("AArch64"), "{machine}");
             let newest = glibc.last().copied().expect("glibc symbol versions");
             assert!(newest <= (2, 34), "{function} needs glibc {newest:?}");
         }
         // The key names the bootstrap's content.
-        assert_eq!(keys[parameter], format!("{function}/{}.zip", sha256(&binary)));
+        assert_eq!(
+            keys[parameter],
+            format!("{function}/{}.zip", sha256(&binary))
+        );
         // Neither the checkout's nor cargo's directory is in the binary
         // (both are remapped), so another checkout gives the same key.
         for path in [fixture(), support::workspace()] {
@@ -115,7 +128,8 @@ fn arm64_packages_are_single_executable_bootstraps_and_reproducible() {
         assert!(line.contains(&sha256(&zip)), "{line}");
         assert!(line.contains(" KiB") || line.contains(" MiB"), "{line}");
         assert!(
-            line.split_whitespace().any(|w| w.starts_with("2.") && w.len() <= 4),
+            line.split_whitespace()
+                .any(|w| w.starts_with("2.") && w.len() <= 4),
             "the newest glibc it needs: {line}"
         );
         zips.push(zip);
@@ -124,7 +138,13 @@ fn arm64_packages_are_single_executable_bootstraps_and_reproducible() {
     // The same sources, copied to another directory and built from
     // scratch in another target directory: byte-identical zips.
     let copy = dir.join("copy");
-    for file in ["Cargo.toml", "Cargo.lock", "echo.saga.yaml", "src/bin/echo.rs", "src/bin/outbox-dispatcher.rs"] {
+    for file in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "echo.saga.yaml",
+        "src/bin/echo.rs",
+        "src/bin/outbox-dispatcher.rs",
+    ] {
         let to = copy.join(file);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(fixture().join(file), to).unwrap();
@@ -143,10 +163,16 @@ fn arm64_packages_are_single_executable_bootstraps_and_reproducible() {
     .unwrap();
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert!(stderr.contains("Compiling echo-functions"), "a fresh build: {stderr}");
+    assert!(
+        stderr.contains("Compiling echo-functions"),
+        "a fresh build: {stderr}"
+    );
     for (zip, function) in zips.iter().zip(["echo", "outbox-dispatcher"]) {
         let again = std::fs::read(second.join(function).join("bootstrap.zip")).unwrap();
-        assert!(again == *zip, "{function}: the second package differs from the first");
+        assert!(
+            again == *zip,
+            "{function}: the second package differs from the first"
+        );
     }
     assert_eq!(
         std::fs::read(second.join("echo.template-config.json")).unwrap(),
@@ -166,7 +192,10 @@ fn cargo_dir() -> std::path::PathBuf {
 fn without_a_cross_linker_the_error_says_how_to_install_one() {
     let cargo = cargo_dir();
     if cargo.join("cargo-zigbuild").exists() || cargo.join("aarch64-linux-gnu-gcc").exists() {
-        eprintln!("skipped: a cross linker lives beside cargo in {}", cargo.display());
+        eprintln!(
+            "skipped: a cross linker lives beside cargo in {}",
+            cargo.display()
+        );
         return;
     }
     let out = scratch("package-no-linker");
@@ -179,7 +208,10 @@ fn without_a_cross_linker_the_error_says_how_to_install_one() {
         "--out",
         out.to_str().unwrap(),
     ])
-    .env("PATH", std::env::join_paths([cargo, "/usr/bin".into(), "/bin".into()]).unwrap())
+    .env(
+        "PATH",
+        std::env::join_paths([cargo, "/usr/bin".into(), "/bin".into()]).unwrap(),
+    )
     .env_remove("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER")
     .output()
     .unwrap();
@@ -189,9 +221,18 @@ fn without_a_cross_linker_the_error_says_how_to_install_one() {
         return;
     }
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("no linker for aarch64-unknown-linux-gnu"), "{stderr}");
-    assert!(stderr.contains("pip install ziglang cargo-zigbuild"), "{stderr}");
-    assert!(stderr.contains("apt-get install gcc-aarch64-linux-gnu"), "{stderr}");
+    assert!(
+        stderr.contains("no linker for aarch64-unknown-linux-gnu"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("pip install ziglang cargo-zigbuild"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("apt-get install gcc-aarch64-linux-gnu"),
+        "{stderr}"
+    );
     assert!(stderr.contains("scripts/setup-tools.sh"), "{stderr}");
     assert!(!out.join("echo.template-config.json").exists());
 }
@@ -214,13 +255,22 @@ fn a_function_the_project_does_not_build_is_named_with_the_rule() {
     .unwrap();
     let (_, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("function `seating` (SeatingCodeKey): no binary named `seating`"), "{stderr}");
-    assert!(stderr.contains("function `billing` (BillingCodeKey): no binary named `billing`"), "{stderr}");
+    assert!(
+        stderr.contains("function `seating` (SeatingCodeKey): no binary named `seating`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("function `billing` (BillingCodeKey): no binary named `billing`"),
+        "{stderr}"
+    );
     assert!(
         !stderr.contains("function `outbox-dispatcher`"),
         "the fixture builds that one: {stderr}"
     );
-    assert!(stderr.contains("the cargo binary target named after it"), "{stderr}");
+    assert!(
+        stderr.contains("the cargo binary target named after it"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -242,7 +292,12 @@ fn bad_input_is_a_clean_error() {
     let (code, err) = run(&["package", spec, "--profile", "fast build"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("a cargo profile name"), "{err}");
-    let (code, err) = run(&["package", spec, "--manifest-path", "/nonexistent/Cargo.toml"]);
+    let (code, err) = run(&[
+        "package",
+        spec,
+        "--manifest-path",
+        "/nonexistent/Cargo.toml",
+    ]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("`cargo metadata` failed"), "{err}");
     assert!(err.contains("--manifest-path"), "{err}");

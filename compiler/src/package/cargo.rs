@@ -180,9 +180,11 @@ pub enum Linker {
     /// Plain `cargo build` with the host's linker (target = host).
     Host,
     /// Plain `cargo build` with a cross linker (`aarch64-linux-gnu-gcc`,
-    /// Debian's `gcc-aarch64-linux-gnu`), or the one the environment
-    /// configures.
+    /// Debian's `gcc-aarch64-linux-gnu`).
     Cross(String),
+    /// Plain `cargo build` with the linker the environment variable of
+    /// this name configures.
+    Configured(String),
 }
 
 impl Linker {
@@ -192,6 +194,7 @@ impl Linker {
             Linker::Zig => "cargo-zigbuild".into(),
             Linker::Host => "the host's linker".into(),
             Linker::Cross(linker) => linker.clone(),
+            Linker::Configured(variable) => format!("${variable}"),
         }
     }
 }
@@ -247,11 +250,9 @@ pub fn linker(workspace: &Path, target: &str, host: &str) -> Result<Linker, Erro
     if target == host {
         return Ok(Linker::Host);
     }
-    if std::env::var_os(format!("CARGO_TARGET_{}_LINKER", env_name(target))).is_some() {
-        return Ok(Linker::Cross(format!(
-            "$CARGO_TARGET_{}_LINKER",
-            env_name(target)
-        )));
+    let variable = format!("CARGO_TARGET_{}_LINKER", env_name(target));
+    if std::env::var_os(&variable).is_some() {
+        return Ok(Linker::Configured(variable));
     }
     let arch = target.split('-').next().unwrap_or(target);
     let gcc = format!("{arch}-linux-gnu-gcc");
@@ -296,20 +297,18 @@ impl Build<'_> {
                     .arg("--target")
                     .arg(format!("{}.{major}.{minor}", self.target));
             }
-            Linker::Host | Linker::Cross(_) => {
+            Linker::Host | Linker::Cross(_) | Linker::Configured(_) => {
                 command.arg("build").arg("--target").arg(self.target);
             }
         }
         if let Linker::Cross(linker) = self.linker {
-            if !linker.starts_with('$') {
-                let target = env_name(self.target);
-                command.env(format!("CARGO_TARGET_{target}_LINKER"), linker);
-                // C code in dependencies (aws-lc-sys, ...) is compiled for the
-                // target by the matching compiler.
-                let cc = format!("CC_{}", self.target.replace('-', "_"));
-                if std::env::var_os(&cc).is_none() {
-                    command.env(cc, linker);
-                }
+            let target = env_name(self.target);
+            command.env(format!("CARGO_TARGET_{target}_LINKER"), linker);
+            // C code in dependencies (aws-lc-sys, ...) is compiled for the
+            // target by the matching compiler.
+            let cc = format!("CC_{}", self.target.replace('-', "_"));
+            if std::env::var_os(&cc).is_none() {
+                command.env(cc, linker);
             }
         }
         command

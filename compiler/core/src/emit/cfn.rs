@@ -22,8 +22,10 @@
 //! CloudFormation cannot hash a file at deploy time, so the mechanism is
 //! split between the pipeline and the template:
 //!
-//! 1. The pipeline uploads each function's zip under a content-addressed key,
-//!    `<function>/<sha256 of bootstrap>.zip`, and passes that key as the
+//! 1. `sagac package` zips each function reproducibly and names it by a
+//!    content-addressed key, `<function>/<sha256 of bootstrap>.zip`
+//!    ([`Artifact::key`]); the pipeline's build (`sagac package --upload`)
+//!    or `sagac deploy` uploads it there and passes that key as the
 //!    function's `…CodeKey` parameter. The parameter's `AllowedPattern`
 //!    accepts only such keys, so the key changes exactly when the code does.
 //! 2. The `AWS::Lambda::Version`'s `Description` contains the key. A
