@@ -412,3 +412,53 @@ fn a_stale_or_missing_package_is_refused_before_any_call() {
     assert_eq!(bad.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("a stack name"), "{stderr}");
 }
+
+#[test]
+fn package_upload_puts_each_zip_once_under_its_key() {
+    // What the generated pipeline's build step runs.
+    let out = scratch("package-upload");
+    let bucket = bucket();
+    let manifest = support::fixture().join("Cargo.toml");
+    let upload = || {
+        let output = sagac_on_moto(&[
+            "package",
+            spec().to_str().unwrap(),
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "--locked",
+            "--out",
+            out.to_str().unwrap(),
+            "--upload",
+            &bucket,
+        ])
+        .output()
+        .unwrap();
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+        stdout
+    };
+    let first = upload();
+    assert_eq!(first.matches("uploaded (").count(), 2, "{first}");
+    assert_eq!(keys(&bucket), code_keys(&out));
+    let second = upload();
+    assert_eq!(second.matches("already there").count(), 2, "{second}");
+
+    let missing = sagac_on_moto(&[
+        "package",
+        spec().to_str().unwrap(),
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--upload",
+        "no-such-bucket-here",
+    ])
+    .output()
+    .unwrap();
+    let (_, stderr) = text(&missing);
+    assert_eq!(missing.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the artifact bucket `no-such-bucket-here` does not exist"),
+        "{stderr}"
+    );
+}
