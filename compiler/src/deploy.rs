@@ -611,7 +611,12 @@ async fn follow(
                     s.stack_status_reason().map(str::to_owned),
                 )
             })
-            .unwrap_or_default();
+            .unwrap_or_else(|| {
+                (
+                    "DELETE_COMPLETE".to_owned(),
+                    Some("the stack is gone".to_owned()),
+                )
+            });
         let events = events_since(cloudformation, stack, marker.as_deref()).await?;
         if live {
             eprint!("\r\x1b[2K");

@@ -250,6 +250,7 @@ fn package(args: &PackageArgs, saga: &Saga) -> Result<Vec<Packaged>, Error> {
     };
     let mut problems = Vec::new();
     let mut packaged = Vec::new();
+    let mut zips = Vec::new();
     let mut rows = vec![vec![
         "function".to_owned(),
         "zip".to_owned(),
@@ -287,7 +288,6 @@ fn package(args: &PackageArgs, saga: &Saga) -> Result<Vec<Packaged>, Error> {
         };
         let zip = archive::bootstrap_zip(&binary).map_err(Error::Usage)?;
         let path = out.join(&artifact.prefix).join("bootstrap.zip");
-        write(&path, &zip)?;
         rows.push(vec![
             artifact.prefix.clone(),
             path.display().to_string(),
@@ -301,6 +301,7 @@ fn package(args: &PackageArgs, saga: &Saga) -> Result<Vec<Packaged>, Error> {
             key: artifact.key(&sha256(&binary)),
             size: zip.len() as u64,
         });
+        zips.push(zip);
     }
     if !problems.is_empty() {
         return Err(Error::Failed(format!(
@@ -311,6 +312,11 @@ fn package(args: &PackageArgs, saga: &Saga) -> Result<Vec<Packaged>, Error> {
         )));
     }
 
+    // Written only when every function passed, so the directory always
+    // holds one consistent package (the previous one, or this one).
+    for (p, zip) in packaged.iter().zip(&zips) {
+        write(&p.zip, zip)?;
+    }
     let mut parameters = Map::new();
     for p in &packaged {
         parameters.insert(p.artifact.parameter.clone(), Value::from(p.key.as_str()));
@@ -385,20 +391,22 @@ fn check(binary: &[u8], architecture: Architecture, glibc: (u32, u32)) -> Result
         let needs: Vec<String> = too_new
             .iter()
             .map(|r| {
-                let symbols = if r.symbols.is_empty() {
-                    String::new()
-                } else {
-                    format!(" for {}", r.symbols.join(", "))
+                let symbols = match r.symbols.len() {
+                    0 => String::new(),
+                    1..=5 => format!(" for {}", r.symbols.join(", ")),
+                    n => format!(" for {} and {} more", r.symbols[..5].join(", "), n - 5),
                 };
                 format!("{} from {}{symbols}", r.version, r.library)
             })
             .collect();
         return Err(format!(
-            "it needs a glibc newer than {}'s {}.{}: {}. Link it against an older glibc (cargo-zigbuild does, for 2.34) or build it on Amazon Linux 2023",
+            "it needs a glibc newer than {}'s {}.{}: {}. Link it against glibc {}.{} (with cargo-zigbuild on PATH, sagac does) or build it on Amazon Linux 2023",
             cfn::RUNTIME,
             glibc.0,
             glibc.1,
-            needs.join("; ")
+            needs.join("; "),
+            glibc.0,
+            glibc.1,
         ));
     }
     if binary.len() as u64 > UNZIPPED_LIMIT {
