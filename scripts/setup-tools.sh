@@ -9,10 +9,17 @@
 #   .cache/venv-checkov  python venv: checkov, alone because it pins an old
 #                        boto3 that conflicts with moto (scripts/requirements-checkov.txt)
 #   .cache/node          npm prefix: asl-validator (scripts/node/package*.json)
+#   .cache/venv-cross    python venv: ziglang + cargo-zigbuild, the linker
+#                        `sagac package` cross-compiles arm64 Lambdas with
+#                        (scripts/requirements-cross.txt)
 #   .cache/bin           symlinks to every tool above (put this on PATH)
 #
-# Needs only python3 (>= 3.10, with venv + pip) and node/npm, plus access to
-# PyPI and the npm registry the first time. Never prompts.
+# Also adds the arm64 Lambda target's standard library to the project's Rust
+# toolchain (rustup target add aarch64-unknown-linux-gnu).
+#
+# Needs only python3 (>= 3.10, with venv + pip), node/npm and rustup, plus
+# access to PyPI, the npm registry and rustup's channel the first time.
+# Never prompts.
 #
 # Usage: scripts/setup-tools.sh [--force] [--quiet]
 set -euo pipefail
@@ -26,7 +33,7 @@ for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     --quiet) QUIET=1 ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup-tools: unknown argument '$arg'" >&2; exit 2 ;;
   esac
 done
@@ -122,6 +129,22 @@ link_bins() {
     "exec \"$CACHE/venv-checkov/bin/checkov\" \"\$@\"" > "$bin/checkov"
   chmod +x "$bin/checkov"
   ln -sfn "$CACHE/node/node_modules/.bin/asl-validator" "$bin/asl-validator"
+  # cargo-zigbuild finds `zig` on PATH; ziglang's launcher is `python-zig`.
+  ln -sfn "$CACHE/venv-cross/bin/cargo-zigbuild" "$bin/cargo-zigbuild"
+  ln -sfn "$CACHE/venv-cross/bin/python-zig" "$bin/zig"
+}
+
+# The standard library of the arm64 Lambda target, in the toolchain
+# rust-toolchain.toml pins (rustup runs in the repository root for that).
+ensure_rust_target() {
+  local target=aarch64-unknown-linux-gnu
+  command -v rustup >/dev/null 2>&1 || die "rustup not found (sagac package needs \`rustup target add $target\`)"
+  if (cd "$ROOT" && rustup target list --installed 2>/dev/null | grep -qx "$target"); then
+    log "rust target $target up to date"
+    return 0
+  fi
+  log "adding rust target $target"
+  (cd "$ROOT" && rustup target add "$target" >&2) || die "rustup target add $target failed"
 }
 
 PY="$(pick_python)" || die "no python3 >= 3.10 with the venv module found (set PYTHON=...)"
@@ -130,7 +153,10 @@ PY_VERSION="$("$PY" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
 ensure_venv venv "$SCRIPTS/requirements-tools.txt" \
   'import moto, boto3, cfnlint, pytest, flask; from moto.stepfunctions.parser.mocking import mock_config'
 ensure_venv venv-checkov "$SCRIPTS/requirements-checkov.txt" 'import checkov'
+ensure_venv venv-cross "$SCRIPTS/requirements-cross.txt" \
+  'import ziglang, os, sys; sys.exit(0 if os.access(os.path.join(os.path.dirname(sys.executable), "cargo-zigbuild"), os.X_OK) else 1)'
 ensure_node
+ensure_rust_target
 link_bins
 
 if [ "$QUIET" = 0 ]; then
@@ -144,5 +170,6 @@ EOF
   "$CACHE/venv-checkov/bin/python" -c \
     'import importlib.metadata as m; print("setup-tools: checkov %s (own venv)" % m.version("checkov"))'
   echo "setup-tools: asl-validator $(node -p "require('$CACHE/node/node_modules/asl-validator/package.json').version"), node $(node --version)"
+  echo "setup-tools: $("$CACHE/bin/cargo-zigbuild" --version 2>/dev/null | head -1), zig $("$CACHE/bin/zig" version 2>/dev/null) (own venv)"
   echo "setup-tools: tools in $CACHE/bin"
 fi

@@ -4,7 +4,10 @@
 //! what the core returns and maps outcomes to exit codes (0 success, 1 the
 //! spec or the check failed, 2 usage or I/O error).
 
+mod aws;
 mod build;
+mod deploy;
+mod package;
 mod run;
 mod verify;
 
@@ -81,6 +84,24 @@ enum Command {
     /// table (or JSON), optionally JUnit XML; exit 1 on any violation, with
     /// the `sagac run` command that reproduces it.
     Verify(verify::VerifyArgs),
+    /// Build every function of a saga's stack as a Lambda package.
+    ///
+    /// Each function (every service, the outbox dispatcher, the projector)
+    /// is the cargo binary named after it, built for provided.al2023 on the
+    /// spec's architecture, checked (ELF for that architecture, glibc <=
+    /// 2.34) and zipped reproducibly as `bootstrap` into
+    /// `<out>/<function>/bootstrap.zip`. Prints each zip's size and SHA-256
+    /// and writes the template's code key parameters to
+    /// `<out>/<saga>.template-config.json`.
+    Package(package::PackageArgs),
+    /// Deploy a packaged saga to its CloudFormation stack.
+    ///
+    /// Uploads the packages (skipping keys already there), creates a change
+    /// set, shows its changes, asks (unless --yes), executes it and follows
+    /// the stack events until the stack settles; prints the outputs, or each
+    /// failed resource with its reason (exit 1). The AWS SDK's standard
+    /// configuration applies (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL*).
+    Deploy(deploy::DeployArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -109,6 +130,8 @@ fn main() -> ExitCode {
         Command::Graph { spec } => build::graph(&spec),
         Command::Run(args) => run::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Package(args) => package::run(&args),
+        Command::Deploy(args) => deploy::run(&args),
         Command::Schema => {
             let schema = sagac_core::ast::schema();
             build::say(&format!(

@@ -22,8 +22,10 @@
 //! CloudFormation cannot hash a file at deploy time, so the mechanism is
 //! split between the pipeline and the template:
 //!
-//! 1. The pipeline uploads each function's zip under a content-addressed key,
-//!    `<function>/<sha256 of bootstrap>.zip`, and passes that key as the
+//! 1. `sagac package` zips each function reproducibly and names it by a
+//!    content-addressed key, `<function>/<sha256 of bootstrap>.zip`
+//!    ([`Artifact::key`]); the pipeline's build (`sagac package --upload`)
+//!    or `sagac deploy` uploads it there and passes that key as the
 //!    function's `…CodeKey` parameter. The parameter's `AllowedPattern`
 //!    accepts only such keys, so the key changes exactly when the code does.
 //! 2. The `AWS::Lambda::Version`'s `Description` contains the key. A
@@ -54,7 +56,7 @@ use serde_json::{Value, json};
 pub use functions::DATADOG_LAYER_ACCOUNT;
 
 use super::OutputFile;
-use crate::ir::{Datadog, Saga};
+use crate::ir::{Architecture, Datadog, Saga};
 use model::{Template, r, sub};
 
 /// The generated-file preamble (YAML comment lines).
@@ -121,24 +123,54 @@ pub mod params {
     }
 }
 
-/// A function whose code the pipeline builds: its code key parameter, the
-/// artifact's directory in the bucket, and the cargo binary it packages.
+/// The Lambda runtime of every function built from an artifact.
+pub const RUNTIME: &str = "provided.al2023";
+
+/// The newest glibc [`RUNTIME`] provides (Amazon Linux 2023's 2.34), as
+/// (major, minor): a binary that needs a newer symbol version fails to
+/// start, so `sagac package` refuses it.
+pub const RUNTIME_GLIBC: (u32, u32) = (2, 34);
+
+/// The Rust target that builds binaries for `architecture` on [`RUNTIME`].
+pub fn rust_target(architecture: Architecture) -> &'static str {
+    match architecture {
+        Architecture::Arm64 => "aarch64-unknown-linux-gnu",
+        Architecture::X86_64 => "x86_64-unknown-linux-gnu",
+    }
+}
+
+/// A function artifact of the stack: one `bootstrap` binary, packaged as a
+/// zip under a content-addressed key that one template parameter carries.
+///
+/// Which cargo package builds the binary is the project's business, not the
+/// spec's: `sagac package` looks the binary up by name in the project's
+/// cargo metadata (a service's binary is named after the service; the
+/// stream consumers' are `sagac-runtime`'s `outbox-dispatcher` and
+/// `projector`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Artifact {
-    /// The template parameter holding the S3 key.
+    /// The template parameter holding the S3 key (`FlightCodeKey`).
     pub parameter: String,
-    /// The key prefix (`flight`, `outbox-dispatcher`).
+    /// The function's name in the artifact layout: the key prefix in the
+    /// bucket and the directory `sagac package` writes (`flight`,
+    /// `outbox-dispatcher`).
     pub prefix: String,
-    /// The cargo package that builds it.
-    pub package: String,
     /// The cargo binary packaged as `bootstrap`.
     pub binary: String,
 }
 
-/// The artifacts the stack's parameters ask for, in parameter order. The
-/// service binaries are the service crates' own binaries (package and
-/// binary named after the service); the stream consumers come from the
-/// runtime crate.
+impl Artifact {
+    /// The artifact's S3 key for a `bootstrap` whose SHA-256 is
+    /// `bootstrap_sha256` (64 lower-case hex digits):
+    /// `<prefix>/<sha256>.zip`, the form [`CODE_KEY_PATTERN`] accepts.
+    pub fn key(&self, bootstrap_sha256: &str) -> String {
+        format!("{}/{bootstrap_sha256}.zip", self.prefix)
+    }
+}
+
+/// The artifacts the stack's parameters ask for, in parameter order: one
+/// per service (binary named after the service), the outbox dispatcher,
+/// and the projector when the saga has views (one binary for every view).
 pub fn artifacts(saga: &Saga) -> Vec<Artifact> {
     let mut out: Vec<Artifact> = saga
         .services
@@ -146,21 +178,18 @@ pub fn artifacts(saga: &Saga) -> Vec<Artifact> {
         .map(|s| Artifact {
             parameter: params::service_code(&s.pascal),
             prefix: s.name.clone(),
-            package: s.name.clone(),
             binary: s.name.clone(),
         })
         .collect();
     out.push(Artifact {
         parameter: params::DISPATCHER_CODE.into(),
         prefix: "outbox-dispatcher".into(),
-        package: "sagac-runtime".into(),
         binary: "outbox-dispatcher".into(),
     });
     if !saga.views.is_empty() {
         out.push(Artifact {
             parameter: params::PROJECTOR_CODE.into(),
             prefix: "projector".into(),
-            package: "sagac-runtime".into(),
             binary: "projector".into(),
         });
     }

@@ -8,12 +8,13 @@
 //!    for `arm64`, so the binaries are built natively for Graviton) with an
 //!    inline buildspec: install Rust, run the tests, check that the
 //!    committed `generated/` output matches the specs (`sagac build
-//!    --check`), build every function binary for `provided.al2023`,
-//!    package each as `bootstrap` in a deterministic zip, upload it under
-//!    its content-addressed key `<function>/<sha256 of bootstrap>.zip`
+//!    --check`), then `sagac package SpecPath --upload CodeBucket`: build
+//!    every function binary for `provided.al2023`, check it, package it
+//!    as `bootstrap` in a reproducible zip, upload it under its
+//!    content-addressed key `<function>/<sha256 of bootstrap>.zip`
 //!    (skipped when that key already exists), and write the keys into a
 //!    CloudFormation template configuration file.
-//! 2. **Deploy** — a CloudFormation action that creates or updates the
+//! 3. **Deploy** — a CloudFormation action that creates or updates the
 //!    saga's stack from `template.yaml` with those keys; CodeDeploy then
 //!    shifts each alias by the spec's canary. An unchanged binary keeps
 //!    its key, so its function gets no new version and no deployment.
@@ -30,7 +31,7 @@ use super::OutputFile;
 use super::cfn::model::{
     Resource, Template, allow, assume_role, assume_role_from_account, att, r, role, sub,
 };
-use super::cfn::{self, Artifact, PREAMBLE, params, yaml};
+use super::cfn::{self, PREAMBLE, params, yaml};
 use crate::ir::{Architecture, Saga};
 
 /// Every pipeline output file: `pipeline.yaml`.
@@ -128,6 +129,14 @@ fn parameters(t: &mut Template, saga: &Saga) {
             "Type": "String",
             "Description": "Spec files `sagac build --check` verifies (a shell glob, relative to the repository root).",
             "Default": "spec/*.saga.yaml",
+        }),
+    );
+    t.parameter(
+        "SpecPath",
+        json!({
+            "Type": "String",
+            "Description": format!("The spec of the {} saga (relative to the repository root): `sagac package` builds the functions it names.", saga.name),
+            "MinLength": 1,
         }),
     );
     t.parameter(
@@ -302,47 +311,30 @@ fn key_and_buckets(t: &mut Template, saga: &Saga) {
     }
 }
 
-/// The target triple and CodeBuild environment of the saga's architecture.
-fn toolchain(arch: Architecture) -> (&'static str, &'static str, &'static str) {
+/// The CodeBuild environment of the saga's architecture: an image of the
+/// same architecture, so the functions are built natively.
+fn toolchain(arch: Architecture) -> (&'static str, &'static str) {
     match arch {
         Architecture::Arm64 => (
-            "aarch64-unknown-linux-gnu",
             "ARM_CONTAINER",
             "aws/codebuild/amazonlinux-aarch64-standard:3.0",
         ),
         Architecture::X86_64 => (
-            "x86_64-unknown-linux-gnu",
             "LINUX_CONTAINER",
             "aws/codebuild/amazonlinux-x86_64-standard:5.0",
         ),
     }
 }
 
-/// The inline buildspec.
+/// The inline buildspec. The packaging is `sagac package` (tested in the
+/// `sagac` crate), not shell: it builds every function of
+/// [`cfn::artifacts`], checks each binary, zips it reproducibly, uploads
+/// the zips whose keys are new and writes the code key parameters.
 pub fn buildspec(saga: &Saga) -> String {
-    let (triple, _, _) = toolchain(saga.deployment.architecture);
-    let artifacts = cfn::artifacts(saga);
-    let mut packages: Vec<String> = Vec::new();
-    for a in &artifacts {
-        let p = format!("-p {}", a.package);
-        if !packages.contains(&p) {
-            packages.push(p);
-        }
-    }
-    let bins: Vec<String> = artifacts
+    let triple = cfn::rust_target(saga.deployment.architecture);
+    let functions: Vec<String> = cfn::artifacts(saga)
         .iter()
-        .map(|a| format!("--bin {}", a.binary))
-        .collect();
-    let package_lines: Vec<String> = artifacts
-        .iter()
-        .map(
-            |Artifact {
-                 parameter,
-                 prefix,
-                 binary,
-                 ..
-             }| format!("      - package {binary} {prefix} {parameter}"),
-        )
+        .map(|a| format!("{} ({})", a.prefix, a.parameter))
         .collect();
     format!(
         r#"version: 0.2
@@ -351,15 +343,13 @@ env:
   variables:
     CARGO_TERM_COLOR: never
     CARGO_INCREMENTAL: "0"
-    TARGET: {triple}
 phases:
   install:
     commands:
-      - dnf install -y -q zip cmake jq
+      - dnf install -y -q cmake
       # Rust: rust-toolchain.toml in the repository, when present, picks the version.
       - curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --default-toolchain stable
       - source "$HOME/.cargo/env"
-      - rustup target add "$TARGET"
   pre_build:
     commands:
       # The tests: the project's test script when it has one (it installs its
@@ -370,31 +360,13 @@ phases:
       - for spec in $SPEC_PATHS; do target/release/sagac build "$spec" --check; done
   build:
     commands:
-      # Paths are remapped so that the same source gives the same binary in
-      # any build directory: the content hash then names the code, not the build.
-      - export RUSTFLAGS="--remap-path-prefix=$CODEBUILD_SRC_DIR=/src --remap-path-prefix=$HOME/.cargo=/cargo"
-      - cargo build --locked --release --target "$TARGET" {packages} {bins}
-      - mkdir -p deploy && echo '{{}}' > deploy/keys.json
-      - |
-        package() {{
-          local binary="$1" prefix="$2" parameter="$3" dir sha key
-          dir="$(mktemp -d)"
-          cp "target/$TARGET/release/$binary" "$dir/bootstrap"
-          chmod 755 "$dir/bootstrap"
-          touch -d '1980-01-01T00:00:00Z' "$dir/bootstrap"
-          sha="$(sha256sum "$dir/bootstrap" | cut -c1-64)"
-          key="$prefix/$sha.zip"
-          (cd "$dir" && TZ=UTC zip -X -q "$dir/code.zip" bootstrap)
-          if aws s3api head-object --bucket "$CODE_BUCKET" --key "$key" > /dev/null 2>&1; then
-            echo "$key: unchanged, already uploaded"
-          else
-            aws s3 cp --only-show-errors "$dir/code.zip" "s3://$CODE_BUCKET/$key"
-            echo "$key: uploaded"
-          fi
-          jq --arg p "$parameter" --arg k "$key" '. + {{($p): $k}}' deploy/keys.json > deploy/keys.next && mv deploy/keys.next deploy/keys.json
-        }}
-{package_lines}
-      - jq '{{Parameters: .}}' deploy/keys.json > deploy/template-config.json
+      # Every function of the stack: {functions};
+      # each built natively on this image for {runtime} ({triple}),
+      # checked (architecture, glibc <= {glibc_major}.{glibc_minor}), zipped reproducibly as `bootstrap`,
+      # uploaded under its content-addressed key unless that key is already there.
+      # The code key parameters go to {kebab}.template-config.json.
+      - target/release/sagac package "$SPEC_PATH" --profile release --locked --out deploy/lambda --upload "$CODE_BUCKET"
+      - cp deploy/lambda/{kebab}.template-config.json deploy/template-config.json
       - cp "$SAGA_DIR/template.yaml" deploy/template.yaml
 artifacts:
   base-directory: deploy
@@ -402,14 +374,16 @@ artifacts:
     - template.yaml
     - template-config.json
 "#,
-        packages = packages.join(" "),
-        bins = bins.join(" "),
-        package_lines = package_lines.join("\n"),
+        functions = functions.join(", "),
+        runtime = cfn::RUNTIME,
+        glibc_major = cfn::RUNTIME_GLIBC.0,
+        glibc_minor = cfn::RUNTIME_GLIBC.1,
+        kebab = saga.kebab,
     )
 }
 
 fn build(t: &mut Template, saga: &Saga) {
-    let (_, environment_type, image) = toolchain(saga.deployment.architecture);
+    let (environment_type, image) = toolchain(saga.deployment.architecture);
     t.add(
         BUILD_LOGS,
         Resource::new(
@@ -477,6 +451,7 @@ fn build(t: &mut Template, saga: &Saga) {
                         { "Name": "CODE_BUCKET", "Type": "PLAINTEXT", "Value": r(CODE_BUCKET) },
                         { "Name": "SAGA_DIR", "Type": "PLAINTEXT", "Value": format!("generated/{}", saga.kebab) },
                         { "Name": "SPEC_PATHS", "Type": "PLAINTEXT", "Value": r("SpecPaths") },
+                        { "Name": "SPEC_PATH", "Type": "PLAINTEXT", "Value": r("SpecPath") },
                     ],
                 },
                 "EncryptionKey": att(KEY, "Arn"),

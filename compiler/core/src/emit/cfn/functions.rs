@@ -179,7 +179,7 @@ pub(super) fn add(stack: &mut Stack<'_>, f: Function) -> Value {
     props.insert("Description".into(), Value::from(f.description.as_str()));
     match &f.code {
         Code::Artifact(key) => {
-            props.insert("Runtime".into(), Value::from("provided.al2023"));
+            props.insert("Runtime".into(), Value::from(super::RUNTIME));
             props.insert("Handler".into(), Value::from("bootstrap"));
             props.insert(
                 "Architectures".into(),
