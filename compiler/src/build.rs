@@ -40,7 +40,7 @@ pub(crate) fn compile(spec: &Path) -> Result<Saga, ExitCode> {
 }
 
 /// Every file of a build, the manifest included.
-fn outputs(saga: &Saga) -> Vec<OutputFile> {
+pub(crate) fn outputs(saga: &Saga) -> Vec<OutputFile> {
     let mut files = emit::build(saga);
     let mut manifest = MANIFEST_HEADER.to_owned();
     for file in &files {

@@ -7,6 +7,7 @@
 mod aws;
 mod build;
 mod deploy;
+mod init;
 mod package;
 mod run;
 mod verify;
@@ -32,6 +33,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Create a new project that works before anyone edits it.
+    ///
+    /// A Cargo workspace with a starter spec (and its JSON Schema), one
+    /// layered crate per service with tests, `local/` (the saga with the
+    /// real services in process), `generated/` built, a README, a
+    /// .gitignore and a GitHub Actions workflow. Refuses a non-empty
+    /// directory unless --existing; never overwrites a file.
+    Init(init::InitArgs),
+    /// Write the crate of every service of a spec that has none yet.
+    ///
+    /// Each crate is layered (handlers, application, domain, adapters) with
+    /// one stub per action and compensation implementing the generated
+    /// trait (it returns `Saga.NotImplemented` naming its spec location)
+    /// and one test per action. For a service whose crate exists it writes
+    /// nothing and lists the trait methods the spec asks for that the crate
+    /// does not define (exit 1 when there are any).
+    Scaffold(init::ScaffoldArgs),
     /// Validate specs and report every problem.
     Check {
         /// Spec files.
@@ -124,6 +142,8 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Init(args) => init::init(&args),
+        Command::Scaffold(args) => init::scaffold(&args),
         Command::Check { files, format } => check(&files, format),
         Command::Explain { code } => explain(&code),
         Command::Build { spec, out, check } => build::build(&spec, out.as_deref(), check),

@@ -25,6 +25,11 @@ pub mod errors {
     /// Neither business nor transient (a misconfigured table, a bug): only
     /// `States.ALL` catches it, as an ambiguous failure.
     pub const INTERNAL_ERROR: &str = "Saga.InternalError";
+    /// A method `sagac scaffold` wrote as a stub and nobody has implemented
+    /// yet: never retried; like [`INTERNAL_ERROR`] only `States.ALL` catches
+    /// it, so the saga compensates (a stubbed compensation ends the saga in
+    /// its compensation-failure outcome).
+    pub const NOT_IMPLEMENTED: &str = "Saga.NotImplemented";
 }
 
 /// The shape of a Lambda task's payload: what the state machine passes

@@ -20,7 +20,9 @@ use crate::store::StoreError;
 
 // The names are the compiler's too: both read them from `sagac-contract`,
 // so the state machine retries exactly what the runtime returns.
-pub use sagac_contract::errors::{INTERNAL_ERROR, INVALID_PAYLOAD, TRANSIENT_ERROR};
+pub use sagac_contract::errors::{
+    INTERNAL_ERROR, INVALID_PAYLOAD, NOT_IMPLEMENTED, TRANSIENT_ERROR,
+};
 
 /// Why a step failed, in the terms the state machine understands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +51,11 @@ pub enum SagaError {
     /// A failure that retrying will not fix and that the domain did not name.
     Internal {
         /// What went wrong.
+        message: String,
+    },
+    /// A stub `sagac scaffold` wrote that nobody has implemented yet.
+    NotImplemented {
+        /// What is missing and where the spec declares it.
         message: String,
     },
 }
@@ -84,6 +91,14 @@ impl SagaError {
         }
     }
 
+    /// A method that is still `sagac scaffold`'s stub: `what` names it and
+    /// where the spec declares it.
+    pub fn not_implemented(what: impl Into<String>) -> Self {
+        Self::NotImplemented {
+            message: what.into(),
+        }
+    }
+
     /// The ASL error name Step Functions matches in `Retry` and `Catch`.
     pub fn error_name(&self) -> &str {
         match self {
@@ -91,6 +106,7 @@ impl SagaError {
             Self::Transient { .. } => TRANSIENT_ERROR,
             Self::InvalidPayload { .. } => INVALID_PAYLOAD,
             Self::Internal { .. } => INTERNAL_ERROR,
+            Self::NotImplemented { .. } => NOT_IMPLEMENTED,
         }
     }
 
@@ -99,7 +115,8 @@ impl SagaError {
         match self {
             Self::Business { message, .. }
             | Self::Transient { message }
-            | Self::Internal { message } => message.clone(),
+            | Self::Internal { message }
+            | Self::NotImplemented { message } => message.clone(),
             Self::InvalidPayload { field, message } if field.is_empty() => message.clone(),
             Self::InvalidPayload { field, message } => format!("`{field}`: {message}"),
         }

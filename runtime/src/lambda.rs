@@ -280,6 +280,7 @@ fn record_duration(config: &ServiceConfig, step: &str, error: &SagaError, starte
         SagaError::Transient { .. } => "transient_error",
         SagaError::InvalidPayload { .. } => "invalid_payload",
         SagaError::Internal { .. } => "internal_error",
+        SagaError::NotImplemented { .. } => "not_implemented",
     };
     observe::distribution(
         STEP_DURATION_METRIC,

@@ -13,6 +13,7 @@ pub mod codes;
 pub mod diagnostic;
 pub mod emit;
 pub mod ir;
+pub mod locate;
 pub mod naming;
 pub mod source;
 pub mod structure;

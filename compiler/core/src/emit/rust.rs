@@ -32,8 +32,12 @@
 //! to stay unused (`dead_code`), since a service rarely needs every key
 //! builder.
 //!
-//! The emitter reads only the IR, so it cannot point at spec positions; the
-//! only errors it reports ([`RustError`]) are about the Rust names it would
+//! The emitter reads the IR, plus the spec positions of [`Locations`] when
+//! its front end has them ([`emit_located`]): every service, action, entity
+//! and field is documented with the `file:line:column` that declares it, and
+//! a type that is not a service's implementation is refused with a
+//! diagnostic naming the spec lines of the service and its actions. The only
+//! errors it reports ([`RustError`]) are about the Rust names it would
 //! generate.
 
 use std::fmt;
@@ -42,6 +46,7 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ir::{Action, Entity, Event, Field, FieldType, KeyPart, KeyTemplate, Saga, Service};
+use crate::locate::{Location, Locations};
 use crate::naming::{index_snake, results_field, saga_module, service_snake};
 
 /// Why Rust code could not be generated for a valid saga: only a service
@@ -84,6 +89,17 @@ pub fn emit(
     service: Option<&str>,
     module: Option<&str>,
 ) -> Result<TokenStream, RustError> {
+    emit_located(saga, service, module, &Locations::default())
+}
+
+/// [`emit`], with the spec positions `at` in the docs and diagnostics of
+/// the generated items.
+pub fn emit_located(
+    saga: &Saga,
+    service: Option<&str>,
+    module: Option<&str>,
+    at: &Locations,
+) -> Result<TokenStream, RustError> {
     let services: Vec<&Service> = match service {
         None => saga.services.iter().collect(),
         Some(name) => match saga.service(name) {
@@ -104,21 +120,26 @@ pub fn emit(
         pub use ::sagac_runtime::{Entity, Event};
     });
     for entity in &saga.entities {
-        items.extend(entity_struct(saga, entity));
+        items.extend(entity_struct(saga, entity, at));
     }
     for event in &saga.events {
-        items.extend(event_struct(saga, event));
+        items.extend(event_struct(saga, event, at));
     }
-    items.extend(request_struct(saga, &names));
+    items.extend(request_struct(saga, &names, at));
     items.extend(helpers());
     items.extend(table_layout(saga));
     for service in &services {
         for action in &service.actions {
-            items.extend(input_struct(saga, action));
+            items.extend(input_struct(
+                saga,
+                action,
+                at,
+                at.action(&service.name, &action.name),
+            ));
             items.extend(command_struct(action));
             items.extend(error_enum(action));
         }
-        items.extend(service_items(saga, service));
+        items.extend(service_items(saga, service, at));
     }
     let module = ident(module.unwrap_or(&saga_module(saga)));
     let description = match &saga.description {
@@ -319,10 +340,16 @@ fn field_doc(field: &Field) -> String {
     }
 }
 
-fn struct_field(field: &Field) -> TokenStream {
+/// The sentence that ends the docs of an item declared at `at`.
+fn declared(at: Option<&Location>) -> String {
+    at.map(|at| format!("\n\nDeclared at `{at}`."))
+        .unwrap_or_default()
+}
+
+fn struct_field(field: &Field, at: Option<&Location>) -> TokenStream {
     let name = ident(&field.name);
     let ty = full_field_type(field);
-    let doc = doc_attr(&field_doc(field));
+    let doc = doc_attr(&(field_doc(field) + &declared(at)));
     let serde = if field.optional {
         quote!(#[serde(default, skip_serializing_if = "::std::option::Option::is_none")])
     } else {
@@ -436,7 +463,7 @@ fn key_builder(
     (builder, quote!(Self::#name(#(#args),*)))
 }
 
-fn entity_struct(saga: &Saga, entity: &Entity) -> TokenStream {
+fn entity_struct(saga: &Saga, entity: &Entity, at: &Locations) -> TokenStream {
     let name = format_ident!("{}", entity.name);
     let name_text = lit(&entity.name);
     let table = &saga.table;
@@ -453,8 +480,12 @@ fn entity_struct(saga: &Saga, entity: &Entity) -> TokenStream {
          [`Self::pk`], [`Self::sk`] and the index key builders, so no adapter restates a template.",
         table.name, table.pk, entity.pk, table.sk, entity.sk
     ));
+    text.push_str(&declared(at.type_(&entity.name)));
     let doc = doc_attr(&text);
-    let fields = entity.fields.iter().map(struct_field);
+    let fields = entity
+        .fields
+        .iter()
+        .map(|f| struct_field(f, at.field(&entity.name, &f.name)));
     let (pk_builder, pk_call) = key_builder(
         entity,
         &format_ident!("pk"),
@@ -552,7 +583,7 @@ fn entity_struct(saga: &Saga, entity: &Entity) -> TokenStream {
     }
 }
 
-fn event_struct(saga: &Saga, event: &Event) -> TokenStream {
+fn event_struct(saga: &Saga, event: &Event, at: &Locations) -> TokenStream {
     let name = format_ident!("{}", event.name);
     let name_text = lit(&event.name);
     let Some(entity) = saga.entity(&event.entity) else {
@@ -576,8 +607,11 @@ fn event_struct(saga: &Saga, event: &Event) -> TokenStream {
     if event.alert {
         text.push_str(" It needs a human: it is an alert.");
     }
+    text.push_str(&declared(at.type_(&event.name)));
     let doc = doc_attr(&text);
-    let struct_fields = fields.iter().map(|f| struct_field(f));
+    let struct_fields = fields
+        .iter()
+        .map(|f| struct_field(f, at.field(&entity.name, &f.name)));
     let copies = fields.iter().map(|f| {
         let name = ident(&f.name);
         quote!(#name: ::std::clone::Clone::clone(&entity.#name))
@@ -616,7 +650,7 @@ fn event_struct(saga: &Saga, event: &Event) -> TokenStream {
     }
 }
 
-fn request_struct(saga: &Saga, names: &Names) -> TokenStream {
+fn request_struct(saga: &Saga, names: &Names, at: &Locations) -> TokenStream {
     let name = &names.request;
     let text = format!(
         "The start request of the `{}` saga, as the API validates it. A step receives only the fields \
@@ -624,7 +658,10 @@ fn request_struct(saga: &Saga, names: &Names) -> TokenStream {
         saga.name, saga.root.id_field
     );
     let doc = doc_attr(&text);
-    let fields = saga.request.iter().map(struct_field);
+    let fields = saga
+        .request
+        .iter()
+        .map(|f| struct_field(f, at.request_field(&f.name)));
     let derives = data_derives();
     quote! {
         #doc
@@ -648,8 +685,9 @@ fn helpers() -> TokenStream {
     }
 }
 
-/// [`output_type`] as a reader writes it.
-fn output_text(action: &Action) -> String {
+/// The type an action returns on success, as Rust source: `()`, the entity it
+/// writes, or (a compensation) `Option<Entity>`.
+pub fn output_text(action: &Action) -> String {
     match (&action.result, action.compensation) {
         (None, _) => "()".to_owned(),
         (Some(entity), false) => entity.clone(),
@@ -674,14 +712,19 @@ fn output_type(action: &Action) -> TokenStream {
 
 /// `<State>Input`: what the action receives (`input` in its payload),
 /// and nothing else.
-fn input_struct(saga: &Saga, action: &Action) -> TokenStream {
+fn input_struct(
+    saga: &Saga,
+    action: &Action,
+    at: &Locations,
+    declared_at: Option<&Location>,
+) -> TokenStream {
     let name = format_ident!("{}Input", action.state);
     let mut fields: Vec<TokenStream> = action
         .input
         .fields
         .iter()
         .filter_map(|f| saga.request.iter().find(|r| r.name == *f))
-        .map(struct_field)
+        .map(|f| struct_field(f, at.request_field(&f.name)))
         .collect();
     for step in &action.input.results {
         let Some(entity) = saga
@@ -728,7 +771,8 @@ fn input_struct(saga: &Saga, action: &Action) -> TokenStream {
     };
     let doc = doc_attr(&format!(
         "What {what} receives, and nothing else: the request fields and earlier outputs the spec's \
-         `input:` declares (least data). The saga id and the root's key fields are always here."
+         `input:` declares (least data). The saga id and the root's key fields are always here.{}",
+        declared(declared_at)
     ));
     let derives = data_derives();
     quote! {
@@ -902,7 +946,7 @@ fn error_enum(action: &Action) -> TokenStream {
     }
 }
 
-fn service_items(saga: &Saga, service: &Service) -> TokenStream {
+fn service_items(saga: &Saga, service: &Service, at: &Locations) -> TokenStream {
     let trait_name = format_ident!("{}Service", service.pascal);
     let handler = format_ident!("{}Handler", service.pascal);
     let snake = service_snake(&service.name);
@@ -940,9 +984,12 @@ fn service_items(saga: &Saga, service: &Service) -> TokenStream {
     let trait_doc = doc_attr(&format!(
         "The `{}` service of the `{}` saga{description}\n\nImplement one method per action and compensation; \
          the state machine calls them through [`{run}`] (under the Lambda runtime), and [`{dispatch}`] calls \
-         them anywhere. Methods may be written as `async fn`; their futures must be `Send`.",
-        service.name, saga.name
+         them anywhere. Methods may be written as `async fn`; their futures must be `Send`.{}",
+        service.name,
+        saga.name,
+        declared(at.service(&service.name))
     ));
+    let unimplemented = on_unimplemented(saga, service, at);
 
     let methods = service.actions.iter().map(|action| {
         let method = ident(&action.name);
@@ -971,6 +1018,7 @@ fn service_items(saga: &Saga, service: &Service) -> TokenStream {
         if let Some(event) = &action.emits {
             text.push_str(&format!(" Emits [`{event}`]."));
         }
+        text.push_str(&declared(at.action(&service.name, &action.name)));
         let doc = doc_attr(&text);
         quote! {
             #doc
@@ -1038,6 +1086,7 @@ fn service_items(saga: &Saga, service: &Service) -> TokenStream {
 
     quote! {
         #trait_doc
+        #unimplemented
         pub trait #trait_name: ::std::marker::Send + ::std::marker::Sync {
             #(#methods)*
         }
@@ -1127,6 +1176,40 @@ fn service_items(saga: &Saga, service: &Service) -> TokenStream {
         {
             ::sagac_runtime::serve(#config(), move |store| #handler::new(make(store)))
         }
+    }
+}
+
+/// `#[diagnostic::on_unimplemented]` of a service trait: a type handed to
+/// the service's entry points without implementing it is refused with the
+/// spec positions of the service and of every method it must have.
+fn on_unimplemented(saga: &Saga, service: &Service, at: &Locations) -> TokenStream {
+    // The attribute's strings are format strings (`{Self}`): braces of
+    // the spec's text are doubled.
+    let escape = |text: String| text.replace('{', "{{").replace('}', "}}");
+    let trait_name = format!("{}Service", service.pascal);
+    let message = lit(&format!(
+        "`{{Self}}` is not an implementation of the `{}` service of the `{}` saga",
+        service.name, saga.name
+    ));
+    let label = lit(&format!("`{{Self}}` does not implement `{trait_name}`"));
+    let declared = at
+        .service(&service.name)
+        .map(|l| format!(" (declared at {l})"))
+        .unwrap_or_default();
+    let methods: Vec<String> = service
+        .actions
+        .iter()
+        .map(|action| match at.action(&service.name, &action.name) {
+            Some(l) => format!("`{}` ({l})", action.name),
+            None => format!("`{}`", action.name),
+        })
+        .collect();
+    let note = lit(&escape(format!(
+        "the spec asks `{trait_name}`{declared} for one method per action and compensation: {}",
+        methods.join(", ")
+    )));
+    quote! {
+        #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
     }
 }
 
