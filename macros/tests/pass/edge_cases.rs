@@ -146,7 +146,7 @@ fn payload(state: &str, request: Value, outputs: Value) -> Value {
     })
 }
 
-fn main() {
+pub(crate) fn main() {
     notify::keys();
     let request = json!({"purchase_id": "p-1", "card_id": "c-1", "amount": "25.00", "gift": false});
 

@@ -42,7 +42,7 @@ where
 }
 
 mod car_rental {
-    sagac_macros::saga!("spec/examples/car-rental.saga.yaml", module = "spec");
+    sagac_macros::saga!("../spec/examples/car-rental.saga.yaml", module = "spec");
     use spec::*;
 
     struct Drivers;
@@ -83,7 +83,10 @@ mod car_rental {
 }
 
 mod employee_onboarding {
-    sagac_macros::saga!("spec/examples/employee-onboarding.saga.yaml", module = "spec");
+    sagac_macros::saga!(
+        "../spec/examples/employee-onboarding.saga.yaml",
+        module = "spec"
+    );
     use spec::*;
 
     struct Identity;
@@ -123,7 +126,10 @@ mod employee_onboarding {
 }
 
 mod insurance_claim {
-    sagac_macros::saga!("spec/examples/insurance-claim.saga.yaml", module = "spec");
+    sagac_macros::saga!(
+        "../spec/examples/insurance-claim.saga.yaml",
+        module = "spec"
+    );
     use spec::*;
 
     struct Policy;
@@ -161,7 +167,10 @@ mod insurance_claim {
 }
 
 mod loyalty_redemption {
-    sagac_macros::saga!("spec/examples/loyalty-redemption.saga.yaml", module = "spec");
+    sagac_macros::saga!(
+        "../spec/examples/loyalty-redemption.saga.yaml",
+        module = "spec"
+    );
     use spec::*;
 
     struct Points;
@@ -216,7 +225,7 @@ mod loyalty_redemption {
 }
 
 mod money_transfer {
-    sagac_macros::saga!("spec/examples/money-transfer.saga.yaml", module = "spec");
+    sagac_macros::saga!("../spec/examples/money-transfer.saga.yaml", module = "spec");
     use spec::*;
 
     struct Accounts;
@@ -253,7 +262,10 @@ mod money_transfer {
 }
 
 mod order_fulfilment {
-    sagac_macros::saga!("spec/examples/order-fulfilment.saga.yaml", module = "spec");
+    sagac_macros::saga!(
+        "../spec/examples/order-fulfilment.saga.yaml",
+        module = "spec"
+    );
     use spec::*;
 
     struct Inventory;
@@ -291,7 +303,7 @@ mod order_fulfilment {
 }
 
 mod ticket_sale {
-    sagac_macros::saga!("spec/examples/ticket-sale.saga.yaml", module = "spec");
+    sagac_macros::saga!("../spec/examples/ticket-sale.saga.yaml", module = "spec");
     use spec::*;
 
     struct Seating;
@@ -331,7 +343,7 @@ mod ticket_sale {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     car_rental::run();
     employee_onboarding::run();
     insurance_claim::run();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sagac_runtime::Entity as _;
 use sagac_runtime::serde_json::{self, Value, json};
 
-sagac_macros::saga!("spec/trip.saga.yaml");
+sagac_macros::saga!("../spec/trip.saga.yaml");
 
 use trip_booking::*;
 
@@ -42,10 +42,13 @@ impl FlightService for Flights {
         &self,
         command: CancelFlightCommand,
     ) -> Result<Option<FlightReservation>, CancelFlightError> {
-        Ok(command.input.reserve_flight.map(|reservation| FlightReservation {
-            status: "CANCELLED".into(),
-            ..reservation
-        }))
+        Ok(command
+            .input
+            .reserve_flight
+            .map(|reservation| FlightReservation {
+                status: "CANCELLED".into(),
+                ..reservation
+            }))
     }
 }
 
@@ -156,7 +159,7 @@ fn lambda_main() -> Result<(), Box<dyn Error + Send + Sync>> {
     serve_payment(|_store| Payments)
 }
 
-fn main() {
+pub(crate) fn main() {
     let _ = lambda_main;
 
     let reserved = block_on(dispatch_flight(
@@ -199,7 +202,7 @@ fn main() {
         (FlightCancelled::NAME, event.status.as_str()),
         ("FlightCancelled", "RESERVED")
     );
-    assert!(TripCompensationFailed::ALERT);
+    const { assert!(TripCompensationFailed::ALERT) };
 
     // The same dispatch through the runtime's glue (logs, metrics, the
     // idempotency pre-check when a store is given), as under Lambda.

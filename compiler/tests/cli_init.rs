@@ -1,0 +1,332 @@
+//! `sagac init` and `sagac scaffold`, as a new user meets them: a project
+//! created from nothing is checked, built, tested with cargo and run; a
+//! spec handed to a developer gets stub crates that compile and whose
+//! tests pass, and a spec change is reported against the existing crate.
+//!
+//! The projects' cargo builds share this workspace's target directory and
+//! lock file (copied in, run `--offline`), so they compile only the
+//! generated crates: sagac's own crates and every dependency are the ones
+//! the workspace build already made.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use support::{scratch, text, workspace};
+
+fn sagac_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sagac"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Runs and requires success, showing both streams otherwise.
+fn ok(what: &str, output: Output) -> String {
+    let (stdout, stderr) = text(&output);
+    assert!(
+        output.status.success(),
+        "{what} failed ({:?})\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status.code()
+    );
+    stdout + &stderr
+}
+
+/// The target directory this workspace builds into.
+fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// `cargo <args>` in `dir`, with this workspace's target directory and lock.
+fn cargo(dir: &Path, args: &[&str]) -> Output {
+    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let command = |args: &[&str]| {
+        let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        command
+            .args(args)
+            .arg("--offline")
+            .current_dir(dir)
+            .env("CARGO_TARGET_DIR", target_dir())
+            .env_remove("RUSTFLAGS")
+            .stdin(Stdio::null());
+        command
+    };
+    command(args).output().unwrap()
+}
+
+/// Removes the artifacts of the project's own crates from the shared target
+/// directory: cargo keys a workspace member's artifacts by its name and
+/// path relative to the workspace root, so an earlier run's project with the
+/// same crate names would otherwise be taken as up to date.
+fn forget(dir: &Path, packages: &[&str]) {
+    let mut args = vec!["clean"];
+    for package in packages {
+        args.extend(["-p", package]);
+    }
+    let output = cargo(dir, &args);
+    assert!(output.status.success(), "{}", text(&output).1);
+}
+
+fn checkout() -> String {
+    workspace().display().to_string()
+}
+
+#[test]
+fn a_project_from_init_checks_builds_tests_and_runs() {
+    let root = scratch("init-minimal");
+    let dir = root.join("order-desk");
+    let out = ok(
+        "sagac init",
+        sagac_in(&root, &["init", "order-desk", "--sagac-path", &checkout()]),
+    );
+    assert!(out.contains("created the OrderDesk project"), "{out}");
+    let spec = "spec/order-desk.saga.yaml";
+    for path in [
+        spec,
+        "spec/saga.schema.json",
+        "Cargo.toml",
+        "README.md",
+        ".gitignore",
+        ".github/workflows/ci.yml",
+        "services/inventory/src/domain.rs",
+        "services/payments/tests/payments.rs",
+        "local/tests/saga.rs",
+        "generated/order-desk/statemachine.asl.json",
+    ] {
+        assert!(dir.join(path).is_file(), "init wrote no {path}");
+    }
+    // The schema beside the spec is the one `sagac schema` prints.
+    let schema = ok("sagac schema", sagac_in(&dir, &["schema"]));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("spec/saga.schema.json")).unwrap(),
+        schema
+    );
+
+    ok("sagac check", sagac_in(&dir, &["check", spec]));
+    ok(
+        "sagac build --check",
+        sagac_in(&dir, &["build", spec, "--check"]),
+    );
+    let run = ok("sagac run", sagac_in(&dir, &["run", spec]));
+    assert!(run.contains("\"status\":\"PLACED\""), "{run}");
+
+    ok("cargo fmt --check", {
+        let mut fmt = Command::new("cargo");
+        fmt.args(["fmt", "--", "--check"]).current_dir(&dir);
+        fmt.output().unwrap()
+    });
+    forget(&dir, &["inventory", "payments", "local"]);
+    let tests = ok("cargo test", cargo(&dir, &["test", "--workspace"]));
+    for test in [
+        "reserves_the_units_it_has ... ok",
+        "refuses_more_than_it_has ... ok",
+        "a_release_puts_the_units_back_once ... ok",
+        "declines_a_declined_card_and_writes_nothing ... ok",
+        "a_refund_refunds_once ... ok",
+        "the_sample_request_succeeds ... ok",
+        "every_failure_path_ends_as_the_spec_says ... ok",
+    ] {
+        assert!(tests.contains(test), "no `{test}` in\n{tests}");
+    }
+
+    // Never overwrites: a second init into the project refuses, and with
+    // --existing names what is in the way and writes nothing.
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    std::fs::write(dir.join("README.md"), "mine\n").unwrap();
+    let again = sagac_in(&root, &["init", "order-desk"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        text(&again).1.contains("is not empty"),
+        "{}",
+        text(&again).1
+    );
+    let again = sagac_in(&root, &["init", "order-desk", "--existing"]);
+    assert_eq!(again.status.code(), Some(2));
+    let (_, stderr) = text(&again);
+    assert!(stderr.contains("exists: order-desk/README.md"), "{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("README.md")).unwrap(),
+        "mine\n"
+    );
+    assert!(readme.contains("sagac verify"), "{readme}");
+}
+
+#[test]
+fn the_travel_starter_is_the_reference_saga() {
+    let root = scratch("init-travel");
+    ok(
+        "sagac init --template travel",
+        sagac_in(&root, &["init", "trips", "--template", "travel"]),
+    );
+    let dir = root.join("trips");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("spec/trips.saga.yaml")).unwrap(),
+        std::fs::read_to_string(workspace().join("spec/trip.saga.yaml")).unwrap()
+    );
+    let spec = "spec/trips.saga.yaml";
+    ok("sagac check", sagac_in(&dir, &["check", spec]));
+    ok(
+        "sagac build --check",
+        sagac_in(&dir, &["build", spec, "--check"]),
+    );
+    let run = ok("sagac run", sagac_in(&dir, &["run", spec]));
+    assert!(run.contains("\"status\":\"CONFIRMED\""), "{run}");
+    for service in ["flight", "hotel", "payment"] {
+        assert!(
+            dir.join(format!("services/{service}/src/application.rs"))
+                .is_file()
+        );
+    }
+    // Without --sagac-path the manifests name sagac's repository and tag.
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains(&format!("tag = \"v{}\"", env!("CARGO_PKG_VERSION"))),
+        "{manifest}"
+    );
+}
+
+#[test]
+fn bad_init_input_is_a_clean_error() {
+    let root = scratch("init-bad");
+    let bad = sagac_in(&root, &["init", "Shop"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad).1.contains("`Shop` cannot name a project"),
+        "{}",
+        text(&bad).1
+    );
+    assert!(
+        !root.join("Shop").exists(),
+        "nothing is created for a bad name"
+    );
+    let bad = sagac_in(&root, &["init", "x", "--sagac-path", "/nonexistent"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad).1.contains("--sagac-path"), "{}", text(&bad).1);
+}
+
+/// A project with sagac's crates declared for its members, holding the
+/// ticket-sale example spec and its generated outputs.
+fn ticket_sale_project(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    let sagac = checkout();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[workspace]\nresolver = \"3\"\nmembers = [\"services/*\"]\n\n[workspace.package]\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[workspace.dependencies]\nsagac-runtime = {{ path = \"{sagac}/runtime\" }}\nsagac-macros = {{ path = \"{sagac}/macros\" }}\ntokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }}\n\n[profile.dev]\ndebug = \"line-tables-only\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("spec")).unwrap();
+    std::fs::copy(
+        workspace().join("spec/examples/ticket-sale.saga.yaml"),
+        dir.join("spec/ticket-sale.saga.yaml"),
+    )
+    .unwrap();
+    ok(
+        "sagac build",
+        sagac_in(&dir, &["build", "spec/ticket-sale.saga.yaml"]),
+    );
+    dir
+}
+
+#[test]
+fn scaffold_writes_the_missing_service_and_reports_the_existing_one() {
+    let dir = ticket_sale_project("scaffold");
+    let spec = "spec/ticket-sale.saga.yaml";
+    let first = ok(
+        "scaffold --service seating",
+        sagac_in(&dir, &["scaffold", spec, "--service", "seating"]),
+    );
+    assert!(first.contains("created services/seating"), "{first}");
+    assert!(!dir.join("services/billing").exists());
+
+    // The second run: seating exists (nothing written, nothing missing),
+    // billing is the service without a crate.
+    let seating = std::fs::read_to_string(dir.join("services/seating/src/application.rs")).unwrap();
+    let second = ok("scaffold", sagac_in(&dir, &["scaffold", spec]));
+    assert!(
+        second.contains("services/seating: exists, nothing written; it defines every method"),
+        "{second}"
+    );
+    assert!(second.contains("created services/billing"), "{second}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("services/seating/src/application.rs")).unwrap(),
+        seating
+    );
+    // The stubs name their spec location and the generated error.
+    let billing = std::fs::read_to_string(dir.join("services/billing/src/application.rs")).unwrap();
+    assert!(
+        billing.contains("declared at spec/ticket-sale.saga.yaml:"),
+        "{billing}"
+    );
+    assert!(
+        billing.contains("Result<CardCharge, ChargeCardError>"),
+        "{billing}"
+    );
+    assert!(!billing.contains("todo!"), "{billing}");
+
+    forget(&dir, &["seating", "billing"]);
+    let tests = ok("cargo test", cargo(&dir, &["test", "--workspace"]));
+    for test in [
+        "hold_seats ... ok",
+        "release_seats ... ok",
+        "charge_card ... ok",
+        "refund_card ... ok",
+    ] {
+        assert!(tests.contains(test), "no `{test}` in\n{tests}");
+    }
+
+    // The spec renames a compensation: scaffold lists the method the crate
+    // lacks, with its location, and the compiler refuses the crate too.
+    let text_of = std::fs::read_to_string(dir.join(spec)).unwrap();
+    std::fs::write(
+        dir.join(spec),
+        text_of.replace("action: release_seats", "action: free_seats"),
+    )
+    .unwrap();
+    let changed = sagac_in(&dir, &["scaffold", spec]);
+    assert_eq!(changed.status.code(), Some(1));
+    let (stdout, _) = text(&changed);
+    assert!(
+        stdout.contains("the spec asks `SeatingService` for 1 method it does not define"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("async fn free_seats(&self, command: ReleaseSeatsCommand) -> Result<Option<SeatHold>, ReleaseSeatsError>"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("// spec/ticket-sale.saga.yaml:"),
+        "{stdout}"
+    );
+    let build = cargo(&dir, &["build", "-p", "seating"]);
+    assert!(!build.status.success());
+    let (_, stderr) = text(&build);
+    assert!(stderr.contains("free_seats"), "{stderr}");
+}
+
+#[test]
+fn scaffold_refuses_an_unknown_service() {
+    let dir = ticket_sale_project("scaffold-unknown");
+    let out = sagac_in(
+        &dir,
+        &[
+            "scaffold",
+            "spec/ticket-sale.saga.yaml",
+            "--service",
+            "seatin",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let (_, stderr) = text(&out);
+    assert!(stderr.contains("has no service `seatin`"), "{stderr}");
+    assert!(stderr.contains("seating"), "{stderr}");
+    assert!(!dir.join("services").exists());
+}
