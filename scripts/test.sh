@@ -5,7 +5,8 @@
 #   scripts/test.sh --python-only   setup + moto + pytest (no cargo at all)
 #   scripts/test.sh --no-lint       skip cargo fmt --check and clippy
 #
-# Steps: install the pinned test tools (scripts/setup-tools.sh) -> cargo fmt
+# Steps: install the pinned test tools (scripts/setup-tools.sh, in the
+# background while the cargo steps run) -> cargo fmt
 # --check -> cargo build --all-targets -> cargo clippy -D warnings -> start
 # moto_server on loopback (stopped on exit) -> cargo nextest (or cargo test) ->
 # doc tests -> pytest over tests/. Later steps still run after a failed one
@@ -79,6 +80,9 @@ summary() {
 
 MOTO_STARTED=0
 cleanup() {
+  if [ "${SETUP_DONE:-1}" = 0 ]; then
+    kill "$SETUP_PID" 2>/dev/null || true
+  fi
   if [ "$MOTO_STARTED" = 1 ]; then
     scripts/moto-server.sh stop >/dev/null 2>&1 || true
   fi
@@ -86,11 +90,34 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# 1. Tools. Nothing else can run without them.
-if ! step "setup-tools" scripts/setup-tools.sh; then
-  summary
-  exit 1
-fi
+# 1. Tools. The cargo steps do not need them, so they install in the
+# background while cargo formats, builds and lints (pip and npm wait on the
+# network, cargo on the CPU); everything from the moto step on waits for
+# them.
+mkdir -p "$SAGAC_TOOLS"
+SETUP_LOG="$SAGAC_TOOLS/setup-tools.log"
+scripts/setup-tools.sh >"$SETUP_LOG" 2>&1 &
+SETUP_PID=$!
+SETUP_T0=$SECONDS
+SETUP_DONE=0
+# wait_tools: the install's output and status, recorded as the setup-tools
+# step (its time is the wall time of the install, beside the cargo steps).
+wait_tools() {
+  [ "$SETUP_DONE" = 0 ] || return "$SETUP_RC"
+  SETUP_DONE=1
+  SETUP_RC=0
+  wait "$SETUP_PID" || SETUP_RC=$?
+  section "setup-tools (in the background since the start)"
+  cat "$SETUP_LOG"
+  local dt=$((SECONDS - SETUP_T0))
+  if [ "$SETUP_RC" = 0 ]; then
+    SUMMARY+=("$(printf '  %-8s %-34s %5ss' ok "setup-tools (background)" "$dt")")
+  else
+    SUMMARY+=("$(printf '  %-8s %-34s %5ss  (exit %s)' FAILED "setup-tools (background)" "$dt" "$SETUP_RC")")
+    FAILED=$((FAILED + 1))
+  fi
+  return "$SETUP_RC"
+}
 export PATH="$SAGAC_TOOLS/bin:$SAGAC_TOOLS/venv/bin:$SAGAC_TOOLS/node/node_modules/.bin:$PATH"
 
 # 2-4. Format, build, lint.
@@ -108,6 +135,12 @@ if [ "$PYTHON_ONLY" = 0 ]; then
   else
     skip "cargo clippy" "build failed"
   fi
+fi
+
+# Nothing below runs without the tools.
+if ! wait_tools; then
+  summary
+  exit 1
 fi
 
 # 5. Local AWS endpoint for the tests (DynamoDB incl. transactions + streams, ...).

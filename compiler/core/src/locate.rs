@@ -78,10 +78,12 @@ impl Locations {
                     .insert((entity.name.clone(), field.name.clone()), at(field.span));
             }
         }
-        let steps = items(&root, "steps").flat_map(|entry| match entry.get("parallel") {
-            Some((_, group)) => items(group, "branches").collect::<Vec<_>>(),
-            None => vec![entry],
-        });
+        let steps = items(&root, "steps")
+            .iter()
+            .flat_map(|entry| match entry.get("parallel") {
+                Some((_, group)) => items(group, "branches").iter().collect::<Vec<_>>(),
+                None => vec![entry],
+            });
         for step in steps {
             let Some(service) = text(step, "service") else {
                 continue;
@@ -127,46 +129,31 @@ impl Locations {
     }
 }
 
+/// The value under `key`, if `node` is a mapping that has it.
+fn child<'a>(node: &'a Node, key: &str) -> Option<&'a Value> {
+    node.get(key).map(|(_, child)| &child.value)
+}
+
 /// The entries of the mapping under `key`.
-fn entries<'a>(node: &'a Node, key: &str) -> impl Iterator<Item = &'a (yaml::Key, Node)> {
-    let entries = match node.get(key) {
-        Some((
-            _,
-            Node {
-                value: Value::Map(entries),
-                ..
-            },
-        )) => entries.as_slice(),
+fn entries<'a>(node: &'a Node, key: &str) -> &'a [(yaml::Key, Node)] {
+    match child(node, key) {
+        Some(Value::Map(entries)) => entries,
         _ => &[],
-    };
-    entries.iter()
+    }
 }
 
 /// The items of the sequence under `key`.
-fn items<'a>(node: &'a Node, key: &str) -> impl Iterator<Item = &'a Node> {
-    let items = match node.get(key) {
-        Some((
-            _,
-            Node {
-                value: Value::Seq(items),
-                ..
-            },
-        )) => items.as_slice(),
+fn items<'a>(node: &'a Node, key: &str) -> &'a [Node] {
+    match child(node, key) {
+        Some(Value::Seq(items)) => items,
         _ => &[],
-    };
-    items.iter()
+    }
 }
 
 /// The string under `key`.
 fn text<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
-    match node.get(key) {
-        Some((
-            _,
-            Node {
-                value: Value::Str(s),
-                ..
-            },
-        )) => Some(s),
+    match child(node, key) {
+        Some(Value::Str(s)) => Some(s),
         _ => None,
     }
 }
@@ -215,7 +202,7 @@ steps:
         );
         assert_eq!(
             show(at.action("seating", "release_seats")),
-            "spec/t.saga.yaml:13:30"
+            "spec/t.saga.yaml:13:29"
         );
         assert_eq!(
             show(at.action("billing", "charge_card")),
