@@ -41,8 +41,8 @@ pub struct InitArgs {
 pub enum StarterTemplate {
     /// A small order saga: reserve stock, then charge the customer.
     Minimal,
-    /// The reference travel booking saga (flight, hotel, payment), its
-    /// services as stubs.
+    /// The reference travel booking saga (flight, hotel, payment): seat,
+    /// room and payment logic.
     Travel,
 }
 

@@ -178,11 +178,28 @@ fn the_travel_starter_is_the_reference_saga() {
     );
     let run = ok("sagac run", sagac_in(&dir, &["run", spec]));
     assert!(run.contains("\"status\":\"CONFIRMED\""), "{run}");
+    // Real services, not stubs: the end-to-end test is written and the
+    // local runner seeds the demo data the sample request books. (Their
+    // `cargo test` is not run here: the crates are named like this
+    // workspace's own services/flight, hotel and payment, which share the
+    // target directory; the scaffold snapshots hold every file.)
     for service in ["flight", "hotel", "payment"] {
+        let application =
+            std::fs::read_to_string(dir.join(format!("services/{service}/src/application.rs")))
+                .unwrap();
         assert!(
-            dir.join(format!("services/{service}/src/application.rs"))
+            application.contains("Change::for_step") && !application.contains("not_implemented"),
+            "{application}"
+        );
+        assert!(
+            dir.join(format!("services/{service}/tests/{service}.rs"))
                 .is_file()
         );
+    }
+    assert!(dir.join("local/tests/saga.rs").is_file());
+    let local = std::fs::read_to_string(dir.join("local/src/lib.rs")).unwrap();
+    for seed in ["flight::adapters::seed_demo", "hotel::adapters::seed_demo"] {
+        assert!(local.contains(seed), "{local}");
     }
     // Without --sagac-path the manifests name sagac's repository and tag.
     let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();

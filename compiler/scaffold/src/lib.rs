@@ -75,7 +75,8 @@ pub enum Template {
     /// A small order saga: reserve stock, charge the customer; two services
     /// with real domain logic.
     Minimal,
-    /// The reference travel booking saga (flight, hotel, payment).
+    /// The reference travel booking saga (flight, hotel, payment); three
+    /// services with real domain logic.
     Travel,
 }
 

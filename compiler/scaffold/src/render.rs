@@ -113,6 +113,54 @@ const TEMPLATES: &[(&str, &str)] = &[
         "minimal/payments/tests.rs",
         include_str!("../templates/minimal/payments/tests.rs.j2"),
     ),
+    (
+        "travel/flight/application.rs",
+        include_str!("../templates/travel/flight/application.rs.j2"),
+    ),
+    (
+        "travel/flight/domain.rs",
+        include_str!("../templates/travel/flight/domain.rs.j2"),
+    ),
+    (
+        "travel/flight/adapters.rs",
+        include_str!("../templates/travel/flight/adapters.rs.j2"),
+    ),
+    (
+        "travel/flight/tests.rs",
+        include_str!("../templates/travel/flight/tests.rs.j2"),
+    ),
+    (
+        "travel/hotel/application.rs",
+        include_str!("../templates/travel/hotel/application.rs.j2"),
+    ),
+    (
+        "travel/hotel/domain.rs",
+        include_str!("../templates/travel/hotel/domain.rs.j2"),
+    ),
+    (
+        "travel/hotel/adapters.rs",
+        include_str!("../templates/travel/hotel/adapters.rs.j2"),
+    ),
+    (
+        "travel/hotel/tests.rs",
+        include_str!("../templates/travel/hotel/tests.rs.j2"),
+    ),
+    (
+        "travel/payment/application.rs",
+        include_str!("../templates/travel/payment/application.rs.j2"),
+    ),
+    (
+        "travel/payment/domain.rs",
+        include_str!("../templates/travel/payment/domain.rs.j2"),
+    ),
+    (
+        "travel/payment/adapters.rs",
+        include_str!("../templates/travel/payment/adapters.rs.j2"),
+    ),
+    (
+        "travel/payment/tests.rs",
+        include_str!("../templates/travel/payment/tests.rs.j2"),
+    ),
 ];
 
 /// The reference spec, the `travel` starter.
@@ -214,13 +262,16 @@ pub(crate) fn init(options: &Init) -> Result<Project, Error> {
     };
     let at = Locations::of(&file);
     let ctx = saga_ctx(&saga, &at, &layout, &options.sagac, true);
-    let real = matches!(options.template, Template::Minimal);
+    let starter = match options.template {
+        Template::Minimal => "minimal",
+        Template::Travel => "travel",
+    };
+    // Both starters' services hold real logic, under
+    // `templates/<starter>/<service>/`; `sagac scaffold` writes stubs.
+    let real = matches!(options.template, Template::Minimal | Template::Travel);
     let project = ProjectCtx {
         name: kebab.clone(),
-        template: match options.template {
-            Template::Minimal => "minimal",
-            Template::Travel => "travel",
-        },
+        template: starter,
         real,
         toolchain: toolchain(),
         dependencies: options.sagac.dependencies(),
@@ -268,7 +319,7 @@ pub(crate) fn init(options: &Init) -> Result<Project, Error> {
     }
     for service in &ctx.services {
         let body = if real {
-            format!("minimal/{}", service.name)
+            format!("{starter}/{}", service.name)
         } else {
             "stub".to_owned()
         };
