@@ -60,17 +60,16 @@ fn cargo(dir: &Path, args: &[&str]) -> Output {
     command(args).output().unwrap()
 }
 
-/// Removes the artifacts of the project's own crates from the shared target
-/// directory: cargo keys a workspace member's artifacts by its name and
-/// path relative to the workspace root, so an earlier run's project with the
-/// same crate names would otherwise be taken as up to date.
-fn forget(dir: &Path, packages: &[&str]) {
-    let mut args = vec!["clean"];
-    for package in packages {
-        args.extend(["-p", package]);
-    }
-    let output = cargo(dir, &args);
-    assert!(output.status.success(), "{}", text(&output).1);
+/// A fresh directory for a project whose crates cargo builds, at the same
+/// path in every run: cargo records a build's sources by absolute path, so
+/// an earlier run's project at another path (with the same crate names)
+/// would make its artifacts look up to date; at the same path, the files
+/// written now are newer than they are.
+fn project_root(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sagac-project-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 fn checkout() -> String {
@@ -79,7 +78,7 @@ fn checkout() -> String {
 
 #[test]
 fn a_project_from_init_checks_builds_tests_and_runs() {
-    let root = scratch("init-minimal");
+    let root = project_root("init-minimal");
     let dir = root.join("order-desk");
     let out = ok(
         "sagac init",
@@ -121,7 +120,6 @@ fn a_project_from_init_checks_builds_tests_and_runs() {
         fmt.args(["fmt", "--", "--check"]).current_dir(&dir);
         fmt.output().unwrap()
     });
-    forget(&dir, &["inventory", "payments", "local"]);
     let tests = ok("cargo test", cargo(&dir, &["test", "--workspace"]));
     for test in [
         "reserves_the_units_it_has ... ok",
@@ -229,9 +227,11 @@ fn bad_init_input_is_a_clean_error() {
 }
 
 /// A project with sagac's crates declared for its members, holding the
-/// ticket-sale example spec and its generated outputs.
-fn ticket_sale_project(name: &str) -> PathBuf {
-    let dir = scratch(name);
+/// loyalty-redemption example spec and its generated outputs. (Its services,
+/// `points` and `vouchers`, share no crate or binary name with this
+/// workspace, whose target directory the project builds in.)
+fn loyalty_project(name: &str) -> PathBuf {
+    let dir = project_root(name);
     let sagac = checkout();
     std::fs::write(
         dir.join("Cargo.toml"),
@@ -242,108 +242,102 @@ fn ticket_sale_project(name: &str) -> PathBuf {
     .unwrap();
     std::fs::create_dir_all(dir.join("spec")).unwrap();
     std::fs::copy(
-        workspace().join("spec/examples/ticket-sale.saga.yaml"),
-        dir.join("spec/ticket-sale.saga.yaml"),
+        workspace().join("spec/examples/loyalty-redemption.saga.yaml"),
+        dir.join("spec/loyalty-redemption.saga.yaml"),
     )
     .unwrap();
     ok(
         "sagac build",
-        sagac_in(&dir, &["build", "spec/ticket-sale.saga.yaml"]),
+        sagac_in(&dir, &["build", "spec/loyalty-redemption.saga.yaml"]),
     );
     dir
 }
 
+const LOYALTY: &str = "spec/loyalty-redemption.saga.yaml";
+
 #[test]
 fn scaffold_writes_the_missing_service_and_reports_the_existing_one() {
-    let dir = ticket_sale_project("scaffold");
-    let spec = "spec/ticket-sale.saga.yaml";
+    let dir = loyalty_project("scaffold");
     let first = ok(
-        "scaffold --service seating",
-        sagac_in(&dir, &["scaffold", spec, "--service", "seating"]),
+        "scaffold --service points",
+        sagac_in(&dir, &["scaffold", LOYALTY, "--service", "points"]),
     );
-    assert!(first.contains("created services/seating"), "{first}");
-    assert!(!dir.join("services/billing").exists());
+    assert!(first.contains("created services/points"), "{first}");
+    assert!(!dir.join("services/vouchers").exists());
 
-    // The second run: seating exists (nothing written, nothing missing),
-    // billing is the service without a crate.
-    let seating = std::fs::read_to_string(dir.join("services/seating/src/application.rs")).unwrap();
-    let second = ok("scaffold", sagac_in(&dir, &["scaffold", spec]));
+    // The second run: points exists (nothing written, nothing missing),
+    // vouchers is the service without a crate.
+    let points = std::fs::read_to_string(dir.join("services/points/src/application.rs")).unwrap();
+    let second = ok("scaffold", sagac_in(&dir, &["scaffold", LOYALTY]));
     assert!(
-        second.contains("services/seating: exists, nothing written; it defines every method"),
+        second.contains("services/points: exists, nothing written; it defines every method"),
         "{second}"
     );
-    assert!(second.contains("created services/billing"), "{second}");
+    assert!(second.contains("created services/vouchers"), "{second}");
     assert_eq!(
-        std::fs::read_to_string(dir.join("services/seating/src/application.rs")).unwrap(),
-        seating
+        std::fs::read_to_string(dir.join("services/points/src/application.rs")).unwrap(),
+        points
     );
-    // The stubs name their spec location and the generated error.
-    let billing = std::fs::read_to_string(dir.join("services/billing/src/application.rs")).unwrap();
+    // The stubs name their spec location and the generated types.
+    let vouchers =
+        std::fs::read_to_string(dir.join("services/vouchers/src/application.rs")).unwrap();
     assert!(
-        billing.contains("declared at spec/ticket-sale.saga.yaml:"),
-        "{billing}"
+        vouchers.contains("declared at spec/loyalty-redemption.saga.yaml:"),
+        "{vouchers}"
     );
     assert!(
-        billing.contains("Result<CardCharge, ChargeCardError>"),
-        "{billing}"
+        vouchers.contains("Result<Voucher, IssueVoucherError>"),
+        "{vouchers}"
     );
-    assert!(!billing.contains("todo!"), "{billing}");
+    assert!(!vouchers.contains("todo!"), "{vouchers}");
 
-    forget(&dir, &["seating", "billing"]);
     let tests = ok("cargo test", cargo(&dir, &["test", "--workspace"]));
     for test in [
-        "hold_seats ... ok",
-        "release_seats ... ok",
-        "charge_card ... ok",
-        "refund_card ... ok",
+        "hold_points ... ok",
+        "release_hold ... ok",
+        "burn_points ... ok",
+        "issue_voucher ... ok",
+        "revoke_voucher ... ok",
     ] {
         assert!(tests.contains(test), "no `{test}` in\n{tests}");
     }
 
     // The spec renames a compensation: scaffold lists the method the crate
     // lacks, with its location, and the compiler refuses the crate too.
-    let text_of = std::fs::read_to_string(dir.join(spec)).unwrap();
+    let text_of = std::fs::read_to_string(dir.join(LOYALTY)).unwrap();
     std::fs::write(
-        dir.join(spec),
-        text_of.replace("action: release_seats", "action: free_seats"),
+        dir.join(LOYALTY),
+        text_of.replace("action: release_hold", "action: free_hold"),
     )
     .unwrap();
-    let changed = sagac_in(&dir, &["scaffold", spec]);
+    let changed = sagac_in(&dir, &["scaffold", LOYALTY]);
     assert_eq!(changed.status.code(), Some(1));
     let (stdout, _) = text(&changed);
     assert!(
-        stdout.contains("the spec asks `SeatingService` for 1 method it does not define"),
+        stdout.contains("the spec asks `PointsService` for 1 method it does not define"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("async fn free_seats(&self, command: ReleaseSeatsCommand) -> Result<Option<SeatHold>, ReleaseSeatsError>"),
+        stdout.contains("async fn free_hold(&self, command: ReleasePointsHoldCommand) -> Result<Option<PointsHold>, ReleasePointsHoldError>"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("// spec/ticket-sale.saga.yaml:"),
+        stdout.contains("// spec/loyalty-redemption.saga.yaml:"),
         "{stdout}"
     );
-    let build = cargo(&dir, &["build", "-p", "seating"]);
+    let build = cargo(&dir, &["build", "-p", "points"]);
     assert!(!build.status.success());
     let (_, stderr) = text(&build);
-    assert!(stderr.contains("free_seats"), "{stderr}");
+    assert!(stderr.contains("free_hold"), "{stderr}");
 }
 
 #[test]
 fn scaffold_refuses_an_unknown_service() {
-    let dir = ticket_sale_project("scaffold-unknown");
-    let out = sagac_in(
-        &dir,
-        &[
-            "scaffold",
-            "spec/ticket-sale.saga.yaml",
-            "--service",
-            "seatin",
-        ],
-    );
+    let dir = loyalty_project("scaffold-unknown");
+    let out = sagac_in(&dir, &["scaffold", LOYALTY, "--service", "point"]);
     assert_eq!(out.status.code(), Some(2));
     let (_, stderr) = text(&out);
-    assert!(stderr.contains("has no service `seatin`"), "{stderr}");
-    assert!(stderr.contains("seating"), "{stderr}");
+    assert!(stderr.contains("has no service `point`"), "{stderr}");
+    assert!(stderr.contains("points"), "{stderr}");
     assert!(!dir.join("services").exists());
 }

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -83,8 +84,20 @@ def make_builds() -> dict[str, Build]:
         out[spec_id(spec)] = Build(spec, target)
     files = [str(b.out / name) for b in out.values() for name in TEMPLATES]
 
-    # cfn-lint, once over every template.
-    p = _run([tool("cfn-lint"), "--format", "json", "--", *files])
+    # cfn-lint once over every template, checkov once per template (its
+    # JSON per file names the file). Each run is a separate process that
+    # spends most of its time starting Python, so they run side by side, as
+    # many at once as there are cores.
+    lint_cmd = [tool("cfn-lint"), "--format", "json", "--", *files]
+    checks = [(b, name) for b in out.values() for name in TEMPLATES]
+    checkov_cmd = lambda b, name: [tool("checkov"), "-f", str(b.out / name), "--framework",
+                                   "cloudformation", "-o", "json", "--compact", "--skip-download"]
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        lint_run = pool.submit(_run, lint_cmd)
+        checkov_runs = [pool.submit(_run, checkov_cmd(b, name)) for b, name in checks]
+        p = lint_run.result()
+        checkov_done = [r.result() for r in checkov_runs]
+
     try:
         findings = json.loads(p.stdout or "[]")
     except json.JSONDecodeError:
@@ -94,19 +107,15 @@ def make_builds() -> dict[str, Build]:
             path = str(b.out / name)
             b.lint[name] = [f for f in findings if f.get("Filename") == path]
 
-    # checkov, once per template (its JSON per file names the file).
-    for b in out.values():
-        for name in TEMPLATES:
-            p = _run([tool("checkov"), "-f", str(b.out / name), "--framework", "cloudformation",
-                      "-o", "json", "--compact", "--skip-download"])
-            try:
-                data = json.loads(p.stdout)
-            except json.JSONDecodeError:
-                pytest.fail(f"checkov on {b.id}/{name}: exit {p.returncode}: {p.stdout[-2000:]}{p.stderr[-2000:]}")
-            if isinstance(data, list):
-                data = next((d for d in data if isinstance(d, dict) and d.get("check_type") == "cloudformation"), {})
-            b.checkov[name] = data
-            b.resources[name] = len(load(b.out / name).get("Resources", {}))
+    for (b, name), p in zip(checks, checkov_done):
+        try:
+            data = json.loads(p.stdout)
+        except json.JSONDecodeError:
+            pytest.fail(f"checkov on {b.id}/{name}: exit {p.returncode}: {p.stdout[-2000:]}{p.stderr[-2000:]}")
+        if isinstance(data, list):
+            data = next((d for d in data if isinstance(d, dict) and d.get("check_type") == "cloudformation"), {})
+        b.checkov[name] = data
+        b.resources[name] = len(load(b.out / name).get("Resources", {}))
     SUMMARY.extend(out.values())
     return out, workdir
 
