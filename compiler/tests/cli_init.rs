@@ -205,6 +205,11 @@ fn the_travel_starter_is_the_reference_saga() {
         manifest.contains(&format!("tag = \"v{}\"", env!("CARGO_PKG_VERSION"))),
         "{manifest}"
     );
+    assert!(
+        manifest.contains(&format!("git = \"{}\"", env!("CARGO_PKG_REPOSITORY")))
+            && !env!("CARGO_PKG_REPOSITORY").is_empty(),
+        "{manifest}"
+    );
 }
 
 #[test]

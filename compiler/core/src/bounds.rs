@@ -18,10 +18,12 @@
 //!    type's: a date is 10 bytes, an int at most 20) take that bound, and the
 //!    fields without one share the rest equally.
 //! 2. **Payloads.** Step Functions refuses any state input or output over
-//!    256 KiB, and a task's payload carries the request several times: in the
-//!    context object's `Execution.Input`, in the state's `request`, and in the
-//!    result of every step before it (an entity written from the request),
-//!    forward and compensation alike. So the request, as JSON text, gets
+//!    256 KiB, and the state carries the request several times: in its
+//!    `request`, and in the result of every step that writes an entity (an
+//!    entity written from the request), forward and compensation alike. A
+//!    task's payload is a part of the state (least data: the step's `input`
+//!    and a few context fields, never `Execution.Input`), so it fits when the
+//!    state does. So the request, as JSON text, gets
 //!    (256 KiB - a 16 KiB reserve for the rest of the payload) divided by
 //!    that number of copies. JSON text can take 6 bytes per character (a
 //!    `\u` escape), so a field's share in characters is a sixth of its share

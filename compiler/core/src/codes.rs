@@ -392,9 +392,10 @@ safe against every limit its value meets later:
   `pattern`, an `enum`, a date's 10 bytes, an int's 20) take it, and the
   fields without one share the rest equally;
 - a payload: a Step Functions state's input or output holds at most 256 KiB,
-  and a task's payload carries the request once in the context object, once
-  in the state and once in the result of each step (forward or
-  compensation) that writes an entity. The request as JSON text gets
+  and the state carries the request once in its `request` and once in the
+  result of each step (forward or compensation) that writes an entity; a
+  task's payload is a part of it (the step's `input`, never the whole
+  request in the context object). The request as JSON text gets
   (256 KiB - 16 KiB reserve) / copies; a character may take 6 bytes of JSON
   (a `\\u` escape), so a field's share in characters is a sixth of its bytes.
   An item holds at most one copy, so items stay far below DynamoDB's 400 KB;

@@ -343,6 +343,10 @@ env:
   variables:
     CARGO_TERM_COLOR: never
     CARGO_INCREMENTAL: "0"
+    # The sagac release that generated this pipeline, for projects whose
+    # workspace does not hold sagac itself.
+    SAGAC_GIT: "{sagac_git}"
+    SAGAC_TAG: "v{sagac_version}"
 phases:
   install:
     commands:
@@ -355,9 +359,12 @@ phases:
       # The tests: the project's test script when it has one (it installs its
       # own tools), else the workspace's cargo tests.
       - if [ -x scripts/test.sh ]; then scripts/test.sh; else cargo test --workspace --locked; fi
+      # sagac: this repository's own when it is sagac's workspace, else the
+      # release these outputs were generated with (a project from `sagac init`).
+      - if cargo metadata --locked --no-deps --format-version 1 | grep -q '"name":"sagac"'; then cargo build --locked --release -p sagac && mkdir -p .sagac/bin && cp target/release/sagac .sagac/bin/; else cargo install --locked --root .sagac --git "$SAGAC_GIT" --tag "$SAGAC_TAG" sagac; fi
+      - export PATH="$PWD/.sagac/bin:$PATH"
       # The committed generated/ output must match the specs.
-      - cargo build --locked --release -p sagac
-      - for spec in $SPEC_PATHS; do target/release/sagac build "$spec" --check; done
+      - for spec in $SPEC_PATHS; do sagac build "$spec" --check; done
   build:
     commands:
       # Every function of the stack: {functions};
@@ -365,7 +372,7 @@ phases:
       # checked (architecture, glibc <= {glibc_major}.{glibc_minor}), zipped reproducibly as `bootstrap`,
       # uploaded under its content-addressed key unless that key is already there.
       # The code key parameters go to {kebab}.template-config.json.
-      - target/release/sagac package "$SPEC_PATH" --profile release --locked --out deploy/lambda --upload "$CODE_BUCKET"
+      - sagac package "$SPEC_PATH" --profile release --locked --out deploy/lambda --upload "$CODE_BUCKET"
       - cp deploy/lambda/{kebab}.template-config.json deploy/template-config.json
       - cp "$SAGA_DIR/template.yaml" deploy/template.yaml
 artifacts:
@@ -379,6 +386,8 @@ artifacts:
         glibc_major = cfn::RUNTIME_GLIBC.0,
         glibc_minor = cfn::RUNTIME_GLIBC.1,
         kebab = saga.kebab,
+        sagac_git = env!("CARGO_PKG_REPOSITORY"),
+        sagac_version = env!("CARGO_PKG_VERSION"),
     )
 }
 

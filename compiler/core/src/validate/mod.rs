@@ -852,15 +852,16 @@ impl Checker<'_> {
         stages: &[ir::Stage],
     ) -> Vec<ir::Field> {
         use crate::bounds::{self, KeyRole, KeySite, Violation};
-        // A task's payload carries the request in the context object and in
-        // the state, and once more in each result of a step (forward and
-        // compensation) that writes an entity.
+        // The state carries the request once, and once more in each result
+        // of a step (forward and compensation) that writes an entity; a
+        // task's payload is a part of that (least data: its `input`, never
+        // the context object's `Execution.Input`).
         let writes = stages
             .iter()
             .flat_map(|s| s.steps().iter())
             .filter(|s| s.writes.is_some())
             .count();
-        let copies = u32::try_from(2 + 2 * writes).unwrap_or(u32::MAX);
+        let copies = u32::try_from(1 + 2 * writes).unwrap_or(u32::MAX);
         let derived = bounds::derive(&request, entities, views, id_field, copies);
         for violation in &derived.violations {
             let diagnostic = match violation {
@@ -929,16 +930,16 @@ impl Checker<'_> {
                         self.key_span(&p!["request"]),
                         if *bytes > u64::from(*budget) {
                             format!(
-                                "the request's own bounds allow {bytes} bytes of JSON, over the {budget} bytes each Step Functions payload has for it"
+                                "the request's own bounds allow {bytes} bytes of JSON, over the {budget} bytes each Step Functions state has for it"
                             )
                         } else {
                             format!(
-                                "the request's own bounds allow {bytes} bytes of JSON, which leaves its unbounded fields no room within the {budget} bytes each Step Functions payload has for it"
+                                "the request's own bounds allow {bytes} bytes of JSON, which leaves its unbounded fields no room within the {budget} bytes each Step Functions state has for it"
                             )
                         },
                     )
                     .label(format!(
-                        "a task's payload (at most 256 KiB) may carry the request {copies} times; a character may take 6 bytes of JSON"
+                        "a state (at most 256 KiB) may carry the request {copies} times; a character may take 6 bytes of JSON"
                     ));
                     if let Some((field, own)) = largest {
                         diagnostic = self.bound_note(diagnostic, field, own, entities, views);
