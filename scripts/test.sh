@@ -42,6 +42,11 @@ if [ "${CI:-}" = true ]; then
   # Fresh clone, one build: incremental compilation state only costs time and disk.
   export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
   export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+  # No debug info: a panic still names its file and line; only backtraces
+  # lose them, and every build (trybuild's, the generated projects' of
+  # compiler/tests/cli_init.rs) inherits the same setting, so they still
+  # share artifacts.
+  export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-0}"
 fi
 
 SUMMARY=()
