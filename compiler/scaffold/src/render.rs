@@ -373,40 +373,28 @@ fn service_files(
 ) -> Result<Vec<File>, Error> {
     let c = context! { saga => saga, service => service };
     let dir = &service.dir;
-    Ok(vec![
-        file_of(
-            &format!("{dir}/Cargo.toml"),
-            render(env, "service/Cargo.toml", &c)?,
-        ),
-        file_of(
-            &format!("{dir}/src/lib.rs"),
-            render(env, "service/lib.rs", &c)?,
-        ),
-        file_of(
-            &format!("{dir}/src/handlers.rs"),
-            render(env, "service/handlers.rs", &c)?,
-        ),
-        file_of(
-            &format!("{dir}/src/main.rs"),
-            render(env, "service/main.rs", &c)?,
-        ),
-        file_of(
-            &format!("{dir}/src/application.rs"),
-            render(env, &format!("{body}/application.rs"), &c)?,
-        ),
-        file_of(
-            &format!("{dir}/src/domain.rs"),
-            render(env, &format!("{body}/domain.rs"), &c)?,
-        ),
-        file_of(
-            &format!("{dir}/src/adapters.rs"),
-            render(env, &format!("{body}/adapters.rs"), &c)?,
-        ),
-        file_of(
-            &format!("{dir}/tests/{}.rs", service.lib),
-            render(env, &format!("{body}/tests.rs"), &c)?,
-        ),
-    ])
+    let tests = format!("tests/{}.rs", service.lib);
+    // (path in the crate, template): the shared skeleton, then the bodies
+    // of `body` (the stubs, or a starter's real services).
+    let files = [
+        ("Cargo.toml", "service/Cargo.toml".to_owned()),
+        ("src/lib.rs", "service/lib.rs".to_owned()),
+        ("src/handlers.rs", "service/handlers.rs".to_owned()),
+        ("src/main.rs", "service/main.rs".to_owned()),
+        ("src/application.rs", format!("{body}/application.rs")),
+        ("src/domain.rs", format!("{body}/domain.rs")),
+        ("src/adapters.rs", format!("{body}/adapters.rs")),
+        (tests.as_str(), format!("{body}/tests.rs")),
+    ];
+    files
+        .iter()
+        .map(|(path, template)| {
+            Ok(file_of(
+                &format!("{dir}/{path}"),
+                render(env, template, &c)?,
+            ))
+        })
+        .collect()
 }
 
 pub(crate) fn scaffold(
