@@ -24,6 +24,7 @@ pub mod api;
 mod dynamo;
 #[cfg(feature = "aws")]
 mod expr;
+mod faulty;
 mod memory;
 
 use std::fmt;
@@ -38,6 +39,7 @@ use crate::context::StepContext;
 use crate::template::KeyTemplate;
 #[cfg(feature = "aws")]
 pub use dynamo::DynamoStore;
+pub use faulty::FaultyStore;
 pub use memory::{ChangeRecord, MemoryStore};
 
 /// Sort key prefix of idempotency records.

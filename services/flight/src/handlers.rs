@@ -24,11 +24,11 @@
 //! - anything else (a damaged item, a step whose saga already compensated
 //!   it) as `Saga.InternalError`.
 
-use sagac_runtime::SagaError;
+use travel_adapter::saga_error;
 
 use crate::adapters::reservation_entity;
 use crate::application::{self, CancelFlight, ReserveFlight};
-use crate::domain::{FailureKind, FlightError, FlightRepository};
+use crate::domain::{FlightError, FlightRepository};
 
 sagac_macros::saga!("../../spec/trip.saga.yaml", service = "flight");
 
@@ -85,7 +85,7 @@ impl<R: FlightRepository> FlightService for Flight<R> {
             FlightError::FlightNotFound { .. } => {
                 ReserveFlightError::FlightNotFound(error.to_string())
             }
-            other => ReserveFlightError::from(saga_error(other)),
+            other => ReserveFlightError::from(saga_error(&other)),
         })?;
         Ok(reservation_entity(&reservation))
     }
@@ -102,31 +102,8 @@ impl<R: FlightRepository> FlightService for Flight<R> {
             },
         )
         .await
-        .map_err(saga_error)?;
+        .map_err(|error| saga_error(&error))?;
         Ok(cancellation.reservation().map(reservation_entity))
-    }
-}
-
-/// A domain error the spec has no name for, as the runtime's error.
-fn saga_error(error: FlightError) -> SagaError {
-    match error.kind() {
-        FailureKind::Business => SagaError::business(error.name(), error.to_string()),
-        FailureKind::Transient => SagaError::transient(error.to_string()),
-        FailureKind::Rejected => match &error {
-            FlightError::InvalidCommand { field, problem } => {
-                SagaError::invalid_payload(payload_path(field), problem.clone())
-            }
-            _ => SagaError::internal(error.to_string()),
-        },
-    }
-}
-
-/// Where a command field comes from in the step payload.
-fn payload_path(field: &str) -> String {
-    match field {
-        // `{Execution.Name}#{State.Name}`.
-        "idempotency_key" => "Execution.Name".to_owned(),
-        field => format!("input.{field}"),
     }
 }
 

@@ -28,7 +28,7 @@ use sagac_runtime::SagaError;
 
 use crate::adapters::booking_entity;
 use crate::application::{self, CancelHotel, ReserveHotel};
-use crate::domain::{FailureKind, HotelError, HotelRepository};
+use crate::domain::{HotelError, HotelRepository};
 
 sagac_macros::saga!("../../spec/trip.saga.yaml", service = "hotel");
 
@@ -80,7 +80,7 @@ impl<R: HotelRepository> HotelService for Hotel<R> {
                 ReserveHotelError::NoRoomsAvailable(error.to_string())
             }
             HotelError::HotelNotFound { .. } => ReserveHotelError::HotelNotFound(error.to_string()),
-            other => ReserveHotelError::from(saga_error(other)),
+            other => ReserveHotelError::from(saga_error(&other)),
         })?;
         Ok(booking_entity(&booking))
     }
@@ -97,34 +97,18 @@ impl<R: HotelRepository> HotelService for Hotel<R> {
             },
         )
         .await
-        .map_err(saga_error)?;
+        .map_err(|error| saga_error(&error))?;
         Ok(cancellation.booking().map(booking_entity))
     }
 }
 
-/// A domain error the spec has no name for, as the runtime's error.
-fn saga_error(error: HotelError) -> SagaError {
-    match error.kind() {
-        FailureKind::Business => SagaError::business(error.name(), error.to_string()),
-        FailureKind::Transient => SagaError::transient(error.to_string()),
-        FailureKind::Rejected => match &error {
-            HotelError::InvalidCommand { field, problem } => {
-                SagaError::invalid_payload(payload_path(field), problem.clone())
-            }
-            _ => SagaError::internal(error.to_string()),
-        },
-    }
-}
-
-/// Where a command field comes from in the step payload.
-fn payload_path(field: &str) -> String {
-    match field {
-        "check_in" => "input.depart_on".to_owned(),
-        "check_out" => "input.return_on".to_owned(),
-        // `{Execution.Name}#{State.Name}`.
-        "idempotency_key" => "Execution.Name".to_owned(),
-        field => format!("input.{field}"),
-    }
+/// A domain error the spec has no name for, as the runtime's error; the
+/// stay's dates are the trip's in the step input.
+fn saga_error(error: &HotelError) -> SagaError {
+    travel_adapter::saga_error_renaming(
+        error,
+        &[("check_in", "depart_on"), ("check_out", "return_on")],
+    )
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@
 #![deny(missing_docs)]
 
 pub mod adapters;
-pub mod application;
-pub mod domain;
+pub use hotel_application as application;
+pub use hotel_domain as domain;
 pub mod handlers;
 pub mod in_memory;

@@ -78,3 +78,107 @@ impl fmt::Display for RepositoryError {
 }
 
 impl Error for RepositoryError {}
+
+/// What the saga needs to know of a service's error, whatever the service:
+/// its name, how to react to it, and for a malformed command the field at
+/// fault. Implemented by [`domain_error!`](crate::domain_error), and read
+/// by the adapters that turn a domain error into a step error.
+pub trait DomainError: Error {
+    /// The error name the state machine sees.
+    fn name(&self) -> &'static str;
+
+    /// How the saga should react.
+    fn kind(&self) -> FailureKind;
+
+    /// The command field at fault and what is wrong with it, when the
+    /// command is malformed.
+    fn invalid_field(&self) -> Option<(&'static str, &str)>;
+}
+
+/// The shape every service's error enum shares, written once: `name()` (the
+/// variant's name, which for the spec's business errors is the spec's name;
+/// a store failure's own name), `kind()` (as listed; a store failure's own
+/// kind), [`std::error::Error`] with the store failure as its source,
+/// `From<RepositoryError>` and [`DomainError`].
+///
+/// The enum must have the variants `InvalidCommand { field: &'static str,
+/// problem: String }` and `Repository(RepositoryError)`; every other variant
+/// is listed with its [`FailureKind`]. Its `Display` stays the service's.
+///
+/// ```
+/// # use std::fmt;
+/// # use travel_kernel::{FailureKind, RepositoryError};
+/// #[derive(Debug)]
+/// enum TaxiError {
+///     NoTaxi,
+///     InvalidCommand { field: &'static str, problem: String },
+///     Repository(RepositoryError),
+/// }
+/// # impl fmt::Display for TaxiError {
+/// #     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { write!(f, "{self:?}") }
+/// # }
+/// travel_kernel::domain_error!(TaxiError {
+///     NoTaxi => Business,
+///     InvalidCommand => Rejected,
+/// });
+/// assert_eq!(TaxiError::NoTaxi.name(), "NoTaxi");
+/// assert_eq!(TaxiError::NoTaxi.kind(), FailureKind::Business);
+/// ```
+#[macro_export]
+macro_rules! domain_error {
+    ($error:ident { $($variant:ident => $kind:ident),* $(,)? }) => {
+        impl $error {
+            /// The error name the state machine sees: the spec's business
+            /// error names, `TransientError` for what the spec retries, and
+            /// a name of its own for each rejection.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $($error::$variant { .. } => stringify!($variant),)*
+                    $error::Repository(error) => error.name(),
+                }
+            }
+
+            /// How the saga should react.
+            pub fn kind(&self) -> $crate::FailureKind {
+                match self {
+                    $($error::$variant { .. } => $crate::FailureKind::$kind,)*
+                    $error::Repository(error) => error.kind(),
+                }
+            }
+        }
+
+        impl ::std::error::Error for $error {
+            fn source(&self) -> ::std::option::Option<&(dyn ::std::error::Error + 'static)> {
+                match self {
+                    $error::Repository(error) => ::std::option::Option::Some(error),
+                    _ => ::std::option::Option::None,
+                }
+            }
+        }
+
+        impl ::std::convert::From<$crate::RepositoryError> for $error {
+            fn from(error: $crate::RepositoryError) -> $error {
+                $error::Repository(error)
+            }
+        }
+
+        impl $crate::DomainError for $error {
+            fn name(&self) -> &'static str {
+                $error::name(self)
+            }
+
+            fn kind(&self) -> $crate::FailureKind {
+                $error::kind(self)
+            }
+
+            fn invalid_field(&self) -> ::std::option::Option<(&'static str, &str)> {
+                match self {
+                    $error::InvalidCommand { field, problem } => {
+                        ::std::option::Option::Some((field, problem.as_str()))
+                    }
+                    _ => ::std::option::Option::None,
+                }
+            }
+        }
+    };
+}

@@ -16,6 +16,6 @@ mod price;
 mod value;
 
 pub use date::Date;
-pub use error::{FailureKind, RepositoryError};
+pub use error::{DomainError, FailureKind, RepositoryError};
 pub use price::Price;
 pub use value::{IdempotencyKey, InvalidValue, TripId, is_identifier};

@@ -55,71 +55,80 @@ pub fn is_identifier(value: &str) -> bool {
             .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
 }
 
-/// The trip's identifier. The trip is the saga's root entity, so this is also
-/// the saga id and the Step Functions execution name.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TripId(String);
+/// A text value valid by construction, the shape of every id and code of
+/// the travel domains: a newtype over `String` with `new` (which accepts
+/// the text when `valid` says so, and otherwise reports it as
+/// [`InvalidValue`] expecting `expected`), `as_str` and `Display`.
+///
+/// ```
+/// travel_kernel::text_value!(
+///     /// A taxi's plate.
+///     Plate,
+///     "a plate of 1 to 64 ASCII letters, digits, '-' or '_'",
+///     travel_kernel::is_identifier
+/// );
+/// assert_eq!(Plate::new("K-123").unwrap().as_str(), "K-123");
+/// assert!(Plate::new("K#123").is_err());
+/// ```
+#[macro_export]
+macro_rules! text_value {
+    ($(#[$meta:meta])* $name:ident, $expected:literal, $valid:expr $(,)?) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(String);
 
-impl TripId {
-    /// Accepts 1 to 64 ASCII letters, digits, `-` or `_`.
-    pub fn new(value: impl Into<String>) -> Result<TripId, InvalidValue> {
-        let value = value.into();
-        if is_identifier(&value) {
-            Ok(TripId(value))
-        } else {
-            Err(InvalidValue::new(
-                "a trip id of 1 to 64 ASCII letters, digits, '-' or '_'",
-                value,
-            ))
+        impl $name {
+            #[doc = concat!("Accepts ", $expected, ".")]
+            pub fn new(
+                value: impl ::std::convert::Into<String>,
+            ) -> ::std::result::Result<$name, $crate::InvalidValue> {
+                let value = value.into();
+                let valid: fn(&str) -> bool = $valid;
+                if valid(&value) {
+                    ::std::result::Result::Ok($name(value))
+                } else {
+                    ::std::result::Result::Err($crate::InvalidValue::new($expected, value))
+                }
+            }
+
+            /// The value as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
         }
-    }
 
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
 }
 
-impl fmt::Display for TripId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+crate::text_value!(
+    /// The trip's identifier. The trip is the saga's root entity, so this is
+    /// also the saga id and the Step Functions execution name.
+    TripId,
+    "a trip id of 1 to 64 ASCII letters, digits, '-' or '_'",
+    is_identifier
+);
 
-/// The key the saga gives one step invocation, `{execution}#{state}`, so that
-/// a retried or duplicated invocation can be recognised: the store applies at
-/// most one commit per key, and outbox event ids derive from it.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct IdempotencyKey(String);
+crate::text_value!(
+    /// The key the saga gives one step invocation, `{execution}#{state}`, so
+    /// that a retried or duplicated invocation can be recognised: the store
+    /// applies at most one commit per key, and outbox event ids derive from
+    /// it.
+    IdempotencyKey,
+    "an idempotency key of 1 to 256 bytes without control characters",
+    |value| {
+        (1..=IdempotencyKey::MAX_LEN).contains(&value.len()) && !value.chars().any(char::is_control)
+    }
+);
 
 impl IdempotencyKey {
     /// The longest key accepted: an execution name and a state name are 80
     /// characters each at most, so this leaves room for any separator.
     pub const MAX_LEN: usize = 256;
-
-    /// Accepts 1 to 256 bytes of text without control characters.
-    pub fn new(value: impl Into<String>) -> Result<IdempotencyKey, InvalidValue> {
-        let value = value.into();
-        if (1..=Self::MAX_LEN).contains(&value.len()) && !value.chars().any(char::is_control) {
-            Ok(IdempotencyKey(value))
-        } else {
-            Err(InvalidValue::new(
-                "an idempotency key of 1 to 256 bytes without control characters",
-                value,
-            ))
-        }
-    }
-
-    /// The key as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for IdempotencyKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 #[cfg(test)]

@@ -24,11 +24,11 @@
 //! - anything else (a damaged item, a step whose saga already compensated
 //!   it) as `Saga.InternalError`.
 
-use sagac_runtime::SagaError;
+use travel_adapter::saga_error;
 
 use crate::adapters::transaction_entity;
 use crate::application::{self, ProcessPayment, RefundPayment};
-use crate::domain::{FailureKind, PaymentError, PaymentRepository};
+use crate::domain::{PaymentError, PaymentRepository};
 
 sagac_macros::saga!("../../spec/trip.saga.yaml", service = "payment");
 
@@ -84,7 +84,7 @@ impl<R: PaymentRepository> PaymentService for Payment<R> {
             PaymentError::AmountLimitExceeded { .. } => {
                 ProcessPaymentError::AmountLimitExceeded(error.to_string())
             }
-            other => ProcessPaymentError::from(saga_error(other)),
+            other => ProcessPaymentError::from(saga_error(&other)),
         })?;
         Ok(transaction_entity(&transaction))
     }
@@ -101,31 +101,8 @@ impl<R: PaymentRepository> PaymentService for Payment<R> {
             },
         )
         .await
-        .map_err(saga_error)?;
+        .map_err(|error| saga_error(&error))?;
         Ok(refund.transaction().map(transaction_entity))
-    }
-}
-
-/// A domain error the spec has no name for, as the runtime's error.
-fn saga_error(error: PaymentError) -> SagaError {
-    match error.kind() {
-        FailureKind::Business => SagaError::business(error.name(), error.to_string()),
-        FailureKind::Transient => SagaError::transient(error.to_string()),
-        FailureKind::Rejected => match &error {
-            PaymentError::InvalidCommand { field, problem } => {
-                SagaError::invalid_payload(payload_path(field), problem.clone())
-            }
-            _ => SagaError::internal(error.to_string()),
-        },
-    }
-}
-
-/// Where a command field comes from in the step payload.
-fn payload_path(field: &str) -> String {
-    match field {
-        // `{Execution.Name}#{State.Name}`.
-        "idempotency_key" => "Execution.Name".to_owned(),
-        field => format!("input.{field}"),
     }
 }
 

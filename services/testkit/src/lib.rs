@@ -21,12 +21,9 @@
 //!   input; `tests/asl` and the local executor's runs check that.
 //! - [`lambda`]: a fake Lambda Runtime API, to run the real service
 //!   binaries, time their init and read their peak memory.
-//! - [`layering`]: the layering rule every service's `tests/layering.rs`
-//!   checks on its sources and on the shared kernel's.
 #![deny(missing_docs)]
 
 pub mod lambda;
-pub mod layering;
 pub mod stack;
 
 use std::io::{Read, Write};

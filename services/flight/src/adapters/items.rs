@@ -4,12 +4,15 @@
 use std::collections::BTreeMap;
 
 use sagac_runtime::Entity as _;
-use sagac_runtime::serde_json::{Map, Value};
+use sagac_runtime::attribute;
+use sagac_runtime::serde::{Deserialize, Serialize};
+use sagac_runtime::serde_json::Value;
 use sagac_runtime::store::{Item, Key};
+use travel_adapter::{attributes, field};
 
 use crate::domain::{
     AirportCode, Date, FlightId, FlightInventory, FlightNumber, FlightReservation, Price,
-    RepositoryError, ReservationStatus, Route, TripId,
+    ReservationStatus, Route, TripId,
 };
 use crate::handlers::trip_booking as spec;
 
@@ -73,21 +76,40 @@ pub fn reservation_item(reservation: &FlightReservation) -> Item {
         .unwrap_or_else(|e| unreachable!("the spec entity is an item: {e}"))
 }
 
+/// The seat inventory as stored: the service's own item (the table keys
+/// are added by the store).
+#[derive(Serialize, Deserialize)]
+#[serde(crate = "sagac_runtime::serde")]
+struct InventoryItem {
+    flight_number: String,
+    depart_on: String,
+    origin: String,
+    destination: String,
+    fare: String,
+    capacity: u32,
+    /// The seats each trip holds, by trip id.
+    #[serde(default)]
+    holds: BTreeMap<String, u32>,
+    version: u64,
+}
+
 /// The stored seat inventory item (without the table keys).
 pub fn inventory_item(inventory: &FlightInventory) -> Item {
-    let mut item = Map::new();
-    let mut text = |name: &str, value: String| {
-        item.insert(name.to_owned(), Value::String(value));
+    let stored = InventoryItem {
+        flight_number: inventory.flight_number().to_string(),
+        depart_on: inventory.depart_on().to_string(),
+        origin: inventory.route().origin().to_string(),
+        destination: inventory.route().destination().to_string(),
+        fare: inventory.fare().to_string(),
+        capacity: inventory.capacity(),
+        holds: inventory
+            .holds()
+            .iter()
+            .map(|(trip, seats)| (trip.to_string(), *seats))
+            .collect(),
+        version: inventory.version(),
     };
-    text("flight_number", inventory.flight_number().to_string());
-    text("depart_on", inventory.depart_on().to_string());
-    text("origin", inventory.route().origin().to_string());
-    text("destination", inventory.route().destination().to_string());
-    text("fare", inventory.fare().to_string());
-    item.insert("capacity".into(), Value::from(inventory.capacity()));
-    item.insert("holds".into(), holds_value(inventory.holds()));
-    item.insert("version".into(), Value::from(inventory.version()));
-    item
+    attribute::to_item(&stored).unwrap_or_else(|e| unreachable!("an inventory is an item: {e}"))
 }
 
 /// The holds as a map attribute, trip id to seats.
@@ -100,112 +122,43 @@ pub(super) fn holds_value(holds: &BTreeMap<TripId, u32>) -> Value {
     )
 }
 
-/// Reads the attributes of one stored item, reporting what is wrong with it
-/// as [`RepositoryError::Corrupt`] naming the item.
-pub(super) struct Reader<'a> {
-    key: &'a Key,
-    item: &'a Item,
-}
-
-impl<'a> Reader<'a> {
-    pub(super) fn new(key: &'a Key, item: &'a Item) -> Self {
-        Reader { key, item }
-    }
-
-    pub(super) fn corrupt(&self, problem: impl std::fmt::Display) -> RepositoryError {
-        RepositoryError::Corrupt {
-            detail: format!("item {}: {problem}", self.key),
-        }
-    }
-
-    pub(super) fn text(&self, name: &str) -> Result<&'a str, RepositoryError> {
-        self.item
-            .get(name)
-            .and_then(Value::as_str)
-            .ok_or_else(|| self.corrupt(format_args!("no string attribute `{name}`")))
-    }
-
-    pub(super) fn number(&self, name: &str) -> Result<u64, RepositoryError> {
-        self.item
-            .get(name)
-            .and_then(Value::as_u64)
-            .ok_or_else(|| self.corrupt(format_args!("no non-negative integer attribute `{name}`")))
-    }
-
-    pub(super) fn small(&self, name: &str) -> Result<u32, RepositoryError> {
-        let n = self.number(name)?;
-        u32::try_from(n).map_err(|_| self.corrupt(format_args!("`{name}` = {n} is too large")))
-    }
-
-    /// Parses a text attribute with `parse`.
-    pub(super) fn parsed<T, E: std::fmt::Display>(
-        &self,
-        name: &str,
-        parse: impl FnOnce(&'a str) -> Result<T, E>,
-    ) -> Result<T, RepositoryError> {
-        let text = self.text(name)?;
-        parse(text).map_err(|e| self.corrupt(format_args!("`{name}`: {e}")))
-    }
-
-    /// A map attribute of trip ids to counts.
-    pub(super) fn holds(&self, name: &str) -> Result<BTreeMap<TripId, u32>, RepositoryError> {
-        let Some(map) = self.item.get(name) else {
-            return Ok(BTreeMap::new());
-        };
-        let map = map
-            .as_object()
-            .ok_or_else(|| self.corrupt(format_args!("`{name}` is not a map")))?;
-        map.iter()
-            .map(|(trip, count)| {
-                let trip_id = TripId::new(trip.as_str())
-                    .map_err(|e| self.corrupt(format_args!("`{name}`: {e}")))?;
-                let count = count
-                    .as_u64()
-                    .and_then(|n| u32::try_from(n).ok())
-                    .ok_or_else(|| {
-                        self.corrupt(format_args!("`{name}.{trip}` is not a small count"))
-                    })?;
-                Ok((trip_id, count))
-            })
-            .collect()
-    }
-}
-
-/// A reservation read back from its item.
-pub(super) fn reservation_from_item(
-    key: &Key,
-    item: &Item,
-) -> Result<FlightReservation, RepositoryError> {
-    let r = Reader::new(key, item);
+/// A reservation read back from its item, the spec's entity, or what is
+/// wrong with it.
+pub(super) fn reservation_from_item(item: Item) -> Result<FlightReservation, String> {
+    let entity = attributes(spec::FlightReservation::from_item(item))?;
     Ok(FlightReservation {
-        trip_id: r.parsed("trip_id", TripId::new)?,
-        flight_id: r.parsed("flight_id", FlightId::new)?,
-        flight_number: r.parsed("flight_number", FlightNumber::new)?,
-        depart_on: r.parsed("depart_on", str::parse::<Date>)?,
-        return_on: r.parsed("return_on", str::parse::<Date>)?,
-        seats: r.small("seats")?,
-        price: r.parsed("price", str::parse::<Price>)?,
-        status: r.parsed("status", str::parse::<ReservationStatus>)?,
+        trip_id: field("trip_id", TripId::new(entity.trip_id))?,
+        flight_id: field("flight_id", FlightId::new(entity.flight_id))?,
+        flight_number: field("flight_number", FlightNumber::new(entity.flight_number))?,
+        depart_on: field("depart_on", entity.depart_on.to_string().parse::<Date>())?,
+        return_on: field("return_on", entity.return_on.to_string().parse::<Date>())?,
+        seats: field("seats", u32::try_from(entity.seats))?,
+        price: field("price", entity.price.to_string().parse::<Price>())?,
+        status: field("status", entity.status.parse::<ReservationStatus>())?,
     })
 }
 
-/// A seat inventory read back from its item.
-pub(super) fn inventory_from_item(
-    key: &Key,
-    item: &Item,
-) -> Result<FlightInventory, RepositoryError> {
-    let r = Reader::new(key, item);
-    let origin = r.parsed("origin", AirportCode::new)?;
-    let destination = r.parsed("destination", AirportCode::new)?;
-    let route = Route::new(origin, destination).map_err(|e| r.corrupt(e))?;
+/// A seat inventory read back from its item, or what is wrong with it.
+pub(super) fn inventory_from_item(item: Item) -> Result<FlightInventory, String> {
+    let stored: InventoryItem = attributes(attribute::from_item(item))?;
+    let route = Route::new(
+        field("origin", AirportCode::new(stored.origin))?,
+        field("destination", AirportCode::new(stored.destination))?,
+    )
+    .map_err(|e| e.to_string())?;
+    let holds = stored
+        .holds
+        .into_iter()
+        .map(|(trip, seats)| Ok((field("holds", TripId::new(trip))?, seats)))
+        .collect::<Result<_, String>>()?;
     Ok(FlightInventory::restore(
-        r.parsed("flight_number", FlightNumber::new)?,
-        r.parsed("depart_on", str::parse::<Date>)?,
+        field("flight_number", FlightNumber::new(stored.flight_number))?,
+        field("depart_on", stored.depart_on.parse::<Date>())?,
         route,
-        r.small("capacity")?,
-        r.parsed("fare", str::parse::<Price>)?,
-        r.holds("holds")?,
-        r.number("version")?,
+        stored.capacity,
+        field("fare", stored.fare.parse::<Price>())?,
+        holds,
+        stored.version,
     ))
 }
 
@@ -243,7 +196,7 @@ mod tests {
                 "GSI1PK": "FLIGHT#NH203#2025-04-01", "GSI1SK": "TRIP#trip-0001"
             })
         );
-        assert_eq!(reservation_from_item(&key, &item).unwrap(), r);
+        assert_eq!(reservation_from_item(item).unwrap(), r);
     }
 
     #[test]
@@ -266,7 +219,7 @@ mod tests {
         assert_eq!(key, Key::new("FLIGHT#NH203#2025-04-01", "INVENTORY"));
         let item = inventory_item(&inventory);
         assert_eq!(item["holds"], json!({"trip-0001": 2}));
-        assert_eq!(inventory_from_item(&key, &item).unwrap(), inventory);
+        assert_eq!(inventory_from_item(item).unwrap(), inventory);
     }
 
     #[test]
@@ -274,7 +227,7 @@ mod tests {
         let key = reservation_key(&TripId::new("trip-0001").unwrap());
         let mut item = reservation_item(&reservation());
         item.insert("status".into(), json!("LOST"));
-        let error = reservation_from_item(&key, &item).unwrap_err();
+        let error = travel_adapter::corrupt(&key, reservation_from_item(item).unwrap_err());
         assert_eq!(error.name(), "CorruptRecord");
         assert!(
             error

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use sagac_runtime::store::{Change, Condition, Store, StoreError, Update, WriteOp};
+use sagac_runtime::store::{Change, Condition, Store, Update, WriteOp};
+use travel_adapter::Table;
 
 use super::items::{
     holds_value, inventory_from_item, inventory_key, reservation_entity, reservation_from_item,
@@ -22,49 +23,22 @@ const INVENTORY_LABEL: &str = "inventory";
 /// The [`FlightRepository`] of the saga's single table, over any
 /// `sagac_runtime::Store`: `DynamoStore` in the Lambda, `MemoryStore` in
 /// local runs and tests.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct DynamoFlightRepository {
-    store: Arc<dyn Store>,
-}
-
-impl std::fmt::Debug for DynamoFlightRepository {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DynamoFlightRepository")
-            .field("table", &self.store.config().table_name)
-            .finish()
-    }
+    table: Table,
 }
 
 impl DynamoFlightRepository {
     /// A repository over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        DynamoFlightRepository { store }
+        DynamoFlightRepository {
+            table: Table::new(store),
+        }
     }
 
     /// The store underneath.
     pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-}
-
-/// A store failure in the domain's terms: a failed condition is a
-/// conflict (the retry reads the new state), throttling and network
-/// failures are the store being unavailable, and an item the store cannot
-/// convert, or a transaction it refuses as malformed, cannot be fixed by
-/// retrying.
-fn repository_error(error: StoreError) -> RepositoryError {
-    match error {
-        StoreError::ConditionFailed { .. } | StoreError::VersionConflict { .. } => {
-            RepositoryError::Conflict {
-                detail: error.to_string(),
-            }
-        }
-        StoreError::Transient { .. } | StoreError::Service { .. } => RepositoryError::Unavailable {
-            detail: error.to_string(),
-        },
-        StoreError::InvalidChange { .. } | StoreError::Attribute(_) => RepositoryError::Corrupt {
-            detail: error.to_string(),
-        },
+        self.table.store()
     }
 }
 
@@ -125,11 +99,9 @@ impl FlightRepository for DynamoFlightRepository {
         &self,
         trip_id: &TripId,
     ) -> Result<Option<FlightReservation>, RepositoryError> {
-        let key = reservation_key(trip_id);
-        match self.store.get(&key).await.map_err(repository_error)? {
-            None => Ok(None),
-            Some(item) => reservation_from_item(&key, &item).map(Some),
-        }
+        self.table
+            .load(&reservation_key(trip_id), reservation_from_item)
+            .await
     }
 
     async fn load_inventory(
@@ -137,33 +109,16 @@ impl FlightRepository for DynamoFlightRepository {
         flight_number: &FlightNumber,
         depart_on: Date,
     ) -> Result<Option<FlightInventory>, RepositoryError> {
-        let key = inventory_key(flight_number, depart_on);
-        match self.store.get(&key).await.map_err(repository_error)? {
-            None => Ok(None),
-            Some(item) => inventory_from_item(&key, &item).map(Some),
-        }
+        self.table
+            .load(
+                &inventory_key(flight_number, depart_on),
+                inventory_from_item,
+            )
+            .await
     }
 
-    /// Writes the commit as one transaction. A commit whose idempotency key
-    /// was applied before writes nothing and is a
-    /// [`RepositoryError::Conflict`], as the trait asks: the retry reads the
-    /// first commit's outcome (and the runtime answers a retried step from
-    /// its idempotency record before the use case even runs).
     async fn commit(&self, commit: FlightCommit) -> Result<(), RepositoryError> {
-        let committed = self
-            .store
-            .commit(change(&commit))
-            .await
-            .map_err(repository_error)?;
-        if committed.replayed {
-            return Err(RepositoryError::Conflict {
-                detail: format!(
-                    "a commit with idempotency key {} was applied before",
-                    commit.idempotency_key
-                ),
-            });
-        }
-        Ok(())
+        self.table.commit(change(&commit)).await
     }
 }
 

@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 
 use sagac_runtime::Entity as _;
-use sagac_runtime::serde_json::{Map, Value};
+use sagac_runtime::attribute;
+use sagac_runtime::serde::{Deserialize, Serialize};
+use sagac_runtime::serde_json::Value;
 use sagac_runtime::store::{Item, Key};
+use travel_adapter::{attributes, field};
 
 use crate::domain::{
-    BookingStatus, Date, HotelBooking, HotelCode, HotelId, Price, RepositoryError, RoomInventory,
-    TripId,
+    BookingStatus, Date, HotelBooking, HotelCode, HotelId, Price, RoomInventory, TripId,
 };
 use crate::handlers::trip_booking as spec;
 
@@ -91,19 +93,36 @@ pub fn booking_item(booking: &HotelBooking) -> Item {
         .unwrap_or_else(|e| unreachable!("the spec entity is an item: {e}"))
 }
 
+/// A night's room inventory as stored: the service's own item (the table
+/// keys are added by the store).
+#[derive(Serialize, Deserialize)]
+#[serde(crate = "sagac_runtime::serde")]
+struct NightItem {
+    hotel_code: String,
+    night: String,
+    rate: String,
+    capacity: u32,
+    /// The rooms each trip holds, by trip id.
+    #[serde(default)]
+    holds: BTreeMap<String, u32>,
+    version: u64,
+}
+
 /// The stored room inventory item of a night (without the table keys).
 pub fn night_item(night: &RoomInventory) -> Item {
-    let mut item = Map::new();
-    item.insert(
-        "hotel_code".into(),
-        Value::String(night.hotel_code().to_string()),
-    );
-    item.insert("night".into(), Value::String(night.night().to_string()));
-    item.insert("rate".into(), Value::String(night.rate().to_string()));
-    item.insert("capacity".into(), Value::from(night.capacity()));
-    item.insert("holds".into(), holds_value(night.holds()));
-    item.insert("version".into(), Value::from(night.version()));
-    item
+    let stored = NightItem {
+        hotel_code: night.hotel_code().to_string(),
+        night: night.night().to_string(),
+        rate: night.rate().to_string(),
+        capacity: night.capacity(),
+        holds: night
+            .holds()
+            .iter()
+            .map(|(trip, rooms)| (trip.to_string(), *rooms))
+            .collect(),
+        version: night.version(),
+    };
+    attribute::to_item(&stored).unwrap_or_else(|e| unreachable!("a night is an item: {e}"))
 }
 
 /// The holds as a map attribute, trip id to rooms.
@@ -116,100 +135,38 @@ pub(super) fn holds_value(holds: &BTreeMap<TripId, u32>) -> Value {
     )
 }
 
-/// Reads the attributes of one stored item, reporting what is wrong with it
-/// as [`RepositoryError::Corrupt`] naming the item.
-struct Reader<'a> {
-    key: &'a Key,
-    item: &'a Item,
-}
-
-impl<'a> Reader<'a> {
-    fn new(key: &'a Key, item: &'a Item) -> Self {
-        Reader { key, item }
-    }
-
-    fn corrupt(&self, problem: impl std::fmt::Display) -> RepositoryError {
-        RepositoryError::Corrupt {
-            detail: format!("item {}: {problem}", self.key),
-        }
-    }
-
-    fn text(&self, name: &str) -> Result<&'a str, RepositoryError> {
-        self.item
-            .get(name)
-            .and_then(Value::as_str)
-            .ok_or_else(|| self.corrupt(format_args!("no string attribute `{name}`")))
-    }
-
-    fn number(&self, name: &str) -> Result<u64, RepositoryError> {
-        self.item
-            .get(name)
-            .and_then(Value::as_u64)
-            .ok_or_else(|| self.corrupt(format_args!("no non-negative integer attribute `{name}`")))
-    }
-
-    fn small(&self, name: &str) -> Result<u32, RepositoryError> {
-        let n = self.number(name)?;
-        u32::try_from(n).map_err(|_| self.corrupt(format_args!("`{name}` = {n} is too large")))
-    }
-
-    fn parsed<T, E: std::fmt::Display>(
-        &self,
-        name: &str,
-        parse: impl FnOnce(&'a str) -> Result<T, E>,
-    ) -> Result<T, RepositoryError> {
-        let text = self.text(name)?;
-        parse(text).map_err(|e| self.corrupt(format_args!("`{name}`: {e}")))
-    }
-
-    fn holds(&self, name: &str) -> Result<BTreeMap<TripId, u32>, RepositoryError> {
-        let Some(map) = self.item.get(name) else {
-            return Ok(BTreeMap::new());
-        };
-        let map = map
-            .as_object()
-            .ok_or_else(|| self.corrupt(format_args!("`{name}` is not a map")))?;
-        map.iter()
-            .map(|(trip, count)| {
-                let trip_id = TripId::new(trip.as_str())
-                    .map_err(|e| self.corrupt(format_args!("`{name}`: {e}")))?;
-                let count = count
-                    .as_u64()
-                    .and_then(|n| u32::try_from(n).ok())
-                    .ok_or_else(|| {
-                        self.corrupt(format_args!("`{name}.{trip}` is not a small count"))
-                    })?;
-                Ok((trip_id, count))
-            })
-            .collect()
-    }
-}
-
-/// A booking read back from its item.
-pub(super) fn booking_from_item(key: &Key, item: &Item) -> Result<HotelBooking, RepositoryError> {
-    let r = Reader::new(key, item);
+/// A booking read back from its item, the spec's entity, or what is wrong
+/// with it.
+pub(super) fn booking_from_item(item: Item) -> Result<HotelBooking, String> {
+    let entity = attributes(spec::HotelBooking::from_item(item))?;
     Ok(HotelBooking {
-        trip_id: r.parsed("trip_id", TripId::new)?,
-        hotel_id: r.parsed("hotel_id", HotelId::new)?,
-        hotel_code: r.parsed("hotel_code", HotelCode::new)?,
-        check_in: r.parsed("check_in", str::parse::<Date>)?,
-        check_out: r.parsed("check_out", str::parse::<Date>)?,
-        rooms: r.small("rooms")?,
-        price: r.parsed("price", str::parse::<Price>)?,
-        status: r.parsed("status", str::parse::<BookingStatus>)?,
+        trip_id: field("trip_id", TripId::new(entity.trip_id))?,
+        hotel_id: field("hotel_id", HotelId::new(entity.hotel_id))?,
+        hotel_code: field("hotel_code", HotelCode::new(entity.hotel_code))?,
+        check_in: field("check_in", entity.check_in.to_string().parse::<Date>())?,
+        check_out: field("check_out", entity.check_out.to_string().parse::<Date>())?,
+        rooms: field("rooms", u32::try_from(entity.rooms))?,
+        price: field("price", entity.price.to_string().parse::<Price>())?,
+        status: field("status", entity.status.parse::<BookingStatus>())?,
     })
 }
 
-/// A night's room inventory read back from its item.
-pub(super) fn night_from_item(key: &Key, item: &Item) -> Result<RoomInventory, RepositoryError> {
-    let r = Reader::new(key, item);
+/// A night's room inventory read back from its item, or what is wrong
+/// with it.
+pub(super) fn night_from_item(item: Item) -> Result<RoomInventory, String> {
+    let stored: NightItem = attributes(attribute::from_item(item))?;
+    let holds = stored
+        .holds
+        .into_iter()
+        .map(|(trip, rooms)| Ok((field("holds", TripId::new(trip))?, rooms)))
+        .collect::<Result<_, String>>()?;
     Ok(RoomInventory::restore(
-        r.parsed("hotel_code", HotelCode::new)?,
-        r.parsed("night", str::parse::<Date>)?,
-        r.small("capacity")?,
-        r.parsed("rate", str::parse::<Price>)?,
-        r.holds("holds")?,
-        r.number("version")?,
+        field("hotel_code", HotelCode::new(stored.hotel_code))?,
+        field("night", stored.night.parse::<Date>())?,
+        stored.capacity,
+        field("rate", stored.rate.parse::<Price>())?,
+        holds,
+        stored.version,
     ))
 }
 
@@ -247,7 +204,7 @@ mod tests {
                 "GSI1PK": "HOTEL#PAR-LOUVRE", "GSI1SK": "CHECKIN#2025-04-01"
             })
         );
-        assert_eq!(booking_from_item(&key, &item).unwrap(), b);
+        assert_eq!(booking_from_item(item).unwrap(), b);
     }
 
     #[test]
@@ -264,7 +221,7 @@ mod tests {
         assert_eq!(month_prefix(night.night()), "NIGHT#2025-04-");
         let item = night_item(&night);
         assert_eq!(item["holds"], json!({"trip-0001": 3}));
-        assert_eq!(night_from_item(&key, &item).unwrap(), night);
+        assert_eq!(night_from_item(item).unwrap(), night);
     }
 
     #[test]
@@ -272,7 +229,7 @@ mod tests {
         let key = booking_key(&TripId::new("trip-0001").unwrap());
         let mut item = booking_item(&booking());
         item.remove("rooms");
-        let error = booking_from_item(&key, &item).unwrap_err();
+        let error = travel_adapter::corrupt(&key, booking_from_item(item).unwrap_err());
         assert_eq!(error.name(), "CorruptRecord");
         assert!(error.to_string().contains("`rooms`"), "{error}");
     }

@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use sagac_runtime::store::{Change, Condition, Key, Query, Store, StoreError, Update, WriteOp};
+use sagac_runtime::store::{Change, Condition, Key, Query, Store, Update, WriteOp};
+use travel_adapter::{Table, corrupt};
 
 use super::items::{
     booking_entity, booking_from_item, booking_item, booking_key, holds_value, hotel_pk,
@@ -23,49 +24,22 @@ const NIGHT_LABEL: &str = "night";
 /// The [`HotelRepository`] of the saga's single table, over any
 /// `sagac_runtime::Store`: `DynamoStore` in the Lambda, `MemoryStore` in
 /// local runs and tests.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct DynamoHotelRepository {
-    store: Arc<dyn Store>,
-}
-
-impl std::fmt::Debug for DynamoHotelRepository {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DynamoHotelRepository")
-            .field("table", &self.store.config().table_name)
-            .finish()
-    }
+    table: Table,
 }
 
 impl DynamoHotelRepository {
     /// A repository over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        DynamoHotelRepository { store }
+        DynamoHotelRepository {
+            table: Table::new(store),
+        }
     }
 
     /// The store underneath.
     pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-}
-
-/// A store failure in the domain's terms: a failed condition is a
-/// conflict (the retry reads the new state), throttling and network
-/// failures are the store being unavailable, and an item the store cannot
-/// convert, or a transaction it refuses as malformed, cannot be fixed by
-/// retrying.
-fn repository_error(error: StoreError) -> RepositoryError {
-    match error {
-        StoreError::ConditionFailed { .. } | StoreError::VersionConflict { .. } => {
-            RepositoryError::Conflict {
-                detail: error.to_string(),
-            }
-        }
-        StoreError::Transient { .. } | StoreError::Service { .. } => RepositoryError::Unavailable {
-            detail: error.to_string(),
-        },
-        StoreError::InvalidChange { .. } | StoreError::Attribute(_) => RepositoryError::Corrupt {
-            detail: error.to_string(),
-        },
+        self.table.store()
     }
 }
 
@@ -126,11 +100,9 @@ impl HotelRepository for DynamoHotelRepository {
         &self,
         trip_id: &TripId,
     ) -> Result<Option<HotelBooking>, RepositoryError> {
-        let key = booking_key(trip_id);
-        match self.store.get(&key).await.map_err(repository_error)? {
-            None => Ok(None),
-            Some(item) => booking_from_item(&key, &item).map(Some),
-        }
+        self.table
+            .load(&booking_key(trip_id), booking_from_item)
+            .await
     }
 
     /// One query per calendar month the stay touches (a stay of at most 30
@@ -150,14 +122,12 @@ impl HotelRepository for DynamoHotelRepository {
         let mut found = Vec::with_capacity(nights.len());
         for month in months {
             let query = Query::partition(pk.clone()).sk_begins_with(month);
-            let items = self.store.query(&query).await.map_err(repository_error)?;
-            for item in items {
+            for item in self.table.query(&query).await? {
                 let key = self
-                    .store
-                    .config()
+                    .table
                     .key_of(&item)
                     .unwrap_or_else(|| Key::new(pk.clone(), "NIGHT#?"));
-                let night = night_from_item(&key, &item)?;
+                let night = night_from_item(item).map_err(|problem| corrupt(&key, problem))?;
                 if nights.contains(&night.night()) {
                     found.push(night);
                 }
@@ -166,26 +136,8 @@ impl HotelRepository for DynamoHotelRepository {
         Ok(found)
     }
 
-    /// Writes the commit as one transaction. A commit whose idempotency key
-    /// was applied before writes nothing and is a
-    /// [`RepositoryError::Conflict`], as the trait asks: the retry reads the
-    /// first commit's outcome (and the runtime answers a retried step from
-    /// its idempotency record before the use case even runs).
     async fn commit(&self, commit: HotelCommit) -> Result<(), RepositoryError> {
-        let committed = self
-            .store
-            .commit(change(&commit))
-            .await
-            .map_err(repository_error)?;
-        if committed.replayed {
-            return Err(RepositoryError::Conflict {
-                detail: format!(
-                    "a commit with idempotency key {} was applied before",
-                    commit.idempotency_key
-                ),
-            });
-        }
-        Ok(())
+        self.table.commit(change(&commit)).await
     }
 }
 

@@ -2,12 +2,10 @@
 //! JSON item of the single table.
 
 use sagac_runtime::Entity as _;
-use sagac_runtime::serde_json::Value;
 use sagac_runtime::store::{Item, Key};
+use travel_adapter::{attributes, field};
 
-use crate::domain::{
-    Currency, Money, PaymentId, PaymentStatus, PaymentTransaction, RepositoryError, TripId,
-};
+use crate::domain::{Currency, Money, PaymentId, PaymentStatus, PaymentTransaction, TripId};
 use crate::handlers::trip_booking as spec;
 
 /// The partition of a trip, the saga's aggregate root (the spec's
@@ -54,44 +52,24 @@ pub fn transaction_item(transaction: &PaymentTransaction) -> Item {
         .unwrap_or_else(|e| unreachable!("the spec entity is an item: {e}"))
 }
 
-/// A transaction read back from its item.
-pub(super) fn transaction_from_item(
-    key: &Key,
-    item: &Item,
-) -> Result<PaymentTransaction, RepositoryError> {
-    let corrupt = |problem: String| RepositoryError::Corrupt {
-        detail: format!("item {key}: {problem}"),
-    };
-    let text = |name: &str| {
-        item.get(name)
-            .and_then(Value::as_str)
-            .ok_or_else(|| corrupt(format!("no string attribute `{name}`")))
-    };
-    let currency: Currency = text("currency")?
-        .parse()
-        .map_err(|e| corrupt(format!("`currency`: {e}")))?;
-    let card_last4 = match item.get("card_last4") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(last4)) => Some(last4.clone()),
-        Some(_) => return Err(corrupt("`card_last4` is not a string".into())),
-    };
+/// A transaction read back from its item, the spec's entity, or what is
+/// wrong with it.
+pub(super) fn transaction_from_item(item: Item) -> Result<PaymentTransaction, String> {
+    let entity = attributes(spec::PaymentTransaction::from_item(item))?;
+    let currency: Currency = field("currency", entity.currency.parse())?;
     Ok(PaymentTransaction {
-        trip_id: TripId::new(text("trip_id")?).map_err(|e| corrupt(format!("`trip_id`: {e}")))?,
-        payment_id: PaymentId::new(text("payment_id")?)
-            .map_err(|e| corrupt(format!("`payment_id`: {e}")))?,
-        amount: Money::parse(currency, text("amount")?)
-            .map_err(|e| corrupt(format!("`amount`: {e}")))?,
-        card_last4,
-        status: text("status")?
-            .parse::<PaymentStatus>()
-            .map_err(|e| corrupt(format!("`status`: {e}")))?,
+        trip_id: field("trip_id", TripId::new(entity.trip_id))?,
+        payment_id: field("payment_id", PaymentId::new(entity.payment_id))?,
+        amount: field("amount", Money::parse(currency, &entity.amount.to_string()))?,
+        card_last4: entity.card_last4,
+        status: field("status", entity.status.parse::<PaymentStatus>())?,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sagac_runtime::serde_json::json;
+    use sagac_runtime::serde_json::{Value, json};
 
     fn transaction(card_last4: Option<&str>) -> PaymentTransaction {
         let trip_id = TripId::new("trip-0001").unwrap();
@@ -117,7 +95,7 @@ mod tests {
                 "currency": "EUR", "status": "CHARGED", "card_last4": "4242"
             })
         );
-        assert_eq!(transaction_from_item(&key, &item).unwrap(), t);
+        assert_eq!(transaction_from_item(item).unwrap(), t);
     }
 
     #[test]
@@ -125,8 +103,7 @@ mod tests {
         let t = transaction(None);
         let item = transaction_item(&t);
         assert!(!item.contains_key("card_last4"));
-        let key = transaction_key(&t.trip_id);
-        assert_eq!(transaction_from_item(&key, &item).unwrap(), t);
+        assert_eq!(transaction_from_item(item).unwrap(), t);
     }
 
     #[test]
@@ -135,7 +112,7 @@ mod tests {
         let mut item = transaction_item(&t);
         item.insert("amount".into(), json!("12.345"));
         let key = transaction_key(&t.trip_id);
-        let error = transaction_from_item(&key, &item).unwrap_err();
+        let error = travel_adapter::corrupt(&key, transaction_from_item(item).unwrap_err());
         assert_eq!(error.name(), "CorruptRecord");
     }
 }

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use sagac_runtime::store::{Change, Condition, Store, StoreError, WriteOp};
+use sagac_runtime::store::{Change, Condition, Store, WriteOp};
+use travel_adapter::Table;
 
 use super::items::{
     spec_amount, transaction_entity, transaction_from_item, transaction_item, transaction_key,
@@ -19,49 +20,22 @@ const TRANSACTION_LABEL: &str = "transaction";
 /// The [`PaymentRepository`] of the saga's single table, over any
 /// `sagac_runtime::Store`: `DynamoStore` in the Lambda, `MemoryStore` in
 /// local runs and tests.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct DynamoPaymentRepository {
-    store: Arc<dyn Store>,
-}
-
-impl std::fmt::Debug for DynamoPaymentRepository {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DynamoPaymentRepository")
-            .field("table", &self.store.config().table_name)
-            .finish()
-    }
+    table: Table,
 }
 
 impl DynamoPaymentRepository {
     /// A repository over `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        DynamoPaymentRepository { store }
+        DynamoPaymentRepository {
+            table: Table::new(store),
+        }
     }
 
     /// The store underneath.
     pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-}
-
-/// A store failure in the domain's terms: a failed condition is a
-/// conflict (the retry reads the new state), throttling and network
-/// failures are the store being unavailable, and an item the store cannot
-/// convert, or a transaction it refuses as malformed, cannot be fixed by
-/// retrying.
-fn repository_error(error: StoreError) -> RepositoryError {
-    match error {
-        StoreError::ConditionFailed { .. } | StoreError::VersionConflict { .. } => {
-            RepositoryError::Conflict {
-                detail: error.to_string(),
-            }
-        }
-        StoreError::Transient { .. } | StoreError::Service { .. } => RepositoryError::Unavailable {
-            detail: error.to_string(),
-        },
-        StoreError::InvalidChange { .. } | StoreError::Attribute(_) => RepositoryError::Corrupt {
-            detail: error.to_string(),
-        },
+        self.table.store()
     }
 }
 
@@ -111,33 +85,13 @@ impl PaymentRepository for DynamoPaymentRepository {
         &self,
         trip_id: &TripId,
     ) -> Result<Option<PaymentTransaction>, RepositoryError> {
-        let key = transaction_key(trip_id);
-        match self.store.get(&key).await.map_err(repository_error)? {
-            None => Ok(None),
-            Some(item) => transaction_from_item(&key, &item).map(Some),
-        }
+        self.table
+            .load(&transaction_key(trip_id), transaction_from_item)
+            .await
     }
 
-    /// Writes the commit as one transaction. A commit whose idempotency key
-    /// was applied before writes nothing and is a
-    /// [`RepositoryError::Conflict`], as the trait asks: the retry reads the
-    /// first commit's outcome (and the runtime answers a retried step from
-    /// its idempotency record before the use case even runs).
     async fn commit(&self, commit: PaymentCommit) -> Result<(), RepositoryError> {
-        let committed = self
-            .store
-            .commit(change(&commit))
-            .await
-            .map_err(repository_error)?;
-        if committed.replayed {
-            return Err(RepositoryError::Conflict {
-                detail: format!(
-                    "a commit with idempotency key {} was applied before",
-                    commit.idempotency_key
-                ),
-            });
-        }
-        Ok(())
+        self.table.commit(change(&commit)).await
     }
 }
 
