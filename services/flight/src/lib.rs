@@ -12,11 +12,9 @@
 //!   [`domain::FlightRepository`] trait that storage implements.
 //! - [`adapters`]: the repository of the saga's single table, over the
 //!   sagac runtime's store (DynamoDB in the Lambda, in memory locally).
-//! - [`in_memory`]: a plain in-memory repository for the use case tests.
 #![deny(missing_docs)]
 
 pub mod adapters;
 pub use flight_application as application;
 pub use flight_domain as domain;
 pub mod handlers;
-pub mod in_memory;

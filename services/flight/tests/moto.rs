@@ -11,20 +11,17 @@
 //! restores the snapshot, which can undo part of a concurrent transaction),
 //! so a race on moto says nothing about DynamoDB.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use flight::adapters::{DynamoFlightRepository, put_inventory};
+use flight::adapters::{DynamoFlightRepository, inventory_key, put_inventory};
 use flight::domain::{
     AirportCode, Date, FlightCommit, FlightInventory, FlightNumber, FlightRepository,
     FlightReservation, RepositoryError, Route, TripId,
 };
 use flight::handlers::{Flight, FlightHandler, dispatch_flight};
-use sagac_runtime::store::{DynamoStore, Item, Store, Update, WriteOp};
-use sagac_runtime::{ServiceConfig, invoke_step};
+use sagac_runtime::store::{Item, Store, Update, WriteOp};
 use serde_json::{Value, json};
-use trip_testkit::lambda::{FakeRuntime, LambdaProcess, Outcome, service_env};
-use trip_testkit::{Execution, diff, request, scan, sort_keys, table, with_sk_prefix};
+use trip_testkit::lambda::Outcome;
+use trip_testkit::service::{ServiceUnderTest, item_keys};
+use trip_testkit::{Execution, diff, request, sort_keys, with_sk_prefix};
 
 /// The outbox sort key prefix of the spec under test.
 fn outbox_prefix() -> String {
@@ -46,48 +43,33 @@ fn nh203(capacity: u32) -> FlightInventory {
     )
 }
 
-struct Setup {
-    store: Arc<DynamoStore>,
-    handler: FlightHandler<Flight<DynamoFlightRepository>>,
-    config: ServiceConfig,
-}
+type Setup = ServiceUnderTest<FlightHandler<Flight<DynamoFlightRepository>>>;
 
+/// The flight service over a fresh table that sells NH203 with `capacity`
+/// seats.
 async fn setup(capacity: u32) -> Setup {
-    let store = Arc::new(table().await);
-    put_inventory(store.as_ref(), &nh203(capacity))
+    let s = Setup::start(|store| {
+        let handler = FlightHandler::new(Flight::new(DynamoFlightRepository::new(store)));
+        let config = handler.config();
+        (handler, config)
+    })
+    .await;
+    put_inventory(s.store.as_ref(), &nh203(capacity))
         .await
         .unwrap();
-    let shared: Arc<dyn Store> = store.clone();
-    let handler = FlightHandler::new(Flight::new(DynamoFlightRepository::new(shared)));
-    let config = handler.config();
-    Setup {
-        store,
-        handler,
-        config,
-    }
+    s
 }
 
-impl Setup {
-    async fn invoke(&self, payload: Value) -> Result<Value, sagac_runtime::SagaError> {
-        invoke_step(
-            &self.config,
-            Some(self.store.as_ref()),
-            &self.handler,
-            payload,
-        )
+/// NH203's stored seat inventory.
+async fn inventory(s: &Setup) -> Item {
+    s.store
+        .get(&inventory_key(
+            &FlightNumber::new("NH203").unwrap(),
+            "2025-04-01".parse().unwrap(),
+        ))
         .await
-    }
-
-    async fn inventory(&self) -> Item {
-        self.store
-            .get(&flight::adapters::inventory_key(
-                &FlightNumber::new("NH203").unwrap(),
-                "2025-04-01".parse().unwrap(),
-            ))
-            .await
-            .unwrap()
-            .unwrap()
-    }
+        .unwrap()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -95,7 +77,7 @@ async fn reserve_and_cancel_each_write_entity_and_outbox_in_one_transaction() {
     let s = setup(9).await;
     let mut execution = Execution::new(request("trip-0001"));
 
-    let before = scan(&s.store).await;
+    let before = s.scan().await;
     let reserved = s
         .invoke(execution.payload("ReserveFlight", 0))
         .await
@@ -108,20 +90,11 @@ async fn reserve_and_cancel_each_write_entity_and_outbox_in_one_transaction() {
             "price": "2401.00", "status": "RESERVED"
         })
     );
-    let (changed, removed) = diff(&before, &scan(&s.store).await);
+    let (changed, removed) = diff(&before, &s.scan().await);
     assert!(removed.is_empty());
     // The inventory, and under the trip: the reservation, one outbox event
     // and the step's idempotency record. Nothing else.
-    let keys: Vec<String> = changed
-        .iter()
-        .map(|i| {
-            format!(
-                "{}/{}",
-                i["PK"].as_str().unwrap(),
-                i["SK"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let keys = item_keys(&changed);
     assert_eq!(keys.len(), 4, "{keys:#?}");
     assert_eq!(keys[0], "FLIGHT#NH203#2025-04-01/INVENTORY");
     assert_eq!(keys[1], "TRIP#trip-0001/FLIGHT#FR-trip-0001");
@@ -145,14 +118,14 @@ async fn reserve_and_cancel_each_write_entity_and_outbox_in_one_transaction() {
     // ReserveFlight in `results` and the failure in `error`.
     execution.record("ReserveFlight", reserved.clone());
     execution.fail("NoRoomsAvailable", "no room on 2025-04-02");
-    let before = scan(&s.store).await;
+    let before = s.scan().await;
     let cancelled = s
         .invoke(execution.payload("CancelFlight", 0))
         .await
         .unwrap();
     assert_eq!(cancelled["status"], json!("CANCELLED"));
     assert_eq!(cancelled["flight_id"], json!("FR-trip-0001"));
-    let (changed, _) = diff(&before, &scan(&s.store).await);
+    let (changed, _) = diff(&before, &s.scan().await);
     let keys = sort_keys(&changed);
     assert_eq!(keys.len(), 4, "{keys:#?}");
     assert_eq!(changed[0]["holds"], json!({}));
@@ -166,7 +139,7 @@ async fn reserve_and_cancel_each_write_entity_and_outbox_in_one_transaction() {
     );
 
     // Two changes, two events.
-    let items = scan(&s.store).await;
+    let items = s.scan().await;
     assert_eq!(with_sk_prefix(&items, &outbox_prefix()).len(), 2);
 }
 
@@ -196,7 +169,7 @@ impl FlightRepository for LosesTheRace {
         self.inner
             .store()
             .write(WriteOp::update(
-                flight::adapters::inventory_key(
+                inventory_key(
                     &FlightNumber::new("NH203").unwrap(),
                     "2025-04-01".parse().unwrap(),
                 ),
@@ -213,22 +186,20 @@ impl FlightRepository for LosesTheRace {
 #[tokio::test]
 async fn a_commit_that_loses_a_race_writes_nothing_at_all() {
     let s = setup(9).await;
-    let shared: Arc<dyn Store> = s.store.clone();
     let racing = FlightHandler::new(Flight::new(LosesTheRace {
-        inner: DynamoFlightRepository::new(shared),
+        inner: DynamoFlightRepository::new(s.shared()),
     }));
-    let before = scan(&s.store).await;
-    let error = invoke_step(
-        &s.config,
-        Some(s.store.as_ref()),
-        &racing,
-        Execution::new(request("trip-0001")).payload("ReserveFlight", 0),
-    )
-    .await
-    .unwrap_err();
+    let before = s.scan().await;
+    let error = s
+        .invoke_with(
+            &racing,
+            Execution::new(request("trip-0001")).payload("ReserveFlight", 0),
+        )
+        .await
+        .unwrap_err();
     // Retried by the state machine; the retry reads the new inventory.
     assert_eq!(error.error_name(), "TransientError");
-    let (changed, _) = diff(&before, &scan(&s.store).await);
+    let (changed, _) = diff(&before, &s.scan().await);
     // Only the other trip's write: no reservation, no outbox item, no
     // idempotency record.
     assert_eq!(sort_keys(&changed), ["INVENTORY"]);
@@ -240,7 +211,7 @@ async fn a_commit_that_loses_a_race_writes_nothing_at_all() {
         .unwrap();
     assert_eq!(retried["status"], json!("RESERVED"));
     assert_eq!(
-        s.inventory().await["holds"],
+        inventory(&s).await["holds"],
         json!({"trip-0001": 2, "trip-9999": 1})
     );
 }
@@ -248,7 +219,7 @@ async fn a_commit_that_loses_a_race_writes_nothing_at_all() {
 #[tokio::test]
 async fn no_seats_is_the_business_error_and_writes_nothing() {
     let s = setup(1).await;
-    let before = scan(&s.store).await;
+    let before = s.scan().await;
     let error = s
         .invoke(Execution::new(request("trip-0001")).payload("ReserveFlight", 0))
         .await
@@ -265,7 +236,7 @@ async fn no_seats_is_the_business_error_and_writes_nothing() {
         .await
         .unwrap_err();
     assert_eq!(error.error_name(), "FlightNotFound");
-    assert_eq!(scan(&s.store).await, before);
+    assert_eq!(s.scan().await, before);
 }
 
 #[tokio::test]
@@ -276,7 +247,7 @@ async fn the_same_event_twice_books_once() {
         .invoke(execution.payload("ReserveFlight", 0))
         .await
         .unwrap();
-    let after_first = scan(&s.store).await;
+    let after_first = s.scan().await;
     // The same event again, and a retry of the state (same idempotency key).
     let again = s
         .invoke(execution.payload("ReserveFlight", 0))
@@ -294,14 +265,14 @@ async fn the_same_event_twice_books_once() {
     assert_eq!(again, first);
     assert_eq!(retried, first);
     assert_eq!(dispatched, first);
-    assert_eq!(scan(&s.store).await, after_first);
-    assert_eq!(s.inventory().await["holds"], json!({"trip-0001": 2}));
+    assert_eq!(s.scan().await, after_first);
+    assert_eq!(inventory(&s).await["holds"], json!({"trip-0001": 2}));
 }
 
 #[tokio::test]
 async fn cancelling_what_was_never_reserved_succeeds_and_writes_nothing() {
     let s = setup(9).await;
-    let before = scan(&s.store).await;
+    let before = s.scan().await;
     let mut execution = Execution::new(request("trip-0001"));
     execution.fail("States.Timeout", "ReserveFlight timed out");
     let outcome = s
@@ -309,7 +280,7 @@ async fn cancelling_what_was_never_reserved_succeeds_and_writes_nothing() {
         .await
         .unwrap();
     assert_eq!(outcome, Value::Null);
-    assert_eq!(scan(&s.store).await, before);
+    assert_eq!(s.scan().await, before);
 }
 
 /// What the saga could never have sent, or the flight service cannot act
@@ -338,13 +309,7 @@ fn malformed() -> Vec<(&'static str, Value)> {
 #[tokio::test]
 async fn a_malformed_payload_is_invalid_and_writes_nothing() {
     let s = setup(9).await;
-    let before = scan(&s.store).await;
-    for (what, payload) in malformed() {
-        let error = s.invoke(payload).await.unwrap_err();
-        assert_eq!(error.error_name(), "Saga.InvalidPayload", "{what}: {error}");
-        assert!(!error.is_retriable(), "{what}");
-    }
-    assert_eq!(scan(&s.store).await, before);
+    s.assert_invalid_and_writes_nothing(malformed()).await;
     let error = s.invoke(with_seats(0)).await.unwrap_err();
     assert!(error.message().contains("input.seats"), "{error}");
 }
@@ -362,37 +327,22 @@ fn with_seats(seats: i64) -> Value {
 #[tokio::test]
 async fn the_binary_answers_a_malformed_event_with_a_lambda_error() {
     let s = setup(9).await;
-    let runtime = FakeRuntime::start();
-    let env = service_env(&s.store.config().table_name);
-    let _process = LambdaProcess::spawn(
+    let binary = s.binary(
         std::path::Path::new(env!("CARGO_BIN_EXE_flight")),
-        &runtime,
         "TripBooking-flight",
-        &env,
     );
-    let timeout = Duration::from_secs(30);
-    let before = scan(&s.store).await;
-    // Blocking is fine: the process and the fake runtime's threads run on
-    // their own.
-    let invoke = |payload: Value| runtime.invoke(payload, timeout).outcome;
-    for (what, payload) in malformed() {
-        let outcome = invoke(payload);
-        assert_eq!(
-            outcome.error_type(),
-            Some("Saga.InvalidPayload"),
-            "{what}: {outcome:?}"
-        );
-    }
-    assert_eq!(scan(&s.store).await, before);
+    let before = s.scan().await;
+    binary.assert_invalid(malformed());
+    assert_eq!(s.scan().await, before);
 
     let payload = Execution::new(request("trip-0001")).payload("ReserveFlight", 0);
-    let first = invoke(payload.clone());
+    let first = binary.invoke(payload.clone());
     let Outcome::Response(reserved) = &first else {
         panic!("{first:?}")
     };
     assert_eq!(reserved["status"], json!("RESERVED"));
-    assert_eq!(invoke(payload), first);
-    let items = scan(&s.store).await;
+    assert_eq!(binary.invoke(payload), first);
+    let items = s.scan().await;
     assert_eq!(with_sk_prefix(&items, &outbox_prefix()).len(), 1);
-    assert_eq!(s.inventory().await["holds"], json!({"trip-0001": 2}));
+    assert_eq!(inventory(&s).await["holds"], json!({"trip-0001": 2}));
 }

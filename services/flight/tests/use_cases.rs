@@ -1,31 +1,116 @@
-//! The flight rules, exercised through the use cases and the in-memory
-//! repository.
+//! The flight rules, exercised through the use cases and the service's own
+//! repository over the runtime's memory store (with failures injected by
+//! the runtime's `FaultyStore`): what the use cases decide is what the
+//! Lambda commits.
 
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::pin;
-use std::sync::Mutex;
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, Mutex};
 
+use flight::adapters::{
+    DynamoFlightRepository, put_inventory, reservation_entity, reservation_key,
+};
 use flight::application::*;
 use flight::domain::*;
-use flight::domain::{
-    FailureKind, FlightCommit, FlightEvent, FlightId, FlightInventory, Price, RepositoryError,
-    ReservationStatus,
+use sagac_runtime::serde_json::{Value, json};
+use sagac_runtime::store::{
+    FaultyStore, MemoryStore, Store, StoreConfig, StoreError, Update, WriteOp,
 };
-use flight::in_memory::InMemoryFlightRepository;
+use trip_testkit::block_on;
 
-/// Runs a future that never waits on anything outside itself, which is true
-/// of every use case over the in-memory repository, so polling until ready
-/// needs no executor.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut context = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
-            return output;
-        }
+/// The repository of the Lambda over a memory store, and what a test needs
+/// to look at the store or make it fail.
+struct Flights {
+    memory: Arc<MemoryStore>,
+    faults: Arc<FaultyStore>,
+    repository: DynamoFlightRepository,
+}
+
+impl Flights {
+    /// A table that sells `inventory`.
+    fn with_inventory(inventory: FlightInventory) -> Flights {
+        let memory = Arc::new(MemoryStore::new(StoreConfig::new("TripSagaTable")));
+        let faults = Arc::new(FaultyStore::new(memory.clone()));
+        let flights = Flights {
+            repository: DynamoFlightRepository::new(faults.clone()),
+            memory,
+            faults,
+        };
+        flights.put_inventory(inventory);
+        flights
     }
+
+    /// Stores `inventory` as it is, the way an operator loads a schedule.
+    fn put_inventory(&self, inventory: FlightInventory) {
+        block_on(put_inventory(self.memory.as_ref(), &inventory)).unwrap();
+    }
+
+    /// Makes the next store call fail with `error`.
+    fn fail_next(&self, error: StoreError) {
+        self.faults.fail_next(1, error);
+    }
+
+    fn reservation(&self, trip_id: &TripId) -> Option<FlightReservation> {
+        block_on(self.repository.load_reservation(trip_id)).unwrap()
+    }
+
+    fn inventory(&self, flight_number: &FlightNumber, depart_on: Date) -> Option<FlightInventory> {
+        block_on(self.repository.load_inventory(flight_number, depart_on)).unwrap()
+    }
+
+    /// Every event committed so far, oldest first, as its type and payload.
+    fn outbox(&self) -> Vec<(String, Value)> {
+        let prefix = flight::handlers::table_layout().outbox_prefix().to_owned();
+        self.memory
+            .changes()
+            .into_iter()
+            .filter(|change| change.old_image.is_none() && change.key.sk.starts_with(&prefix))
+            .filter_map(|change| change.new_image)
+            .map(|item| {
+                let event_type = item["event_type"].as_str().unwrap().to_owned();
+                (event_type, item["payload"].clone())
+            })
+            .collect()
+    }
+}
+
+impl FlightRepository for Flights {
+    async fn load_reservation(
+        &self,
+        trip_id: &TripId,
+    ) -> Result<Option<FlightReservation>, RepositoryError> {
+        self.repository.load_reservation(trip_id).await
+    }
+
+    async fn load_inventory(
+        &self,
+        flight_number: &FlightNumber,
+        depart_on: Date,
+    ) -> Result<Option<FlightInventory>, RepositoryError> {
+        self.repository
+            .load_inventory(flight_number, depart_on)
+            .await
+    }
+
+    async fn commit(&self, commit: FlightCommit) -> Result<(), RepositoryError> {
+        self.repository.commit(commit).await
+    }
+}
+
+/// An event as the outbox holds it: its type and its payload.
+fn event(event: FlightEvent) -> (String, Value) {
+    let payload = match &event {
+        FlightEvent::FlightReserved { reservation } => {
+            sagac_runtime::serde_json::to_value(reservation_entity(reservation)).unwrap()
+        }
+        FlightEvent::FlightCancelled {
+            trip_id,
+            flight_id,
+            status,
+        } => json!({
+            "trip_id": trip_id.as_str(), "flight_id": flight_id.as_str(), "status": status.as_str()
+        }),
+    };
+    (event.name().to_owned(), payload)
 }
 
 fn trip(id: &str) -> TripId {
@@ -55,8 +140,8 @@ fn nh203_inventory(capacity: u32) -> FlightInventory {
     )
 }
 
-fn repository(capacity: u32) -> InMemoryFlightRepository {
-    InMemoryFlightRepository::new().with_inventory(nh203_inventory(capacity))
+fn repository(capacity: u32) -> Flights {
+    Flights::with_inventory(nh203_inventory(capacity))
 }
 
 fn reserve(trip_id: &str, seats: i64) -> ReserveFlight {
@@ -79,7 +164,7 @@ fn cancel(trip_id: &str) -> CancelFlight {
     }
 }
 
-fn seats_available(repository: &InMemoryFlightRepository) -> u32 {
+fn seats_available(repository: &Flights) -> u32 {
     repository
         .inventory(&nh203(), date("2025-04-01"))
         .unwrap()
@@ -114,7 +199,7 @@ fn reserving_holds_the_seats_and_emits_flight_reserved() {
     assert_eq!(inventory.version(), 1);
     assert_eq!(
         repository.outbox(),
-        vec![FlightEvent::FlightReserved { reservation }]
+        vec![event(FlightEvent::FlightReserved { reservation })]
     );
 }
 
@@ -237,11 +322,11 @@ fn cancelling_releases_the_seats_for_other_trips() {
     assert_eq!(seats_available(&repository), 2);
     assert_eq!(
         repository.outbox().last(),
-        Some(&FlightEvent::FlightCancelled {
+        Some(&event(FlightEvent::FlightCancelled {
             trip_id: trip("trip-0001"),
             flight_id: FlightId::new("FR-trip-0001").unwrap(),
             status: ReservationStatus::Cancelled,
-        })
+        }))
     );
     block_on(reserve_flight(&repository, reserve("trip-0002", 2))).unwrap();
 }
@@ -395,8 +480,8 @@ fn a_same_day_return_is_a_valid_trip() {
 #[test]
 fn store_failures_are_transient_and_write_nothing() {
     let repository = repository(10);
-    repository.fail_next(RepositoryError::Unavailable {
-        detail: "throttled".to_owned(),
+    repository.fail_next(StoreError::Transient {
+        message: "throttled".to_owned(),
     });
     let error = block_on(reserve_flight(&repository, reserve("trip-0001", 1))).unwrap_err();
     assert_eq!(error.name(), "TransientError");
@@ -405,11 +490,15 @@ fn store_failures_are_transient_and_write_nothing() {
     // The retry the state machine makes then succeeds.
     block_on(reserve_flight(&repository, reserve("trip-0001", 1))).unwrap();
 
-    repository.fail_next(RepositoryError::Corrupt {
-        detail: "seats is not a number".to_owned(),
-    });
+    // A damaged item cannot be read back, and says which one it is.
+    block_on(repository.memory.write(WriteOp::update(
+        reservation_key(&trip("trip-0001")),
+        Update::new().set("seats", "two"),
+    )))
+    .unwrap();
     let error = block_on(cancel_flight(&repository, cancel("trip-0001"))).unwrap_err();
     assert_eq!(error.name(), "CorruptRecord");
+    assert!(error.to_string().contains("FLIGHT#FR-trip-0001"), "{error}");
     assert_eq!(error.kind(), FailureKind::Rejected);
 }
 
@@ -417,7 +506,7 @@ fn store_failures_are_transient_and_write_nothing() {
 /// use case reads and the moment it commits, the race the store's
 /// preconditions exist for.
 struct RivalCommitsFirst<'a> {
-    store: &'a InMemoryFlightRepository,
+    store: &'a Flights,
     rival: Mutex<Option<ReserveFlight>>,
 }
 
@@ -501,7 +590,7 @@ fn overbooked_holds_survive_a_round_trip_through_restore() {
     let mut holds = BTreeMap::new();
     holds.insert(trip("trip-0001"), 4);
     let base = nh203_inventory(0);
-    let repository = InMemoryFlightRepository::new().with_inventory(FlightInventory::restore(
+    let repository = Flights::with_inventory(FlightInventory::restore(
         base.flight_number().clone(),
         base.depart_on(),
         base.route().clone(),

@@ -11,20 +11,17 @@
 //! restores the snapshot, which can undo part of a concurrent transaction),
 //! so a race on moto says nothing about DynamoDB.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use hotel::adapters::{DynamoHotelRepository, night_key, seed_nights};
 use hotel::domain::{
     Date, HotelBooking, HotelCode, HotelCommit, HotelRepository, RepositoryError, RoomInventory,
     TripId,
 };
 use hotel::handlers::{Hotel, HotelHandler, dispatch_hotel};
-use sagac_runtime::store::{DynamoStore, Store, Update, WriteOp};
-use sagac_runtime::{ServiceConfig, invoke_step};
+use sagac_runtime::store::{Store, Update, WriteOp};
 use serde_json::{Value, json};
-use trip_testkit::lambda::{FakeRuntime, LambdaProcess, Outcome, service_env};
-use trip_testkit::{Execution, diff, request, scan, sort_keys, table, with_sk_prefix};
+use trip_testkit::lambda::Outcome;
+use trip_testkit::service::ServiceUnderTest;
+use trip_testkit::{Execution, diff, request, sort_keys, with_sk_prefix};
 
 /// The outbox sort key prefix of the spec under test.
 fn outbox_prefix() -> String {
@@ -37,16 +34,17 @@ fn louvre() -> HotelCode {
     HotelCode::new("PAR-LOUVRE").unwrap()
 }
 
-struct Setup {
-    store: Arc<DynamoStore>,
-    handler: HotelHandler<Hotel<DynamoHotelRepository>>,
-    config: ServiceConfig,
-}
+type Setup = ServiceUnderTest<HotelHandler<Hotel<DynamoHotelRepository>>>;
 
 /// PAR-LOUVRE with `rooms` rooms a night at 240.00 on the nights of the
 /// test trip (2025-04-01 to 2025-04-05), except `rooms_on_03` on the third.
 async fn setup(rooms: u32, rooms_on_03: u32) -> Setup {
-    let store = Arc::new(table().await);
+    let s = Setup::start(|store| {
+        let handler = HotelHandler::new(Hotel::new(DynamoHotelRepository::new(store)));
+        let config = handler.config();
+        (handler, config)
+    })
+    .await;
     let nights: Vec<RoomInventory> = NIGHTS
         .iter()
         .map(|night| {
@@ -63,41 +61,23 @@ async fn setup(rooms: u32, rooms_on_03: u32) -> Setup {
             )
         })
         .collect();
-    seed_nights(store.as_ref(), &nights).await.unwrap();
-    let shared: Arc<dyn Store> = store.clone();
-    let handler = HotelHandler::new(Hotel::new(DynamoHotelRepository::new(shared)));
-    let config = handler.config();
-    Setup {
-        store,
-        handler,
-        config,
-    }
+    seed_nights(s.store.as_ref(), &nights).await.unwrap();
+    s
 }
 
-impl Setup {
-    async fn invoke(&self, payload: Value) -> Result<Value, sagac_runtime::SagaError> {
-        invoke_step(
-            &self.config,
-            Some(self.store.as_ref()),
-            &self.handler,
-            payload,
-        )
-        .await
+/// The holds of each night of the test trip, in night order.
+async fn holds(s: &Setup) -> Vec<Value> {
+    let mut holds = Vec::new();
+    for night in NIGHTS {
+        let item = s
+            .store
+            .get(&night_key(&louvre(), night.parse().unwrap()))
+            .await
+            .unwrap()
+            .unwrap();
+        holds.push(item["holds"].clone());
     }
-
-    async fn holds(&self) -> Vec<Value> {
-        let mut holds = Vec::new();
-        for night in NIGHTS {
-            let item = self
-                .store
-                .get(&night_key(&louvre(), night.parse().unwrap()))
-                .await
-                .unwrap()
-                .unwrap();
-            holds.push(item["holds"].clone());
-        }
-        holds
-    }
+    holds
 }
 
 #[tokio::test]
@@ -113,7 +93,7 @@ async fn reserve_and_cancel_each_write_entity_and_outbox_in_one_transaction() {
         }),
     );
 
-    let before = scan(&s.store).await;
+    let before = s.scan().await;
     let booked = s
         .invoke(execution.payload("ReserveHotel", 0))
         .await
@@ -126,7 +106,7 @@ async fn reserve_and_cancel_each_write_entity_and_outbox_in_one_transaction() {
             "price": "960.00", "status": "RESERVED"
         })
     );
-    let (changed, removed) = diff(&before, &scan(&s.store).await);
+    let (changed, removed) = diff(&before, &s.scan().await);
     assert!(removed.is_empty());
     // Four nights, and under the trip: the booking, the idempotency record
     // and one outbox event.
@@ -152,15 +132,15 @@ async fn reserve_and_cancel_each_write_entity_and_outbox_in_one_transaction() {
     assert_eq!(changed[6]["payload"], booked);
     assert_eq!(changed[4]["GSI1PK"], json!("HOTEL#PAR-LOUVRE"));
     assert_eq!(changed[4]["GSI1SK"], json!("CHECKIN#2025-04-01"));
-    assert_eq!(s.holds().await, vec![json!({"trip-0001": 1}); 4]);
+    assert_eq!(holds(&s).await, vec![json!({"trip-0001": 1}); 4]);
 
     // Payment failed: CancelHotel runs with the booking in `results`.
     execution.record("ReserveHotel", booked);
     execution.fail("CardDeclined", "issuer declined");
-    let before = scan(&s.store).await;
+    let before = s.scan().await;
     let cancelled = s.invoke(execution.payload("CancelHotel", 0)).await.unwrap();
     assert_eq!(cancelled["status"], json!("CANCELLED"));
-    let (changed, _) = diff(&before, &scan(&s.store).await);
+    let (changed, _) = diff(&before, &s.scan().await);
     assert_eq!(changed.len(), 7, "{:#?}", sort_keys(&changed));
     assert_eq!(changed[4]["status"], json!("CANCELLED"));
     assert_eq!(changed[5]["SK"], json!("IDEMPOTENCY#trip-0001#CancelHotel"));
@@ -169,8 +149,8 @@ async fn reserve_and_cancel_each_write_entity_and_outbox_in_one_transaction() {
         changed[6]["payload"],
         json!({"trip_id": "trip-0001", "hotel_id": "HB-trip-0001", "status": "CANCELLED"})
     );
-    assert_eq!(s.holds().await, vec![json!({}); 4]);
-    let items = scan(&s.store).await;
+    assert_eq!(holds(&s).await, vec![json!({}); 4]);
+    let items = s.scan().await;
     assert_eq!(with_sk_prefix(&items, &outbox_prefix()).len(), 2);
 }
 
@@ -217,26 +197,24 @@ impl HotelRepository for LosesTheRace {
 #[tokio::test]
 async fn a_stay_that_loses_a_race_on_one_night_holds_no_night() {
     let s = setup(5, 5).await;
-    let shared: Arc<dyn Store> = s.store.clone();
     let racing = HotelHandler::new(Hotel::new(LosesTheRace {
-        inner: DynamoHotelRepository::new(shared),
+        inner: DynamoHotelRepository::new(s.shared()),
     }));
-    let before = scan(&s.store).await;
-    let error = invoke_step(
-        &s.config,
-        Some(s.store.as_ref()),
-        &racing,
-        Execution::new(request("trip-0001")).payload("ReserveHotel", 0),
-    )
-    .await
-    .unwrap_err();
+    let before = s.scan().await;
+    let error = s
+        .invoke_with(
+            &racing,
+            Execution::new(request("trip-0001")).payload("ReserveHotel", 0),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(error.error_name(), "TransientError");
-    let (changed, _) = diff(&before, &scan(&s.store).await);
+    let (changed, _) = diff(&before, &s.scan().await);
     // Only the other trip's night: not one of the four nights of the stay,
     // no booking, no outbox item, no idempotency record.
     assert_eq!(sort_keys(&changed), ["NIGHT#2025-04-03"]);
     assert_eq!(
-        s.holds().await,
+        holds(&s).await,
         vec![json!({}), json!({}), json!({"trip-9999": 1}), json!({})]
     );
 }
@@ -244,7 +222,7 @@ async fn a_stay_that_loses_a_race_on_one_night_holds_no_night() {
 #[tokio::test]
 async fn one_full_night_is_no_rooms_and_writes_nothing() {
     let s = setup(5, 0).await;
-    let before = scan(&s.store).await;
+    let before = s.scan().await;
     let error = s
         .invoke(Execution::new(request("trip-0001")).payload("ReserveHotel", 0))
         .await
@@ -258,7 +236,7 @@ async fn one_full_night_is_no_rooms_and_writes_nothing() {
         .await
         .unwrap_err();
     assert_eq!(error.error_name(), "HotelNotFound");
-    assert_eq!(scan(&s.store).await, before);
+    assert_eq!(s.scan().await, before);
 }
 
 #[tokio::test]
@@ -269,7 +247,7 @@ async fn the_same_event_twice_books_once() {
         .invoke(execution.payload("ReserveHotel", 0))
         .await
         .unwrap();
-    let after_first = scan(&s.store).await;
+    let after_first = s.scan().await;
     let again = s
         .invoke(execution.payload("ReserveHotel", 0))
         .await
@@ -282,19 +260,19 @@ async fn the_same_event_twice_books_once() {
         .await
         .unwrap();
     assert_eq!([&again, &retried, &dispatched], [&first; 3]);
-    assert_eq!(scan(&s.store).await, after_first);
-    assert_eq!(s.holds().await, vec![json!({"trip-0001": 1}); 4]);
+    assert_eq!(s.scan().await, after_first);
+    assert_eq!(holds(&s).await, vec![json!({"trip-0001": 1}); 4]);
 }
 
 #[tokio::test]
 async fn cancelling_what_was_never_booked_succeeds_and_writes_nothing() {
     let s = setup(5, 5).await;
-    let before = scan(&s.store).await;
+    let before = s.scan().await;
     let mut execution = Execution::new(request("trip-0001"));
     execution.fail("States.Timeout", "ReserveHotel timed out");
     let outcome = s.invoke(execution.payload("CancelHotel", 0)).await.unwrap();
     assert_eq!(outcome, Value::Null);
-    assert_eq!(scan(&s.store).await, before);
+    assert_eq!(s.scan().await, before);
 }
 
 /// A payload and what is wrong with it.
@@ -350,20 +328,14 @@ async fn what_only_other_steps_receive_is_not_the_hotels_concern() {
             .unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_eq!(booked["hotel_id"], json!("HB-trip-0001"), "{what}");
         assert_eq!(booked["price"], json!("960.00"), "{what}");
-        assert_eq!(s.holds().await, vec![json!({"trip-0001": 1}); 4], "{what}");
+        assert_eq!(holds(&s).await, vec![json!({"trip-0001": 1}); 4], "{what}");
     }
 }
 
 #[tokio::test]
 async fn a_malformed_payload_is_invalid_and_writes_nothing() {
     let s = setup(5, 5).await;
-    let before = scan(&s.store).await;
-    for (what, payload) in malformed() {
-        let error = s.invoke(payload).await.unwrap_err();
-        assert_eq!(error.error_name(), "Saga.InvalidPayload", "{what}: {error}");
-        assert!(!error.is_retriable(), "{what}");
-    }
-    assert_eq!(scan(&s.store).await, before);
+    s.assert_invalid_and_writes_nothing(malformed()).await;
     // The path names the field of the step's input the stay came from.
     let mut early = request("trip-0001");
     early["return_on"] = json!("2025-03-01");
@@ -377,31 +349,19 @@ async fn a_malformed_payload_is_invalid_and_writes_nothing() {
 #[tokio::test]
 async fn the_binary_answers_a_malformed_event_with_a_lambda_error() {
     let s = setup(5, 5).await;
-    let runtime = FakeRuntime::start();
-    let env = service_env(&s.store.config().table_name);
-    let _process = LambdaProcess::spawn(
+    let binary = s.binary(
         std::path::Path::new(env!("CARGO_BIN_EXE_hotel")),
-        &runtime,
         "TripBooking-hotel",
-        &env,
     );
-    let invoke = |payload: Value| runtime.invoke(payload, Duration::from_secs(30)).outcome;
-    let before = scan(&s.store).await;
-    for (what, payload) in malformed() {
-        let outcome = invoke(payload);
-        assert_eq!(
-            outcome.error_type(),
-            Some("Saga.InvalidPayload"),
-            "{what}: {outcome:?}"
-        );
-    }
-    assert_eq!(scan(&s.store).await, before);
+    let before = s.scan().await;
+    binary.assert_invalid(malformed());
+    assert_eq!(s.scan().await, before);
     let payload = Execution::new(request("trip-0001")).payload("ReserveHotel", 0);
-    let first = invoke(payload.clone());
+    let first = binary.invoke(payload.clone());
     let Outcome::Response(booked) = &first else {
         panic!("{first:?}")
     };
     assert_eq!(booked["price"], json!("960.00"));
-    assert_eq!(invoke(payload), first);
-    assert_eq!(s.holds().await, vec![json!({"trip-0001": 1}); 4]);
+    assert_eq!(binary.invoke(payload), first);
+    assert_eq!(holds(&s).await, vec![json!({"trip-0001": 1}); 4]);
 }

@@ -1,29 +1,118 @@
-//! The hotel rules, exercised through the use cases and the in-memory
-//! repository.
+//! The hotel rules, exercised through the use cases and the service's own
+//! repository over the runtime's memory store (with failures injected by
+//! the runtime's `FaultyStore`): what the use cases decide is what the
+//! Lambda commits.
 
-use std::future::Future;
-use std::pin::pin;
-use std::sync::Mutex;
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, Mutex};
 
+use hotel::adapters::{DynamoHotelRepository, booking_entity, put_night};
 use hotel::application::*;
 use hotel::domain::*;
-use hotel::domain::{
-    FailureKind, HotelCommit, HotelEvent, HotelId, RepositoryError, RoomInventory,
-};
-use hotel::in_memory::InMemoryHotelRepository;
+use sagac_runtime::serde_json::{Value, json};
+use sagac_runtime::store::{FaultyStore, MemoryStore, StoreConfig, StoreError};
+use trip_testkit::block_on;
 
-/// Runs a future that never waits on anything outside itself, which is true
-/// of every use case over the in-memory repository, so polling until ready
-/// needs no executor.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut context = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
-            return output;
+/// The repository of the Lambda over a memory store, and what a test needs
+/// to look at the store or make it fail.
+struct Hotels {
+    memory: Arc<MemoryStore>,
+    faults: Arc<FaultyStore>,
+    repository: DynamoHotelRepository,
+}
+
+impl Hotels {
+    /// A table that sells nothing yet.
+    fn new() -> Hotels {
+        let memory = Arc::new(MemoryStore::new(StoreConfig::new("TripSagaTable")));
+        let faults = Arc::new(FaultyStore::new(memory.clone()));
+        Hotels {
+            repository: DynamoHotelRepository::new(faults.clone()),
+            memory,
+            faults,
         }
     }
+
+    /// This table, selling `night` too.
+    fn with_night(self, night: RoomInventory) -> Hotels {
+        self.put_night(night);
+        self
+    }
+
+    /// Stores `night` as it is, the way an operator loads a catalogue.
+    fn put_night(&self, night: RoomInventory) {
+        block_on(put_night(self.memory.as_ref(), &night)).unwrap();
+    }
+
+    /// Makes the next store call fail with `error`.
+    fn fail_next(&self, error: StoreError) {
+        self.faults.fail_next(1, error);
+    }
+
+    fn booking(&self, trip_id: &TripId) -> Option<HotelBooking> {
+        block_on(self.repository.load_booking(trip_id)).unwrap()
+    }
+
+    fn night(&self, hotel_code: &HotelCode, night: Date) -> Option<RoomInventory> {
+        let next = night.next_day().unwrap();
+        let nights = block_on(self.repository.load_nights(hotel_code, night, next)).unwrap();
+        nights.into_iter().next()
+    }
+
+    /// Every event committed so far, oldest first, as its type and payload.
+    fn outbox(&self) -> Vec<(String, Value)> {
+        let prefix = hotel::handlers::table_layout().outbox_prefix().to_owned();
+        self.memory
+            .changes()
+            .into_iter()
+            .filter(|change| change.old_image.is_none() && change.key.sk.starts_with(&prefix))
+            .filter_map(|change| change.new_image)
+            .map(|item| {
+                let event_type = item["event_type"].as_str().unwrap().to_owned();
+                (event_type, item["payload"].clone())
+            })
+            .collect()
+    }
+}
+
+impl HotelRepository for Hotels {
+    async fn load_booking(
+        &self,
+        trip_id: &TripId,
+    ) -> Result<Option<HotelBooking>, RepositoryError> {
+        self.repository.load_booking(trip_id).await
+    }
+
+    async fn load_nights(
+        &self,
+        hotel_code: &HotelCode,
+        check_in: Date,
+        check_out: Date,
+    ) -> Result<Vec<RoomInventory>, RepositoryError> {
+        self.repository
+            .load_nights(hotel_code, check_in, check_out)
+            .await
+    }
+
+    async fn commit(&self, commit: HotelCommit) -> Result<(), RepositoryError> {
+        self.repository.commit(commit).await
+    }
+}
+
+/// An event as the outbox holds it: its type and its payload.
+fn event(event: HotelEvent) -> (String, Value) {
+    let payload = match &event {
+        HotelEvent::HotelReserved { booking } => {
+            sagac_runtime::serde_json::to_value(booking_entity(booking)).unwrap()
+        }
+        HotelEvent::HotelCancelled {
+            trip_id,
+            hotel_id,
+            status,
+        } => json!({
+            "trip_id": trip_id.as_str(), "hotel_id": hotel_id.as_str(), "status": status.as_str()
+        }),
+    };
+    (event.name().to_owned(), payload)
 }
 
 fn trip(id: &str) -> TripId {
@@ -44,8 +133,8 @@ fn night(on: &str, capacity: u32, rate: &str) -> RoomInventory {
 
 /// PAR-LOUVRE sells the nights of 2025-04-01 to 2025-04-04 (four nights),
 /// with `capacity` rooms each; the weekend nights cost more.
-fn repository(capacity: u32) -> InMemoryHotelRepository {
-    InMemoryHotelRepository::new()
+fn repository(capacity: u32) -> Hotels {
+    Hotels::new()
         .with_night(night("2025-04-01", capacity, "180.00"))
         .with_night(night("2025-04-02", capacity, "180.00"))
         .with_night(night("2025-04-03", capacity, "240.50"))
@@ -71,7 +160,7 @@ fn cancel(trip_id: &str) -> CancelHotel {
 }
 
 /// The free rooms of each night the hotel sells, in night order.
-fn rooms_available(repository: &InMemoryHotelRepository) -> Vec<u32> {
+fn rooms_available(repository: &Hotels) -> Vec<u32> {
     ["2025-04-01", "2025-04-02", "2025-04-03", "2025-04-04"]
         .iter()
         .map(|on| {
@@ -113,7 +202,7 @@ fn reserving_holds_every_night_and_emits_hotel_reserved() {
     );
     assert_eq!(
         repository.outbox(),
-        vec![HotelEvent::HotelReserved { booking }]
+        vec![event(HotelEvent::HotelReserved { booking })]
     );
 }
 
@@ -253,11 +342,11 @@ fn cancelling_releases_every_night() {
     assert_eq!(rooms_available(&repository), [3, 3, 3, 3]);
     assert_eq!(
         repository.outbox().last(),
-        Some(&HotelEvent::HotelCancelled {
+        Some(&event(HotelEvent::HotelCancelled {
             trip_id: trip("trip-0001"),
             hotel_id: HotelId::new("HB-trip-0001").unwrap(),
             status: BookingStatus::Cancelled,
-        })
+        }))
     );
     block_on(reserve_hotel(
         &repository,
@@ -417,7 +506,7 @@ fn malformed_commands_are_rejected_by_field() {
 
 #[test]
 fn a_stay_of_exactly_thirty_nights_can_be_booked() {
-    let mut repository = InMemoryHotelRepository::new();
+    let mut repository = Hotels::new();
     let mut on = date("2025-04-01");
     for _ in 0..30 {
         repository =
@@ -435,8 +524,8 @@ fn a_stay_of_exactly_thirty_nights_can_be_booked() {
 #[test]
 fn store_failures_are_transient_and_write_nothing() {
     let repository = repository(5);
-    repository.fail_next(RepositoryError::Unavailable {
-        detail: "throttled".to_owned(),
+    repository.fail_next(StoreError::Transient {
+        message: "throttled".to_owned(),
     });
     let command = reserve("trip-0001", "2025-04-01", "2025-04-02", 1);
     let error = block_on(reserve_hotel(&repository, command.clone())).unwrap_err();
@@ -450,7 +539,7 @@ fn store_failures_are_transient_and_write_nothing() {
 /// case reads and the moment it commits, the race the store's preconditions
 /// exist for.
 struct RivalCommitsFirst<'a> {
-    store: &'a InMemoryHotelRepository,
+    store: &'a Hotels,
     rival: Mutex<Option<ReserveHotel>>,
 }
 

@@ -9,50 +9,28 @@
 //! `TransactWriteItems` is not isolated from concurrent requests, so a race
 //! on moto says nothing about DynamoDB.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use payment::adapters::DynamoPaymentRepository;
 use payment::handlers::{Payment, PaymentHandler, dispatch_payment};
-use sagac_runtime::store::{DynamoStore, Store};
-use sagac_runtime::{ServiceConfig, invoke_step};
 use serde_json::{Value, json};
-use trip_testkit::lambda::{FakeRuntime, LambdaProcess, Outcome, service_env};
-use trip_testkit::{Execution, diff, request, scan, sort_keys, table, with_sk_prefix};
+use trip_testkit::lambda::Outcome;
+use trip_testkit::service::ServiceUnderTest;
+use trip_testkit::{Execution, diff, request, sort_keys, with_sk_prefix};
 
 /// The outbox sort key prefix of the spec under test.
 fn outbox_prefix() -> String {
     payment::handlers::table_layout().outbox_prefix().to_owned()
 }
 
-struct Setup {
-    store: Arc<DynamoStore>,
-    handler: PaymentHandler<Payment<DynamoPaymentRepository>>,
-    config: ServiceConfig,
-}
+type Setup = ServiceUnderTest<PaymentHandler<Payment<DynamoPaymentRepository>>>;
 
+/// The payment service over a fresh table.
 async fn setup() -> Setup {
-    let store = Arc::new(table().await);
-    let shared: Arc<dyn Store> = store.clone();
-    let handler = PaymentHandler::new(Payment::new(DynamoPaymentRepository::new(shared)));
-    let config = handler.config();
-    Setup {
-        store,
-        handler,
-        config,
-    }
-}
-
-impl Setup {
-    async fn invoke(&self, payload: Value) -> Result<Value, sagac_runtime::SagaError> {
-        invoke_step(
-            &self.config,
-            Some(self.store.as_ref()),
-            &self.handler,
-            payload,
-        )
-        .await
-    }
+    Setup::start(|store| {
+        let handler = PaymentHandler::new(Payment::new(DynamoPaymentRepository::new(store)));
+        let config = handler.config();
+        (handler, config)
+    })
+    .await
 }
 
 /// The test trip's request paying `amount` with `card_token`.
@@ -67,7 +45,7 @@ fn paying(amount: Value, card_token: &str) -> Value {
 async fn charge_and_refund_each_write_entity_and_outbox_in_one_transaction() {
     let s = setup().await;
     let mut execution = Execution::new(request("trip-0001"));
-    let before = scan(&s.store).await;
+    let before = s.scan().await;
     let paid = s
         .invoke(execution.payload("ProcessPayment", 0))
         .await
@@ -79,7 +57,7 @@ async fn charge_and_refund_each_write_entity_and_outbox_in_one_transaction() {
             "currency": "EUR", "card_last4": "4242", "status": "CHARGED"
         })
     );
-    let (changed, removed) = diff(&before, &scan(&s.store).await);
+    let (changed, removed) = diff(&before, &s.scan().await);
     assert!(removed.is_empty());
     let keys = sort_keys(&changed);
     assert_eq!(keys.len(), 3, "{keys:#?}");
@@ -92,13 +70,13 @@ async fn charge_and_refund_each_write_entity_and_outbox_in_one_transaction() {
     // A later step failed (say the trip's own confirmation): refund.
     execution.record("ProcessPayment", paid);
     execution.fail("States.TaskFailed", "a later step failed");
-    let before = scan(&s.store).await;
+    let before = s.scan().await;
     let refunded = s
         .invoke(execution.payload("RefundPayment", 0))
         .await
         .unwrap();
     assert_eq!(refunded["status"], json!("REFUNDED"));
-    let (changed, _) = diff(&before, &scan(&s.store).await);
+    let (changed, _) = diff(&before, &s.scan().await);
     assert_eq!(changed.len(), 3, "{:#?}", sort_keys(&changed));
     assert_eq!(
         changed[0]["SK"],
@@ -110,7 +88,7 @@ async fn charge_and_refund_each_write_entity_and_outbox_in_one_transaction() {
         json!({"trip_id": "trip-0001", "payment_id": "PT-trip-0001", "amount": "3361.00", "status": "REFUNDED"})
     );
     assert_eq!(changed[2]["status"], json!("REFUNDED"));
-    let items = scan(&s.store).await;
+    let items = s.scan().await;
     assert_eq!(with_sk_prefix(&items, &outbox_prefix()).len(), 2);
 }
 
@@ -140,7 +118,7 @@ async fn a_declined_card_and_an_amount_over_the_limit_write_nothing() {
         .await
         .unwrap_err();
     assert_eq!(limit.error_name(), "AmountLimitExceeded");
-    assert!(scan(&s.store).await.is_empty());
+    assert!(s.scan().await.is_empty());
 }
 
 #[tokio::test]
@@ -151,7 +129,7 @@ async fn the_same_event_twice_charges_once() {
         .invoke(execution.payload("ProcessPayment", 0))
         .await
         .unwrap();
-    let after_first = scan(&s.store).await;
+    let after_first = s.scan().await;
     let again = s
         .invoke(execution.payload("ProcessPayment", 0))
         .await
@@ -164,7 +142,7 @@ async fn the_same_event_twice_charges_once() {
         .await
         .unwrap();
     assert_eq!([&again, &retried, &dispatched], [&first; 3]);
-    assert_eq!(scan(&s.store).await, after_first);
+    assert_eq!(s.scan().await, after_first);
 }
 
 #[tokio::test]
@@ -177,7 +155,7 @@ async fn refunding_what_was_never_charged_succeeds_and_writes_nothing() {
         .await
         .unwrap();
     assert_eq!(outcome, Value::Null);
-    assert!(scan(&s.store).await.is_empty());
+    assert!(s.scan().await.is_empty());
 }
 
 /// A payload and what is wrong with it.
@@ -245,12 +223,8 @@ async fn what_only_other_steps_receive_is_not_the_payments_concern() {
 #[tokio::test]
 async fn a_malformed_payload_is_invalid_and_writes_nothing() {
     let s = setup().await;
-    for (what, payload) in malformed() {
-        let error = s.invoke(payload).await.unwrap_err();
-        assert_eq!(error.error_name(), "Saga.InvalidPayload", "{what}: {error}");
-        assert!(!error.is_retriable(), "{what}");
-    }
-    assert!(scan(&s.store).await.is_empty());
+    s.assert_invalid_and_writes_nothing(malformed()).await;
+    assert!(s.scan().await.is_empty());
     // The path names the field of the step's input at fault.
     let mut pounds = request("trip-0001");
     pounds["currency"] = json!("GBP");
@@ -264,34 +238,22 @@ async fn a_malformed_payload_is_invalid_and_writes_nothing() {
 #[tokio::test]
 async fn the_binary_answers_a_malformed_event_with_a_lambda_error() {
     let s = setup().await;
-    let runtime = FakeRuntime::start();
-    let env = service_env(&s.store.config().table_name);
-    let _process = LambdaProcess::spawn(
+    let binary = s.binary(
         std::path::Path::new(env!("CARGO_BIN_EXE_payment")),
-        &runtime,
         "TripBooking-payment",
-        &env,
     );
-    let invoke = |payload: Value| runtime.invoke(payload, Duration::from_secs(30)).outcome;
-    for (what, payload) in malformed() {
-        let outcome = invoke(payload);
-        assert_eq!(
-            outcome.error_type(),
-            Some("Saga.InvalidPayload"),
-            "{what}: {outcome:?}"
-        );
-    }
-    assert!(scan(&s.store).await.is_empty());
-    let declined =
-        invoke(Execution::new(paying(json!(10), "tok_declined")).payload("ProcessPayment", 0));
+    binary.assert_invalid(malformed());
+    assert!(s.scan().await.is_empty());
+    let declined = binary
+        .invoke(Execution::new(paying(json!(10), "tok_declined")).payload("ProcessPayment", 0));
     assert_eq!(declined.error_type(), Some("CardDeclined"), "{declined:?}");
     let payload = Execution::new(request("trip-0001")).payload("ProcessPayment", 0);
-    let first = invoke(payload.clone());
+    let first = binary.invoke(payload.clone());
     let Outcome::Response(paid) = &first else {
         panic!("{first:?}")
     };
     assert_eq!(paid["amount"], json!("3361.00"));
-    assert_eq!(invoke(payload), first);
-    let items = scan(&s.store).await;
+    assert_eq!(binary.invoke(payload), first);
+    let items = s.scan().await;
     assert_eq!(with_sk_prefix(&items, &outbox_prefix()).len(), 1);
 }

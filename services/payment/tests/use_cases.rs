@@ -1,30 +1,92 @@
-//! The payment rules, exercised through the use cases and the in-memory
-//! repository.
+//! The payment rules, exercised through the use cases and the service's
+//! own repository over the runtime's memory store (with failures injected
+//! by the runtime's `FaultyStore`): what the use cases decide is what the
+//! Lambda commits.
 
-use std::future::Future;
-use std::pin::pin;
-use std::sync::Mutex;
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, Mutex};
 
+use payment::adapters::{DynamoPaymentRepository, transaction_entity};
 use payment::application::*;
 use payment::domain::*;
-use payment::domain::{
-    DeclineReason, FailureKind, PaymentCommit, PaymentEvent, PaymentId, PaymentStatus,
-    RepositoryError,
-};
-use payment::in_memory::InMemoryPaymentRepository;
+use sagac_runtime::serde_json::{Value, json};
+use sagac_runtime::store::{FaultyStore, MemoryStore, StoreConfig, StoreError};
+use trip_testkit::block_on;
 
-/// Runs a future that never waits on anything outside itself, which is true
-/// of every use case over the in-memory repository, so polling until ready
-/// needs no executor.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut context = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
-            return output;
+/// The repository of the Lambda over a memory store, and what a test needs
+/// to look at the store or make it fail.
+struct Payments {
+    memory: Arc<MemoryStore>,
+    faults: Arc<FaultyStore>,
+    repository: DynamoPaymentRepository,
+}
+
+impl Payments {
+    /// An empty table.
+    fn new() -> Payments {
+        let memory = Arc::new(MemoryStore::new(StoreConfig::new("TripSagaTable")));
+        let faults = Arc::new(FaultyStore::new(memory.clone()));
+        Payments {
+            repository: DynamoPaymentRepository::new(faults.clone()),
+            memory,
+            faults,
         }
     }
+
+    /// Makes the next store call fail with `error`.
+    fn fail_next(&self, error: StoreError) {
+        self.faults.fail_next(1, error);
+    }
+
+    fn transaction(&self, trip_id: &TripId) -> Option<PaymentTransaction> {
+        block_on(self.repository.load_transaction(trip_id)).unwrap()
+    }
+
+    /// Every event committed so far, oldest first, as its type and payload.
+    fn outbox(&self) -> Vec<(String, Value)> {
+        let prefix = payment::handlers::table_layout().outbox_prefix().to_owned();
+        self.memory
+            .changes()
+            .into_iter()
+            .filter(|change| change.old_image.is_none() && change.key.sk.starts_with(&prefix))
+            .filter_map(|change| change.new_image)
+            .map(|item| {
+                let event_type = item["event_type"].as_str().unwrap().to_owned();
+                (event_type, item["payload"].clone())
+            })
+            .collect()
+    }
+}
+
+impl PaymentRepository for Payments {
+    async fn load_transaction(
+        &self,
+        trip_id: &TripId,
+    ) -> Result<Option<PaymentTransaction>, RepositoryError> {
+        self.repository.load_transaction(trip_id).await
+    }
+
+    async fn commit(&self, commit: PaymentCommit) -> Result<(), RepositoryError> {
+        self.repository.commit(commit).await
+    }
+}
+
+/// An event as the outbox holds it: its type and its payload.
+fn event(event: PaymentEvent) -> (String, Value) {
+    let payload = match &event {
+        PaymentEvent::PaymentProcessed { transaction } => {
+            sagac_runtime::serde_json::to_value(transaction_entity(transaction)).unwrap()
+        }
+        PaymentEvent::PaymentRefunded {
+            trip_id,
+            payment_id,
+            amount,
+            status,
+        } => json!({
+            "trip_id": trip_id.as_str(), "payment_id": payment_id.as_str(),
+            "amount": amount.decimal(), "status": status.as_str()
+        }),
+    };
+    (event.name().to_owned(), payload)
 }
 
 fn trip(id: &str) -> TripId {
@@ -50,7 +112,7 @@ fn refund(trip_id: &str) -> RefundPayment {
 
 #[test]
 fn a_payment_charges_the_card_and_emits_payment_processed() {
-    let repository = InMemoryPaymentRepository::new();
+    let repository = Payments::new();
     let transaction = block_on(process_payment(
         &repository,
         pay("trip-0001", "2401.5", "EUR"),
@@ -74,13 +136,13 @@ fn a_payment_charges_the_card_and_emits_payment_processed() {
     );
     assert_eq!(
         repository.outbox(),
-        vec![PaymentEvent::PaymentProcessed { transaction }]
+        vec![event(PaymentEvent::PaymentProcessed { transaction })]
     );
 }
 
 #[test]
 fn yen_and_dollars_are_counted_in_their_own_minor_units() {
-    let repository = InMemoryPaymentRepository::new();
+    let repository = Payments::new();
     let yen = block_on(process_payment(
         &repository,
         pay("trip-0001", "150000", "JPY"),
@@ -130,7 +192,7 @@ fn yen_and_dollars_are_counted_in_their_own_minor_units() {
 
 #[test]
 fn the_limit_is_inclusive_in_every_currency() {
-    let repository = InMemoryPaymentRepository::new();
+    let repository = Payments::new();
     for (n, (currency, at_limit, above)) in [
         ("EUR", "10000.00", "10000.01"),
         ("USD", "1e4", "10000.01"),
@@ -161,7 +223,7 @@ fn the_limit_is_inclusive_in_every_currency() {
 
 #[test]
 fn declined_cards_charge_nothing() {
-    let repository = InMemoryPaymentRepository::new();
+    let repository = Payments::new();
     for (token, reason) in [
         ("tok_declined_do_not_honor", DeclineReason::IssuerDeclined),
         (
@@ -185,7 +247,7 @@ fn declined_cards_charge_nothing() {
 
 #[test]
 fn an_opaque_token_is_charged_without_card_digits() {
-    let repository = InMemoryPaymentRepository::new();
+    let repository = Payments::new();
     let command = ProcessPayment {
         card_token: "tok_vault_8f3a".to_owned(),
         ..pay("trip-0001", "0", "EUR")
@@ -197,7 +259,7 @@ fn an_opaque_token_is_charged_without_card_digits() {
 
 #[test]
 fn paying_twice_for_a_trip_charges_once() {
-    let repository = InMemoryPaymentRepository::new();
+    let repository = Payments::new();
     let first = block_on(process_payment(
         &repository,
         pay("trip-0001", "99.90", "USD"),
@@ -225,7 +287,7 @@ fn paying_twice_for_a_trip_charges_once() {
 
 #[test]
 fn a_refund_gives_everything_back_and_emits_payment_refunded() {
-    let repository = InMemoryPaymentRepository::new();
+    let repository = Payments::new();
     block_on(process_payment(
         &repository,
         pay("trip-0001", "150000", "JPY"),
@@ -243,18 +305,18 @@ fn a_refund_gives_everything_back_and_emits_payment_refunded() {
     );
     assert_eq!(
         repository.outbox().last(),
-        Some(&PaymentEvent::PaymentRefunded {
+        Some(&event(PaymentEvent::PaymentRefunded {
             trip_id: trip("trip-0001"),
             payment_id: PaymentId::new("PT-trip-0001").unwrap(),
             amount: Money::from_minor_units(Currency::Jpy, 150_000),
             status: PaymentStatus::Refunded,
-        })
+        }))
     );
 }
 
 #[test]
 fn refunding_twice_succeeds_and_refunds_once() {
-    let repository = InMemoryPaymentRepository::new();
+    let repository = Payments::new();
     block_on(process_payment(&repository, pay("trip-0001", "10", "EUR"))).unwrap();
     block_on(refund_payment(&repository, refund("trip-0001"))).unwrap();
     let again = block_on(refund_payment(&repository, refund("trip-0001"))).unwrap();
@@ -268,7 +330,7 @@ fn refunding_twice_succeeds_and_refunds_once() {
 
 #[test]
 fn refunding_a_trip_that_never_paid_is_nothing_to_refund() {
-    let repository = InMemoryPaymentRepository::new();
+    let repository = Payments::new();
     for trip_id in ["trip-9999", "not a trip id #", ""] {
         let outcome = block_on(refund_payment(&repository, refund(trip_id))).unwrap();
         assert_eq!(outcome, PaymentRefund::NothingToRefund);
@@ -279,7 +341,7 @@ fn refunding_a_trip_that_never_paid_is_nothing_to_refund() {
 
 #[test]
 fn a_refunded_trip_cannot_be_charged_again() {
-    let repository = InMemoryPaymentRepository::new();
+    let repository = Payments::new();
     block_on(process_payment(&repository, pay("trip-0001", "10", "EUR"))).unwrap();
     block_on(refund_payment(&repository, refund("trip-0001"))).unwrap();
     let error = block_on(process_payment(&repository, pay("trip-0001", "10", "EUR"))).unwrap_err();
@@ -295,7 +357,7 @@ fn a_refunded_trip_cannot_be_charged_again() {
 
 #[test]
 fn malformed_commands_are_rejected_by_field() {
-    let repository = InMemoryPaymentRepository::new();
+    let repository = Payments::new();
     let ok = pay("trip-0001", "10", "EUR");
     let cases = [
         (
@@ -381,9 +443,9 @@ fn the_card_token_stays_out_of_debug_output() {
 
 #[test]
 fn store_failures_are_transient_and_charge_nothing() {
-    let repository = InMemoryPaymentRepository::new();
-    repository.fail_next(RepositoryError::Unavailable {
-        detail: "throttled".to_owned(),
+    let repository = Payments::new();
+    repository.fail_next(StoreError::Transient {
+        message: "throttled".to_owned(),
     });
     let error = block_on(process_payment(&repository, pay("trip-0001", "10", "EUR"))).unwrap_err();
     assert_eq!(error.name(), "TransientError");
@@ -396,7 +458,7 @@ fn store_failures_are_transient_and_charge_nothing() {
 /// a use case reads and the moment it commits, the race the store's
 /// preconditions exist for.
 struct DuplicateCommitsFirst<'a> {
-    store: &'a InMemoryPaymentRepository,
+    store: &'a Payments,
     duplicate: Mutex<Option<ProcessPayment>>,
 }
 
@@ -419,7 +481,7 @@ impl PaymentRepository for DuplicateCommitsFirst<'_> {
 
 #[test]
 fn a_duplicated_invocation_racing_itself_charges_once() {
-    let store = InMemoryPaymentRepository::new();
+    let store = Payments::new();
     let racing = DuplicateCommitsFirst {
         store: &store,
         duplicate: Mutex::new(Some(pay("trip-0001", "10", "EUR"))),
@@ -438,7 +500,7 @@ fn a_duplicated_invocation_racing_itself_charges_once() {
 #[test]
 fn use_case_futures_can_move_between_threads() {
     fn assert_send<T: Send>(_: &T) {}
-    let repository = InMemoryPaymentRepository::new();
+    let repository = Payments::new();
     let paying = process_payment(&repository, pay("trip-0001", "10", "EUR"));
     assert_send(&paying);
     let refunding = refund_payment(&repository, refund("trip-0001"));

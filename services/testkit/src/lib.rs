@@ -19,11 +19,17 @@
 //!   which the generated decoders accept (they ignore what a step does not
 //!   receive). The state machine itself passes each step only its own
 //!   input; `tests/asl` and the local executor's runs check that.
+//! - [`block_on`]: runs a use case over the memory store to its end, with
+//!   no executor (the services' use-case tests).
 //! - [`lambda`]: a fake Lambda Runtime API, to run the real service
 //!   binaries, time their init and read their peak memory.
+//! - [`service`]: one service under test on the test server, its handler
+//!   invoked as the Lambda invokes it and its binary behind the fake
+//!   Runtime API (every service's `tests/moto.rs`).
 #![deny(missing_docs)]
 
 pub mod lambda;
+pub mod service;
 pub mod stack;
 
 use std::io::{Read, Write};
@@ -43,6 +49,20 @@ use aws_sdk_dynamodb::types::{
 use sagac_runtime::attribute::from_attributes;
 use sagac_runtime::store::{DynamoStore, Item, Store, StoreConfig};
 use serde_json::{Map, Value, json};
+
+/// Runs a future that never waits on anything outside itself to its end:
+/// a use case over a repository on the runtime's `MemoryStore` (or a
+/// `FaultyStore` over one) is such a future, so polling until ready needs
+/// no executor.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+    }
+}
 
 /// The DynamoDB SDK client, for callers that create tables.
 pub use aws_sdk_dynamodb::Client as DynamoClient;
