@@ -4,7 +4,7 @@
 //! Lambda commits.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use flight::adapters::{
     DynamoFlightRepository, put_inventory, reservation_entity, reservation_key,
@@ -12,28 +12,35 @@ use flight::adapters::{
 use flight::application::*;
 use flight::domain::*;
 use sagac_runtime::serde_json::{Value, json};
-use sagac_runtime::store::{
-    FaultyStore, MemoryStore, Store, StoreConfig, StoreError, Update, WriteOp,
-};
+use sagac_runtime::store::{Store, StoreError, Update, WriteOp};
 use trip_testkit::block_on;
+use trip_testkit::memory::MemoryTable;
 
 /// The repository of the Lambda over a memory store, and what a test needs
 /// to look at the store or make it fail.
 struct Flights {
-    memory: Arc<MemoryStore>,
-    faults: Arc<FaultyStore>,
+    table: MemoryTable,
+    /// A command that commits first, between the moment the next use case
+    /// reads and the moment it commits: the race the store's preconditions
+    /// exist for.
+    rival: Mutex<Option<ReserveFlight>>,
     repository: DynamoFlightRepository,
 }
 
 impl Flights {
+    /// Lets `command` commit between the next use case's read and its
+    /// commit.
+    fn rival_commits_first(&self, command: ReserveFlight) {
+        *self.rival.lock().unwrap() = Some(command);
+    }
+
     /// A table that sells `inventory`.
     fn with_inventory(inventory: FlightInventory) -> Flights {
-        let memory = Arc::new(MemoryStore::new(StoreConfig::new("TripSagaTable")));
-        let faults = Arc::new(FaultyStore::new(memory.clone()));
+        let table = MemoryTable::new();
         let flights = Flights {
-            repository: DynamoFlightRepository::new(faults.clone()),
-            memory,
-            faults,
+            repository: DynamoFlightRepository::new(table.store()),
+            table,
+            rival: Mutex::new(None),
         };
         flights.put_inventory(inventory);
         flights
@@ -41,12 +48,7 @@ impl Flights {
 
     /// Stores `inventory` as it is, the way an operator loads a schedule.
     fn put_inventory(&self, inventory: FlightInventory) {
-        block_on(put_inventory(self.memory.as_ref(), &inventory)).unwrap();
-    }
-
-    /// Makes the next store call fail with `error`.
-    fn fail_next(&self, error: StoreError) {
-        self.faults.fail_next(1, error);
+        block_on(put_inventory(self.table.memory(), &inventory)).unwrap();
     }
 
     fn reservation(&self, trip_id: &TripId) -> Option<FlightReservation> {
@@ -59,17 +61,8 @@ impl Flights {
 
     /// Every event committed so far, oldest first, as its type and payload.
     fn outbox(&self) -> Vec<(String, Value)> {
-        let prefix = flight::handlers::table_layout().outbox_prefix().to_owned();
-        self.memory
-            .changes()
-            .into_iter()
-            .filter(|change| change.old_image.is_none() && change.key.sk.starts_with(&prefix))
-            .filter_map(|change| change.new_image)
-            .map(|item| {
-                let event_type = item["event_type"].as_str().unwrap().to_owned();
-                (event_type, item["payload"].clone())
-            })
-            .collect()
+        self.table
+            .outbox(flight::handlers::table_layout().outbox_prefix())
     }
 }
 
@@ -92,6 +85,10 @@ impl FlightRepository for Flights {
     }
 
     async fn commit(&self, commit: FlightCommit) -> Result<(), RepositoryError> {
+        let rival = self.rival.lock().unwrap().take();
+        if let Some(rival) = rival {
+            reserve_flight(&self.repository, rival).await.unwrap();
+        }
         self.repository.commit(commit).await
     }
 }
@@ -480,7 +477,7 @@ fn a_same_day_return_is_a_valid_trip() {
 #[test]
 fn store_failures_are_transient_and_write_nothing() {
     let repository = repository(10);
-    repository.fail_next(StoreError::Transient {
+    repository.table.fail_next(StoreError::Transient {
         message: "throttled".to_owned(),
     });
     let error = block_on(reserve_flight(&repository, reserve("trip-0001", 1))).unwrap_err();
@@ -491,7 +488,7 @@ fn store_failures_are_transient_and_write_nothing() {
     block_on(reserve_flight(&repository, reserve("trip-0001", 1))).unwrap();
 
     // A damaged item cannot be read back, and says which one it is.
-    block_on(repository.memory.write(WriteOp::update(
+    block_on(repository.table.memory().write(WriteOp::update(
         reservation_key(&trip("trip-0001")),
         Update::new().set("seats", "two"),
     )))
@@ -502,47 +499,11 @@ fn store_failures_are_transient_and_write_nothing() {
     assert_eq!(error.kind(), FailureKind::Rejected);
 }
 
-/// A repository that lets a rival reservation commit between the moment a
-/// use case reads and the moment it commits, the race the store's
-/// preconditions exist for.
-struct RivalCommitsFirst<'a> {
-    store: &'a Flights,
-    rival: Mutex<Option<ReserveFlight>>,
-}
-
-impl FlightRepository for RivalCommitsFirst<'_> {
-    async fn load_reservation(
-        &self,
-        trip_id: &TripId,
-    ) -> Result<Option<FlightReservation>, RepositoryError> {
-        self.store.load_reservation(trip_id).await
-    }
-
-    async fn load_inventory(
-        &self,
-        flight_number: &FlightNumber,
-        depart_on: Date,
-    ) -> Result<Option<FlightInventory>, RepositoryError> {
-        self.store.load_inventory(flight_number, depart_on).await
-    }
-
-    async fn commit(&self, commit: FlightCommit) -> Result<(), RepositoryError> {
-        let rival = self.rival.lock().unwrap().take();
-        if let Some(rival) = rival {
-            reserve_flight(self.store, rival).await.unwrap();
-        }
-        self.store.commit(commit).await
-    }
-}
-
 #[test]
 fn two_trips_racing_for_the_last_seat_cannot_both_win() {
     let store = repository(1);
-    let racing = RivalCommitsFirst {
-        store: &store,
-        rival: Mutex::new(Some(reserve("trip-0002", 1))),
-    };
-    let error = block_on(reserve_flight(&racing, reserve("trip-0001", 1))).unwrap_err();
+    store.rival_commits_first(reserve("trip-0002", 1));
+    let error = block_on(reserve_flight(&store, reserve("trip-0001", 1))).unwrap_err();
     assert!(matches!(
         error,
         FlightError::Repository(RepositoryError::Conflict { .. })
@@ -562,11 +523,8 @@ fn two_trips_racing_for_the_last_seat_cannot_both_win() {
 #[test]
 fn a_duplicated_invocation_racing_itself_books_once() {
     let store = repository(5);
-    let racing = RivalCommitsFirst {
-        store: &store,
-        rival: Mutex::new(Some(reserve("trip-0001", 2))),
-    };
-    let error = block_on(reserve_flight(&racing, reserve("trip-0001", 2))).unwrap_err();
+    store.rival_commits_first(reserve("trip-0001", 2));
+    let error = block_on(reserve_flight(&store, reserve("trip-0001", 2))).unwrap_err();
     assert_eq!(error.kind(), FailureKind::Transient);
     let retried = block_on(reserve_flight(&store, reserve("trip-0001", 2))).unwrap();
     assert_eq!(Some(retried), store.reservation(&trip("trip-0001")));

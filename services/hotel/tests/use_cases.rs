@@ -3,32 +3,41 @@
 //! the runtime's `FaultyStore`): what the use cases decide is what the
 //! Lambda commits.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use hotel::adapters::{DynamoHotelRepository, booking_entity, put_night};
 use hotel::application::*;
 use hotel::domain::*;
 use sagac_runtime::serde_json::{Value, json};
-use sagac_runtime::store::{FaultyStore, MemoryStore, StoreConfig, StoreError};
+use sagac_runtime::store::StoreError;
 use trip_testkit::block_on;
+use trip_testkit::memory::MemoryTable;
 
 /// The repository of the Lambda over a memory store, and what a test needs
 /// to look at the store or make it fail.
 struct Hotels {
-    memory: Arc<MemoryStore>,
-    faults: Arc<FaultyStore>,
+    table: MemoryTable,
+    /// A command that commits first, between the moment the next use case
+    /// reads and the moment it commits: the race the store's preconditions
+    /// exist for.
+    rival: Mutex<Option<ReserveHotel>>,
     repository: DynamoHotelRepository,
 }
 
 impl Hotels {
+    /// Lets `command` commit between the next use case's read and its
+    /// commit.
+    fn rival_commits_first(&self, command: ReserveHotel) {
+        *self.rival.lock().unwrap() = Some(command);
+    }
+
     /// A table that sells nothing yet.
     fn new() -> Hotels {
-        let memory = Arc::new(MemoryStore::new(StoreConfig::new("TripSagaTable")));
-        let faults = Arc::new(FaultyStore::new(memory.clone()));
+        let table = MemoryTable::new();
         Hotels {
-            repository: DynamoHotelRepository::new(faults.clone()),
-            memory,
-            faults,
+            repository: DynamoHotelRepository::new(table.store()),
+            table,
+            rival: Mutex::new(None),
         }
     }
 
@@ -40,12 +49,7 @@ impl Hotels {
 
     /// Stores `night` as it is, the way an operator loads a catalogue.
     fn put_night(&self, night: RoomInventory) {
-        block_on(put_night(self.memory.as_ref(), &night)).unwrap();
-    }
-
-    /// Makes the next store call fail with `error`.
-    fn fail_next(&self, error: StoreError) {
-        self.faults.fail_next(1, error);
+        block_on(put_night(self.table.memory(), &night)).unwrap();
     }
 
     fn booking(&self, trip_id: &TripId) -> Option<HotelBooking> {
@@ -60,17 +64,8 @@ impl Hotels {
 
     /// Every event committed so far, oldest first, as its type and payload.
     fn outbox(&self) -> Vec<(String, Value)> {
-        let prefix = hotel::handlers::table_layout().outbox_prefix().to_owned();
-        self.memory
-            .changes()
-            .into_iter()
-            .filter(|change| change.old_image.is_none() && change.key.sk.starts_with(&prefix))
-            .filter_map(|change| change.new_image)
-            .map(|item| {
-                let event_type = item["event_type"].as_str().unwrap().to_owned();
-                (event_type, item["payload"].clone())
-            })
-            .collect()
+        self.table
+            .outbox(hotel::handlers::table_layout().outbox_prefix())
     }
 }
 
@@ -94,6 +89,10 @@ impl HotelRepository for Hotels {
     }
 
     async fn commit(&self, commit: HotelCommit) -> Result<(), RepositoryError> {
+        let rival = self.rival.lock().unwrap().take();
+        if let Some(rival) = rival {
+            reserve_hotel(&self.repository, rival).await.unwrap();
+        }
         self.repository.commit(commit).await
     }
 }
@@ -524,7 +523,7 @@ fn a_stay_of_exactly_thirty_nights_can_be_booked() {
 #[test]
 fn store_failures_are_transient_and_write_nothing() {
     let repository = repository(5);
-    repository.fail_next(StoreError::Transient {
+    repository.table.fail_next(StoreError::Transient {
         message: "throttled".to_owned(),
     });
     let command = reserve("trip-0001", "2025-04-01", "2025-04-02", 1);
@@ -535,52 +534,13 @@ fn store_failures_are_transient_and_write_nothing() {
     block_on(reserve_hotel(&repository, command)).unwrap();
 }
 
-/// A repository that lets a rival booking commit between the moment a use
-/// case reads and the moment it commits, the race the store's preconditions
-/// exist for.
-struct RivalCommitsFirst<'a> {
-    store: &'a Hotels,
-    rival: Mutex<Option<ReserveHotel>>,
-}
-
-impl HotelRepository for RivalCommitsFirst<'_> {
-    async fn load_booking(
-        &self,
-        trip_id: &TripId,
-    ) -> Result<Option<HotelBooking>, RepositoryError> {
-        self.store.load_booking(trip_id).await
-    }
-
-    async fn load_nights(
-        &self,
-        hotel_code: &HotelCode,
-        check_in: Date,
-        check_out: Date,
-    ) -> Result<Vec<RoomInventory>, RepositoryError> {
-        self.store
-            .load_nights(hotel_code, check_in, check_out)
-            .await
-    }
-
-    async fn commit(&self, commit: HotelCommit) -> Result<(), RepositoryError> {
-        let rival = self.rival.lock().unwrap().take();
-        if let Some(rival) = rival {
-            reserve_hotel(self.store, rival).await.unwrap();
-        }
-        self.store.commit(commit).await
-    }
-}
-
 #[test]
 fn stays_overlapping_on_the_last_room_cannot_both_win() {
     let store = repository(1);
     // The rival takes only the last night of our stay.
-    let racing = RivalCommitsFirst {
-        store: &store,
-        rival: Mutex::new(Some(reserve("trip-0002", "2025-04-03", "2025-04-04", 1))),
-    };
+    store.rival_commits_first(reserve("trip-0002", "2025-04-03", "2025-04-04", 1));
     let error = block_on(reserve_hotel(
-        &racing,
+        &store,
         reserve("trip-0001", "2025-04-01", "2025-04-04", 1),
     ))
     .unwrap_err();

@@ -3,38 +3,42 @@
 //! by the runtime's `FaultyStore`): what the use cases decide is what the
 //! Lambda commits.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use payment::adapters::{DynamoPaymentRepository, transaction_entity};
 use payment::application::*;
 use payment::domain::*;
 use sagac_runtime::serde_json::{Value, json};
-use sagac_runtime::store::{FaultyStore, MemoryStore, StoreConfig, StoreError};
+use sagac_runtime::store::StoreError;
 use trip_testkit::block_on;
+use trip_testkit::memory::MemoryTable;
 
 /// The repository of the Lambda over a memory store, and what a test needs
 /// to look at the store or make it fail.
 struct Payments {
-    memory: Arc<MemoryStore>,
-    faults: Arc<FaultyStore>,
+    table: MemoryTable,
+    /// A command that commits first, between the moment the next use case
+    /// reads and the moment it commits: the race the store's preconditions
+    /// exist for.
+    duplicate: Mutex<Option<ProcessPayment>>,
     repository: DynamoPaymentRepository,
 }
 
 impl Payments {
-    /// An empty table.
-    fn new() -> Payments {
-        let memory = Arc::new(MemoryStore::new(StoreConfig::new("TripSagaTable")));
-        let faults = Arc::new(FaultyStore::new(memory.clone()));
-        Payments {
-            repository: DynamoPaymentRepository::new(faults.clone()),
-            memory,
-            faults,
-        }
+    /// Lets `command` commit between the next use case's read and its
+    /// commit.
+    fn duplicate_commits_first(&self, command: ProcessPayment) {
+        *self.duplicate.lock().unwrap() = Some(command);
     }
 
-    /// Makes the next store call fail with `error`.
-    fn fail_next(&self, error: StoreError) {
-        self.faults.fail_next(1, error);
+    /// An empty table.
+    fn new() -> Payments {
+        let table = MemoryTable::new();
+        Payments {
+            repository: DynamoPaymentRepository::new(table.store()),
+            table,
+            duplicate: Mutex::new(None),
+        }
     }
 
     fn transaction(&self, trip_id: &TripId) -> Option<PaymentTransaction> {
@@ -43,17 +47,8 @@ impl Payments {
 
     /// Every event committed so far, oldest first, as its type and payload.
     fn outbox(&self) -> Vec<(String, Value)> {
-        let prefix = payment::handlers::table_layout().outbox_prefix().to_owned();
-        self.memory
-            .changes()
-            .into_iter()
-            .filter(|change| change.old_image.is_none() && change.key.sk.starts_with(&prefix))
-            .filter_map(|change| change.new_image)
-            .map(|item| {
-                let event_type = item["event_type"].as_str().unwrap().to_owned();
-                (event_type, item["payload"].clone())
-            })
-            .collect()
+        self.table
+            .outbox(payment::handlers::table_layout().outbox_prefix())
     }
 }
 
@@ -66,6 +61,10 @@ impl PaymentRepository for Payments {
     }
 
     async fn commit(&self, commit: PaymentCommit) -> Result<(), RepositoryError> {
+        let duplicate = self.duplicate.lock().unwrap().take();
+        if let Some(duplicate) = duplicate {
+            process_payment(&self.repository, duplicate).await.unwrap();
+        }
         self.repository.commit(commit).await
     }
 }
@@ -444,7 +443,7 @@ fn the_card_token_stays_out_of_debug_output() {
 #[test]
 fn store_failures_are_transient_and_charge_nothing() {
     let repository = Payments::new();
-    repository.fail_next(StoreError::Transient {
+    repository.table.fail_next(StoreError::Transient {
         message: "throttled".to_owned(),
     });
     let error = block_on(process_payment(&repository, pay("trip-0001", "10", "EUR"))).unwrap_err();
@@ -454,39 +453,11 @@ fn store_failures_are_transient_and_charge_nothing() {
     block_on(process_payment(&repository, pay("trip-0001", "10", "EUR"))).unwrap();
 }
 
-/// A repository that lets a duplicated invocation commit between the moment
-/// a use case reads and the moment it commits, the race the store's
-/// preconditions exist for.
-struct DuplicateCommitsFirst<'a> {
-    store: &'a Payments,
-    duplicate: Mutex<Option<ProcessPayment>>,
-}
-
-impl PaymentRepository for DuplicateCommitsFirst<'_> {
-    async fn load_transaction(
-        &self,
-        trip_id: &TripId,
-    ) -> Result<Option<PaymentTransaction>, RepositoryError> {
-        self.store.load_transaction(trip_id).await
-    }
-
-    async fn commit(&self, commit: PaymentCommit) -> Result<(), RepositoryError> {
-        let duplicate = self.duplicate.lock().unwrap().take();
-        if let Some(duplicate) = duplicate {
-            process_payment(self.store, duplicate).await.unwrap();
-        }
-        self.store.commit(commit).await
-    }
-}
-
 #[test]
 fn a_duplicated_invocation_racing_itself_charges_once() {
     let store = Payments::new();
-    let racing = DuplicateCommitsFirst {
-        store: &store,
-        duplicate: Mutex::new(Some(pay("trip-0001", "10", "EUR"))),
-    };
-    let error = block_on(process_payment(&racing, pay("trip-0001", "10", "EUR"))).unwrap_err();
+    store.duplicate_commits_first(pay("trip-0001", "10", "EUR"));
+    let error = block_on(process_payment(&store, pay("trip-0001", "10", "EUR"))).unwrap_err();
     assert!(matches!(
         error,
         PaymentError::Repository(RepositoryError::Conflict { .. })

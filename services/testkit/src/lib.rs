@@ -19,8 +19,9 @@
 //!   which the generated decoders accept (they ignore what a step does not
 //!   receive). The state machine itself passes each step only its own
 //!   input; `tests/asl` and the local executor's runs check that.
-//! - [`block_on`]: runs a use case over the memory store to its end, with
-//!   no executor (the services' use-case tests).
+//! - [`memory`]: the saga's table in memory with failures on demand, and
+//!   [`block_on`], which runs a use case over it to its end with no
+//!   executor (the services' use-case tests).
 //! - [`lambda`]: a fake Lambda Runtime API, to run the real service
 //!   binaries, time their init and read their peak memory.
 //! - [`service`]: one service under test on the test server, its handler
@@ -29,6 +30,7 @@
 #![deny(missing_docs)]
 
 pub mod lambda;
+pub mod memory;
 pub mod service;
 pub mod stack;
 
