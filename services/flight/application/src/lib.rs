@@ -10,6 +10,11 @@
 //! codes and dates, JSON integers as `i64`. The generated handlers pass the
 //! fields through untouched, and the use cases turn them into domain values,
 //! reporting a malformed one as [`FlightError::InvalidCommand`].
+//!
+//! This crate depends on the domain alone: no store, no runtime, no
+//! executor (its futures are whatever the repository's are). The use cases
+//! are tested in the service crate (`tests/use_cases.rs`), against the
+//! service's own repository over the runtime's memory store.
 #![deny(missing_docs)]
 
 use flight_domain::{

@@ -1,9 +1,10 @@
 //! The flight domain: the rules of seat inventory and flight reservations.
 //!
 //! Everything here is plain data and pure, synchronous functions over it, and
-//! the only dependencies are the standard library and the shared kernel,
+//! the only dependencies are the standard library and the shared kernel (the
+//! crate's manifest lists nothing else, so this is a compile-time fact),
 //! `travel_kernel`, whose values (ids, dates, prices, store errors) this
-//! module re-exports. A use case reads a
+//! crate re-exports. A use case reads a
 //! [`FlightReservation`] and a [`FlightInventory`] through the
 //! [`FlightRepository`], asks [`decide_reservation`] or
 //! [`decide_cancellation`] what to do, and writes the resulting

@@ -27,6 +27,13 @@
 //! holds changed (each conditional on the version it was decided on; at
 //! most 30), exactly one outbox event, and the step's idempotency record
 //! holding the step's result, the booking as the spec's entity.
+//!
+//! Items go through serde: a night's room inventory is a private struct of the adapter,
+//! converted by the runtime's item conversion, and the spec entity is read
+//! back through its generated type before it becomes the domain's; an
+//! item that cannot be read is a `RepositoryError::Corrupt` naming its key.
+//! The repository skeleton (the table, the store failures in the kernel's
+//! terms, a replayed commit as a conflict) is `travel_adapter::Table`.
 
 mod items;
 mod repository;

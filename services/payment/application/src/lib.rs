@@ -11,6 +11,11 @@
 //! The generated handlers pass the fields through untouched, and the use
 //! cases turn them into domain values, reporting a malformed one as
 //! [`PaymentError::InvalidCommand`].
+//!
+//! This crate depends on the domain alone: no store, no runtime, no
+//! executor (its futures are whatever the repository's are). The use cases
+//! are tested in the service crate (`tests/use_cases.rs`), against the
+//! service's own repository over the runtime's memory store.
 #![deny(missing_docs)]
 
 use payment_domain::{

@@ -1,9 +1,10 @@
 //! The payment domain: the rules of charging a trip's card and refunding it.
 //!
 //! Everything here is plain data and pure, synchronous functions over it, and
-//! the only dependencies are the standard library and the shared kernel,
+//! the only dependencies are the standard library and the shared kernel (the
+//! crate's manifest lists nothing else, so this is a compile-time fact),
 //! `travel_kernel`, whose values (ids, invalid values, store errors) this
-//! module re-exports. A use case reads a
+//! crate re-exports. A use case reads a
 //! [`PaymentTransaction`] through the [`PaymentRepository`], asks
 //! [`decide_charge`] or [`decide_refund`] what to do, and writes the
 //! resulting [`PaymentCommit`]: the changed state and its [`PaymentEvent`],

@@ -16,6 +16,12 @@
 //! transaction item (conditional on the status it was decided on), exactly
 //! one outbox event, and the step's idempotency record holding the step's
 //! result, the transaction as the spec's entity.
+//!
+//! The item is read back through the generated entity type before it
+//! becomes the domain's; an item that cannot be read is a
+//! `RepositoryError::Corrupt` naming its key. The repository skeleton (the
+//! table, the store failures in the kernel's terms, a replayed commit as a
+//! conflict) is `travel_adapter::Table`.
 
 mod items;
 mod repository;
