@@ -183,15 +183,15 @@ fn payload_path(field: &str, renamed: &[(&str, &str)]) -> String {
 mod tests {
     use super::*;
 
-    #[derive(Debug)]
-    enum TaxiError {
-        NoTaxi,
-        Lost,
-        InvalidCommand {
-            field: &'static str,
-            problem: String,
-        },
-        Repository(RepositoryError),
+    travel_kernel::domain_error! {
+        /// Why a taxi could not be booked.
+        #[derive(Debug)]
+        pub enum TaxiError {
+            /// No taxi is free.
+            NoTaxi {} => Business,
+            /// The taxi was lost.
+            Lost {} => Rejected,
+        }
     }
 
     impl fmt::Display for TaxiError {
@@ -200,17 +200,11 @@ mod tests {
         }
     }
 
-    travel_kernel::domain_error!(TaxiError {
-        NoTaxi => Business,
-        Lost => Rejected,
-        InvalidCommand => Rejected,
-    });
-
     #[test]
     fn each_kind_of_failure_has_its_step_error() {
-        assert_eq!(saga_error(&TaxiError::NoTaxi).error_name(), "NoTaxi");
+        assert_eq!(saga_error(&TaxiError::NoTaxi {}).error_name(), "NoTaxi");
         assert_eq!(
-            saga_error(&TaxiError::Lost).error_name(),
+            saga_error(&TaxiError::Lost {}).error_name(),
             "Saga.InternalError"
         );
         let invalid = saga_error(&TaxiError::InvalidCommand {

@@ -95,38 +95,65 @@ pub trait DomainError: Error {
     fn invalid_field(&self) -> Option<(&'static str, &str)>;
 }
 
-/// The shape every service's error enum shares, written once: `name()` (the
-/// variant's name, which for the spec's business errors is the spec's name;
-/// a store failure's own name), `kind()` (as listed; a store failure's own
-/// kind), [`std::error::Error`] with the store failure as its source,
-/// `From<RepositoryError>` and [`DomainError`].
-///
-/// The enum must have the variants `InvalidCommand { field: &'static str,
-/// problem: String }` and `Repository(RepositoryError)`; every other variant
-/// is listed with its [`FailureKind`]. Its `Display` stays the service's.
+/// The shape every service's error enum shares, written once: the enum
+/// with the service's variants (each a struct variant, listed with its
+/// [`FailureKind`]) and the two every service has, `InvalidCommand { field,
+/// problem }` (rejected) and `Repository(RepositoryError)` (a store
+/// failure, of its own name and kind); `name()` (the variant's name, which
+/// for the spec's business errors is the spec's name), `kind()`,
+/// [`std::error::Error`] with the store failure as its source,
+/// `From<RepositoryError>` and [`DomainError`]. Its `Display` stays the
+/// service's.
 ///
 /// ```
 /// # use std::fmt;
-/// # use travel_kernel::{FailureKind, RepositoryError};
-/// #[derive(Debug)]
-/// enum TaxiError {
-///     NoTaxi,
-///     InvalidCommand { field: &'static str, problem: String },
-///     Repository(RepositoryError),
+/// # use travel_kernel::FailureKind;
+/// travel_kernel::domain_error! {
+///     /// Why a taxi could not be booked.
+///     #[derive(Debug)]
+///     pub enum TaxiError {
+///         /// No taxi is free.
+///         NoTaxi {} => Business,
+///     }
 /// }
 /// # impl fmt::Display for TaxiError {
 /// #     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { write!(f, "{self:?}") }
 /// # }
-/// travel_kernel::domain_error!(TaxiError {
-///     NoTaxi => Business,
-///     InvalidCommand => Rejected,
-/// });
-/// assert_eq!(TaxiError::NoTaxi.name(), "NoTaxi");
-/// assert_eq!(TaxiError::NoTaxi.kind(), FailureKind::Business);
+/// assert_eq!(TaxiError::NoTaxi {}.name(), "NoTaxi");
+/// assert_eq!(TaxiError::NoTaxi {}.kind(), FailureKind::Business);
 /// ```
 #[macro_export]
 macro_rules! domain_error {
-    ($error:ident { $($variant:ident => $kind:ident),* $(,)? }) => {
+    (
+        $(#[$meta:meta])*
+        pub enum $error:ident {
+            $(
+                $(#[$variant_meta:meta])*
+                $variant:ident {
+                    $($(#[$field_meta:meta])* $field:ident: $field_type:ty),* $(,)?
+                } => $kind:ident
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        pub enum $error {
+            $(
+                $(#[$variant_meta])*
+                $variant {
+                    $($(#[$field_meta])* $field: $field_type),*
+                },
+            )*
+            /// A field of the command is malformed or contradicts another.
+            InvalidCommand {
+                /// The command field at fault.
+                field: &'static str,
+                /// What is wrong with it.
+                problem: String,
+            },
+            /// The store failed.
+            Repository($crate::RepositoryError),
+        }
+
         impl $error {
             /// The error name the state machine sees: the spec's business
             /// error names, `TransientError` for what the spec retries, and
@@ -134,6 +161,7 @@ macro_rules! domain_error {
             pub fn name(&self) -> &'static str {
                 match self {
                     $($error::$variant { .. } => stringify!($variant),)*
+                    $error::InvalidCommand { .. } => "InvalidCommand",
                     $error::Repository(error) => error.name(),
                 }
             }
@@ -142,6 +170,7 @@ macro_rules! domain_error {
             pub fn kind(&self) -> $crate::FailureKind {
                 match self {
                     $($error::$variant { .. } => $crate::FailureKind::$kind,)*
+                    $error::InvalidCommand { .. } => $crate::FailureKind::Rejected,
                     $error::Repository(error) => error.kind(),
                 }
             }

@@ -8,8 +8,9 @@
 //!
 //! The shapes the domains share are written here once, as macros the
 //! domains expand: [`text_value!`] (an id or code valid by construction) and
-//! [`domain_error!`] (an error enum's `name`, `kind`, source and
-//! [`DomainError`], the view the adapters read).
+//! [`domain_error!`] (an error enum with the variants every service has,
+//! its `name`, `kind`, source and [`DomainError`], the view the adapters
+//! read).
 //!
 //! What differs between the services stays in them: each service's own record
 //! id (`FlightId`, `HotelId`, `PaymentId`, built on [`is_identifier`]), its

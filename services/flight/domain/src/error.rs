@@ -2,53 +2,39 @@
 
 use std::fmt;
 
-use super::{Date, FlightNumber, RepositoryError, TripId};
+use super::{Date, FlightNumber, TripId};
 
-/// Why a flight command failed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FlightError {
-    /// The flight has fewer free seats than the trip asks for.
-    NoSeatsAvailable {
-        /// The flight asked for.
-        flight_number: FlightNumber,
-        /// Its departure date.
-        depart_on: Date,
-        /// The seats the trip asked for.
-        requested: u32,
-        /// The seats still free.
-        available: u32,
-    },
-    /// No flight with this number departs on this date on the trip's route.
-    FlightNotFound {
-        /// The flight number as the command gave it, which may not even be a
-        /// well-formed one.
-        flight_number: String,
-        /// The departure date asked for.
-        depart_on: Date,
-    },
-    /// A field of the command is malformed or contradicts another.
-    InvalidCommand {
-        /// The command field at fault.
-        field: &'static str,
-        /// What is wrong with it.
-        problem: String,
-    },
-    /// The trip's reservation was already cancelled, so the saga that asked
-    /// for it has moved on; booking again would leave seats nobody releases.
-    AlreadyCompensated {
-        /// The trip.
-        trip_id: TripId,
-    },
-    /// The store failed.
-    Repository(RepositoryError),
+travel_kernel::domain_error! {
+    /// Why a flight command failed.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub enum FlightError {
+        /// The flight has fewer free seats than the trip asks for.
+        NoSeatsAvailable {
+            /// The flight asked for.
+            flight_number: FlightNumber,
+            /// Its departure date.
+            depart_on: Date,
+            /// The seats the trip asked for.
+            requested: u32,
+            /// The seats still free.
+            available: u32,
+        } => Business,
+        /// No flight with this number departs on this date on the trip's route.
+        FlightNotFound {
+            /// The flight number as the command gave it, which may not even be a
+            /// well-formed one.
+            flight_number: String,
+            /// The departure date asked for.
+            depart_on: Date,
+        } => Business,
+        /// The trip's reservation was already cancelled, so the saga that asked
+        /// for it has moved on; booking again would leave seats nobody releases.
+        AlreadyCompensated {
+            /// The trip.
+            trip_id: TripId,
+        } => Rejected,
+    }
 }
-
-travel_kernel::domain_error!(FlightError {
-    NoSeatsAvailable => Business,
-    FlightNotFound => Business,
-    InvalidCommand => Rejected,
-    AlreadyCompensated => Rejected,
-});
 
 impl fmt::Display for FlightError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -2,56 +2,42 @@
 
 use std::fmt;
 
-use super::{Date, HotelCode, RepositoryError, TripId};
+use super::{Date, HotelCode, TripId};
 
-/// Why a hotel command failed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum HotelError {
-    /// On at least one night of the stay the hotel has fewer free rooms than
-    /// the trip asks for; this is the first such night.
-    NoRoomsAvailable {
-        /// The hotel asked for.
-        hotel_code: HotelCode,
-        /// The first night without enough rooms.
-        night: Date,
-        /// The rooms the trip asked for.
-        requested: u32,
-        /// The rooms still free that night; zero when the hotel does not
-        /// sell that night at all.
-        available: u32,
-    },
-    /// The hotel sells no room on any night of the stay: it is not in the
-    /// catalogue, or not open for these dates.
-    HotelNotFound {
-        /// The hotel code as the command gave it, which may not even be a
-        /// well-formed one.
-        hotel_code: String,
-        /// The first night of the stay.
-        check_in: Date,
-    },
-    /// A field of the command is malformed or contradicts another.
-    InvalidCommand {
-        /// The command field at fault.
-        field: &'static str,
-        /// What is wrong with it.
-        problem: String,
-    },
-    /// The trip's booking was already cancelled, so the saga that asked for
-    /// it has moved on; booking again would hold rooms nobody releases.
-    AlreadyCompensated {
-        /// The trip.
-        trip_id: TripId,
-    },
-    /// The store failed.
-    Repository(RepositoryError),
+travel_kernel::domain_error! {
+    /// Why a hotel command failed.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub enum HotelError {
+        /// On at least one night of the stay the hotel has fewer free rooms than
+        /// the trip asks for; this is the first such night.
+        NoRoomsAvailable {
+            /// The hotel asked for.
+            hotel_code: HotelCode,
+            /// The first night without enough rooms.
+            night: Date,
+            /// The rooms the trip asked for.
+            requested: u32,
+            /// The rooms still free that night; zero when the hotel does not
+            /// sell that night at all.
+            available: u32,
+        } => Business,
+        /// The hotel sells no room on any night of the stay: it is not in the
+        /// catalogue, or not open for these dates.
+        HotelNotFound {
+            /// The hotel code as the command gave it, which may not even be a
+            /// well-formed one.
+            hotel_code: String,
+            /// The first night of the stay.
+            check_in: Date,
+        } => Business,
+        /// The trip's booking was already cancelled, so the saga that asked for
+        /// it has moved on; booking again would hold rooms nobody releases.
+        AlreadyCompensated {
+            /// The trip.
+            trip_id: TripId,
+        } => Rejected,
+    }
 }
-
-travel_kernel::domain_error!(HotelError {
-    NoRoomsAvailable => Business,
-    HotelNotFound => Business,
-    InvalidCommand => Rejected,
-    AlreadyCompensated => Rejected,
-});
 
 impl fmt::Display for HotelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -2,46 +2,32 @@
 
 use std::fmt;
 
-use super::{DeclineReason, Money, RepositoryError, TripId};
+use super::{DeclineReason, Money, TripId};
 
-/// Why a payment command failed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PaymentError {
-    /// The issuer declined the card.
-    CardDeclined {
-        /// Why.
-        reason: DeclineReason,
-    },
-    /// The amount is above what one payment may take in its currency.
-    AmountLimitExceeded {
-        /// The amount asked for.
-        amount: Money,
-        /// The limit in that currency.
-        limit: Money,
-    },
-    /// A field of the command is malformed or contradicts another.
-    InvalidCommand {
-        /// The command field at fault.
-        field: &'static str,
-        /// What is wrong with it.
-        problem: String,
-    },
-    /// The trip's payment was already refunded, so the saga that asked for
-    /// it has moved on; charging again would take money nobody refunds.
-    AlreadyCompensated {
-        /// The trip.
-        trip_id: TripId,
-    },
-    /// The store failed.
-    Repository(RepositoryError),
+travel_kernel::domain_error! {
+    /// Why a payment command failed.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub enum PaymentError {
+        /// The issuer declined the card.
+        CardDeclined {
+            /// Why.
+            reason: DeclineReason,
+        } => Business,
+        /// The amount is above what one payment may take in its currency.
+        AmountLimitExceeded {
+            /// The amount asked for.
+            amount: Money,
+            /// The limit in that currency.
+            limit: Money,
+        } => Business,
+        /// The trip's payment was already refunded, so the saga that asked for
+        /// it has moved on; charging again would take money nobody refunds.
+        AlreadyCompensated {
+            /// The trip.
+            trip_id: TripId,
+        } => Rejected,
+    }
 }
-
-travel_kernel::domain_error!(PaymentError {
-    CardDeclined => Business,
-    AmountLimitExceeded => Business,
-    InvalidCommand => Rejected,
-    AlreadyCompensated => Rejected,
-});
 
 impl fmt::Display for PaymentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
