@@ -2,7 +2,9 @@
 //!
 //! What a service's tests need to see how a store failure surfaces
 //! (throttling as a retry, a conflict as a retry that reads again, a refused
-//! transaction as an internal error) without a store that really fails. It
+//! transaction as an internal error), or how a commit that loses a race to a
+//! concurrent writer fails, without a store that really fails or a second
+//! writer that really races. It
 //! wraps the real thing, usually a [`MemoryStore`](super::MemoryStore), so
 //! every call that is not failed behaves exactly as the store underneath.
 
@@ -18,10 +20,13 @@ use crate::BoxFuture;
 /// [`fail_next`](FaultyStore::fail_next), one call per error, whichever
 /// call it is (`get`, `query`, `write`, `transact`; a `commit` is a
 /// `transact`, and a replayed one a `get` too), and is the store it wraps
-/// otherwise. A failed call reaches nothing underneath.
+/// otherwise. A failed call reaches nothing underneath. It can also let a
+/// concurrent writer in just before the next transaction
+/// ([`interleave`](FaultyStore::interleave)).
 pub struct FaultyStore {
     inner: Arc<dyn Store>,
     failures: Mutex<VecDeque<StoreError>>,
+    interleaved: Mutex<Option<WriteOp>>,
 }
 
 impl std::fmt::Debug for FaultyStore {
@@ -39,7 +44,18 @@ impl FaultyStore {
         FaultyStore {
             inner,
             failures: Mutex::new(VecDeque::new()),
+            interleaved: Mutex::new(None),
         }
+    }
+
+    /// Writes `op` to the store underneath just before the next transaction
+    /// runs, as another writer that gets there first would: the
+    /// transaction then meets the state `op` left.
+    pub fn interleave(&self, op: WriteOp) {
+        *self
+            .interleaved
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(op);
     }
 
     /// Makes the next `calls` calls fail with `error` (after the failures
@@ -98,6 +114,14 @@ impl Store for FaultyStore {
     fn transact(&self, ops: Vec<WriteOp>) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
             self.injected()?;
+            let interleaved = self
+                .interleaved
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            if let Some(op) = interleaved {
+                self.inner.write(op).await?;
+            }
             self.inner.transact(ops).await
         })
     }
@@ -145,5 +169,26 @@ mod tests {
         assert_eq!(store.failures(), 0);
         block_on(store.write(put())).unwrap();
         assert!(block_on(store.get(&key)).unwrap().is_some());
+    }
+
+    #[test]
+    fn an_interleaved_write_lands_just_before_the_next_transaction() {
+        let memory = Arc::new(MemoryStore::new(StoreConfig::new("T")));
+        let store = FaultyStore::new(memory.clone());
+        let key = Key::new("P", "S");
+        let mut item = serde_json::Map::new();
+        item.insert("version".into(), 1.into());
+        store.interleave(WriteOp::put(key.clone(), item));
+        assert!(block_on(store.get(&key)).unwrap().is_none());
+        let create = WriteOp::create(key.clone(), serde_json::Map::new());
+        let lost = block_on(store.transact(vec![create.clone()]));
+        assert!(
+            matches!(lost, Err(StoreError::ConditionFailed { .. })),
+            "{lost:?}"
+        );
+        assert_eq!(memory.items().len(), 1, "the other writer's item only");
+        // Once: the next transaction meets no other writer.
+        block_on(store.transact(vec![WriteOp::delete(key.clone())])).unwrap();
+        block_on(store.transact(vec![create])).unwrap();
     }
 }

@@ -12,12 +12,11 @@
 //! so a race on moto says nothing about DynamoDB.
 
 use flight::adapters::{DynamoFlightRepository, inventory_key, put_inventory};
-use flight::domain::{
-    AirportCode, Date, FlightCommit, FlightInventory, FlightNumber, FlightRepository,
-    FlightReservation, RepositoryError, Route, TripId,
-};
+use flight::domain::{AirportCode, FlightInventory, FlightNumber, Route};
 use flight::handlers::{Flight, FlightHandler, dispatch_flight};
-use sagac_runtime::store::{Item, Store, Update, WriteOp};
+use std::sync::Arc;
+
+use sagac_runtime::store::{FaultyStore, Item, Store, Update, WriteOp};
 use serde_json::{Value, json};
 use trip_testkit::lambda::Outcome;
 use trip_testkit::service::{ServiceUnderTest, item_keys};
@@ -143,52 +142,22 @@ async fn reserve_and_cancel_each_write_entity_and_outbox_in_one_transaction() {
     assert_eq!(with_sk_prefix(&items, &outbox_prefix()).len(), 2);
 }
 
-/// A repository whose commits lose a race: just before writing, another
-/// trip takes a seat, moving the inventory to a newer version.
-struct LosesTheRace {
-    inner: DynamoFlightRepository,
-}
-
-impl FlightRepository for LosesTheRace {
-    async fn load_reservation(
-        &self,
-        trip_id: &TripId,
-    ) -> Result<Option<FlightReservation>, RepositoryError> {
-        self.inner.load_reservation(trip_id).await
-    }
-
-    async fn load_inventory(
-        &self,
-        flight_number: &FlightNumber,
-        depart_on: Date,
-    ) -> Result<Option<FlightInventory>, RepositoryError> {
-        self.inner.load_inventory(flight_number, depart_on).await
-    }
-
-    async fn commit(&self, commit: FlightCommit) -> Result<(), RepositoryError> {
-        self.inner
-            .store()
-            .write(WriteOp::update(
-                inventory_key(
-                    &FlightNumber::new("NH203").unwrap(),
-                    "2025-04-01".parse().unwrap(),
-                ),
-                Update::new()
-                    .set("holds", json!({"trip-9999": 1}))
-                    .increment("version", 1),
-            ))
-            .await
-            .unwrap();
-        self.inner.commit(commit).await
-    }
-}
-
 #[tokio::test]
 async fn a_commit_that_loses_a_race_writes_nothing_at_all() {
     let s = setup(9).await;
-    let racing = FlightHandler::new(Flight::new(LosesTheRace {
-        inner: DynamoFlightRepository::new(s.shared()),
-    }));
+    // Just before the commit, another trip takes a seat, moving the
+    // inventory on to a newer version.
+    let racing = FaultyStore::new(s.shared());
+    racing.interleave(WriteOp::update(
+        inventory_key(
+            &FlightNumber::new("NH203").unwrap(),
+            "2025-04-01".parse().unwrap(),
+        ),
+        Update::new()
+            .set("holds", json!({"trip-9999": 1}))
+            .increment("version", 1),
+    ));
+    let racing = FlightHandler::new(Flight::new(DynamoFlightRepository::new(Arc::new(racing))));
     let before = s.scan().await;
     let error = s
         .invoke_with(

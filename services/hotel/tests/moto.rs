@@ -12,12 +12,11 @@
 //! so a race on moto says nothing about DynamoDB.
 
 use hotel::adapters::{DynamoHotelRepository, night_key, seed_nights};
-use hotel::domain::{
-    Date, HotelBooking, HotelCode, HotelCommit, HotelRepository, RepositoryError, RoomInventory,
-    TripId,
-};
+use hotel::domain::{HotelCode, RoomInventory};
 use hotel::handlers::{Hotel, HotelHandler, dispatch_hotel};
-use sagac_runtime::store::{Store, Update, WriteOp};
+use std::sync::Arc;
+
+use sagac_runtime::store::{FaultyStore, Store, Update, WriteOp};
 use serde_json::{Value, json};
 use trip_testkit::lambda::Outcome;
 use trip_testkit::service::ServiceUnderTest;
@@ -154,52 +153,19 @@ async fn reserve_and_cancel_each_write_entity_and_outbox_in_one_transaction() {
     assert_eq!(with_sk_prefix(&items, &outbox_prefix()).len(), 2);
 }
 
-/// A repository whose commits lose a race on one night of the stay: just
-/// before writing, another trip takes a room on 2025-04-03.
-struct LosesTheRace {
-    inner: DynamoHotelRepository,
-}
-
-impl HotelRepository for LosesTheRace {
-    async fn load_booking(
-        &self,
-        trip_id: &TripId,
-    ) -> Result<Option<HotelBooking>, RepositoryError> {
-        self.inner.load_booking(trip_id).await
-    }
-
-    async fn load_nights(
-        &self,
-        hotel_code: &HotelCode,
-        check_in: Date,
-        check_out: Date,
-    ) -> Result<Vec<RoomInventory>, RepositoryError> {
-        self.inner
-            .load_nights(hotel_code, check_in, check_out)
-            .await
-    }
-
-    async fn commit(&self, commit: HotelCommit) -> Result<(), RepositoryError> {
-        self.inner
-            .store()
-            .write(WriteOp::update(
-                night_key(&louvre(), "2025-04-03".parse().unwrap()),
-                Update::new()
-                    .set("holds", json!({"trip-9999": 1}))
-                    .increment("version", 1),
-            ))
-            .await
-            .unwrap();
-        self.inner.commit(commit).await
-    }
-}
-
 #[tokio::test]
 async fn a_stay_that_loses_a_race_on_one_night_holds_no_night() {
     let s = setup(5, 5).await;
-    let racing = HotelHandler::new(Hotel::new(LosesTheRace {
-        inner: DynamoHotelRepository::new(s.shared()),
-    }));
+    // Just before the commit, another trip takes a room on 2025-04-03, moving the
+    // inventory on to a newer version.
+    let racing = FaultyStore::new(s.shared());
+    racing.interleave(WriteOp::update(
+        night_key(&louvre(), "2025-04-03".parse().unwrap()),
+        Update::new()
+            .set("holds", json!({"trip-9999": 1}))
+            .increment("version", 1),
+    ));
+    let racing = HotelHandler::new(Hotel::new(DynamoHotelRepository::new(Arc::new(racing))));
     let before = s.scan().await;
     let error = s
         .invoke_with(
