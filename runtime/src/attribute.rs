@@ -1,16 +1,19 @@
 //! Conversions between JSON values and DynamoDB attribute values.
 //!
 //! Generated entity structs go through serde, so the repository speaks
-//! `serde_json::Value` and converts at the edge. Two encodings exist: the
-//! SDK's [`AttributeValue`] (requests and responses) and DynamoDB JSON
-//! (`{"S": "..."}`, as found in stream records delivered to Lambda).
+//! `serde_json::Value` and converts at the edge, with `serde_dynamo`. Two
+//! encodings exist: the SDK's `AttributeValue` (requests and responses,
+//! under the `aws` feature) and DynamoDB JSON (`{"S": "..."}`, as found in
+//! stream records delivered to Lambda and in the DynamoDB API served
+//! locally over the memory store).
 //!
 //! Mapping: strings ↔ `S`, numbers ↔ `N`, booleans ↔ `BOOL`, null ↔ `NULL`,
 //! objects ↔ `M`, arrays ↔ `L`. String and number sets (`SS`, `NS`) read as
 //! arrays; binary values are refused, since no sagac entity field maps to
 //! them. Numbers read back as `i64`, `u64` or `f64`, in that order of
 //! preference; DynamoDB's 38-digit decimals beyond `f64` lose precision, so
-//! money should be stored in minor units or as strings.
+//! money should be stored in minor units or as strings. Maps read back with
+//! their attributes sorted by name, so an item read twice reads the same.
 
 #[cfg(feature = "aws")]
 use std::collections::HashMap;
@@ -18,7 +21,7 @@ use std::collections::HashMap;
 #[cfg(feature = "aws")]
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Serialize, de::DeserializeOwned};
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 /// A DynamoDB item as JSON: attribute name to value, keys included.
 pub type Item = Map<String, Value>;
@@ -51,11 +54,60 @@ fn error(path: &str, reason: impl Into<String>) -> AttributeError {
     }
 }
 
-fn child(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{path}.{name}")
+/// The path of a `serde_path_to_error` error as this module writes paths
+/// (`a.b.0`; the top level is the empty path).
+fn path_error<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>) -> AttributeError {
+    use serde_path_to_error::Segment;
+    let segments: Vec<String> = e
+        .path()
+        .iter()
+        .filter_map(|segment| match segment {
+            Segment::Seq { index } => Some(index.to_string()),
+            Segment::Map { key } => Some(key.clone()),
+            Segment::Enum { variant } => Some(variant.clone()),
+            Segment::Unknown => None,
+        })
+        .collect();
+    error(&segments.join("."), e.inner().to_string())
+}
+
+/// Encodes JSON with serde_dynamo: total, since every JSON value has a
+/// DynamoDB representation.
+fn encode<A: From<serde_dynamo::AttributeValue>>(value: &Value) -> A {
+    serde_dynamo::to_attribute_value(value)
+        .unwrap_or_else(|e| unreachable!("every JSON value is an attribute value: {e}"))
+}
+
+/// Decodes one attribute value into JSON, naming the path at fault.
+fn decode(value: serde_dynamo::AttributeValue) -> Result<Value, AttributeError> {
+    finite(&value)?;
+    let mut value: Value =
+        serde_path_to_error::deserialize(serde_dynamo::Deserializer::from_attribute_value(value))
+            .map_err(|e| path_error(&e))?;
+    value.sort_all_objects();
+    Ok(value)
+}
+
+/// Refuses `N` values Rust reads as floats but JSON has no number for
+/// (`NaN`, `inf`), which DynamoDB itself never stores: serde_json would
+/// read them as `null`.
+fn finite(value: &serde_dynamo::AttributeValue) -> Result<(), AttributeError> {
+    use serde_dynamo::AttributeValue as A;
+    let number = |n: &String| match n.parse::<f64>() {
+        Ok(f) if !f.is_finite() => Err(error("", format!("`{n}` is not a number"))),
+        _ => Ok(()),
+    };
+    match value {
+        A::N(n) => number(n),
+        A::Ns(ns) => ns.iter().try_for_each(number),
+        A::M(map) => map
+            .iter()
+            .try_for_each(|(name, v)| finite(v).map_err(|e| within(name, e))),
+        A::L(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| finite(v).map_err(|e| within(&i.to_string(), e))),
+        _ => Ok(()),
     }
 }
 
@@ -63,192 +115,100 @@ fn child(path: &str, name: &str) -> String {
 /// Converts a JSON value into an SDK attribute value. Total: every JSON value
 /// has a DynamoDB representation.
 pub fn to_attribute(value: &Value) -> AttributeValue {
-    match value {
-        Value::Null => AttributeValue::Null(true),
-        Value::Bool(b) => AttributeValue::Bool(*b),
-        Value::Number(n) => AttributeValue::N(n.to_string()),
-        Value::String(s) => AttributeValue::S(s.clone()),
-        Value::Array(items) => AttributeValue::L(items.iter().map(to_attribute).collect()),
-        Value::Object(map) => AttributeValue::M(to_attributes(map)),
-    }
+    encode(value)
 }
 
 #[cfg(feature = "aws")]
 /// Converts a JSON item into the SDK's attribute map.
 pub fn to_attributes(item: &Item) -> HashMap<String, AttributeValue> {
-    item.iter()
-        .map(|(k, v)| (k.clone(), to_attribute(v)))
-        .collect()
+    item.iter().map(|(k, v)| (k.clone(), encode(v))).collect()
 }
 
 #[cfg(feature = "aws")]
 /// Converts an SDK attribute value into JSON.
 pub fn from_attribute(value: &AttributeValue) -> Result<Value, AttributeError> {
-    from_attribute_at("", value)
-}
-
-#[cfg(feature = "aws")]
-fn from_attribute_at(path: &str, value: &AttributeValue) -> Result<Value, AttributeError> {
-    Ok(match value {
-        AttributeValue::S(s) => Value::String(s.clone()),
-        AttributeValue::N(n) => Value::Number(parse_number(path, n)?),
-        AttributeValue::Bool(b) => Value::Bool(*b),
-        AttributeValue::Null(_) => Value::Null,
-        AttributeValue::M(map) => Value::Object(from_attributes_at(path, map)?),
-        AttributeValue::L(items) => Value::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| from_attribute_at(&child(path, &i.to_string()), v))
-                .collect::<Result<_, _>>()?,
-        ),
-        AttributeValue::Ss(items) => {
-            Value::Array(items.iter().cloned().map(Value::String).collect())
-        }
-        AttributeValue::Ns(items) => Value::Array(
-            items
-                .iter()
-                .map(|n| parse_number(path, n).map(Value::Number))
-                .collect::<Result<_, _>>()?,
-        ),
-        AttributeValue::B(_) | AttributeValue::Bs(_) => {
-            return Err(error(path, "binary attributes are not supported"));
-        }
-        _ => return Err(error(path, "unknown attribute type")),
-    })
+    known(value)?;
+    decode(value.clone().into())
 }
 
 #[cfg(feature = "aws")]
 /// Converts the SDK's attribute map into a JSON item.
 pub fn from_attributes(map: &HashMap<String, AttributeValue>) -> Result<Item, AttributeError> {
-    from_attributes_at("", map)
+    let mut names: Vec<&String> = map.keys().collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            let value = from_attribute(&map[name]).map_err(|e| within(name, e))?;
+            Ok((name.clone(), value))
+        })
+        .collect()
 }
 
 #[cfg(feature = "aws")]
-fn from_attributes_at(
-    path: &str,
-    map: &HashMap<String, AttributeValue>,
-) -> Result<Item, AttributeError> {
-    // Sorted so that items read back have a stable attribute order.
-    let mut names: Vec<&String> = map.keys().collect();
-    names.sort();
-    let mut out = Map::new();
-    for name in names {
-        if let Some(v) = map.get(name) {
-            out.insert(name.clone(), from_attribute_at(&child(path, name), v)?);
-        }
+/// Refuses an attribute type this SDK version does not know (a newer
+/// DynamoDB's), which serde_dynamo cannot convert.
+fn known(value: &AttributeValue) -> Result<(), AttributeError> {
+    match value {
+        AttributeValue::M(map) => map
+            .iter()
+            .try_for_each(|(name, v)| known(v).map_err(|e| within(name, e))),
+        AttributeValue::L(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| known(v).map_err(|e| within(&i.to_string(), e))),
+        _ if value.is_unknown() => Err(error("", "unknown attribute type")),
+        _ => Ok(()),
     }
-    Ok(out)
 }
 
-fn parse_number(path: &str, text: &str) -> Result<Number, AttributeError> {
-    if let Ok(i) = text.parse::<i64>() {
-        return Ok(Number::from(i));
-    }
-    if let Ok(u) = text.parse::<u64>() {
-        return Ok(Number::from(u));
-    }
-    text.parse::<f64>()
-        .ok()
-        .and_then(Number::from_f64)
-        .ok_or_else(|| error(path, format!("`{text}` is not a number")))
+/// The error of a value found under attribute `name`.
+fn within(name: &str, mut e: AttributeError) -> AttributeError {
+    e.path = if e.path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{name}.{}", e.path)
+    };
+    e
 }
 
 /// Decodes a value in DynamoDB JSON (`{"S": "x"}`, `{"M": {...}}`), the
 /// encoding of `NewImage` / `OldImage` / `Keys` in stream records.
 pub fn from_dynamodb_json(value: &Value) -> Result<Value, AttributeError> {
-    from_dynamodb_json_at("", value)
+    let value: serde_dynamo::AttributeValue =
+        serde_path_to_error::deserialize(value).map_err(|e| path_error(&e))?;
+    decode(value)
 }
 
 /// Decodes a whole image (attribute name → DynamoDB JSON value) into an item.
 pub fn item_from_dynamodb_json(image: &Map<String, Value>) -> Result<Item, AttributeError> {
     image
         .iter()
-        .map(|(k, v)| Ok((k.clone(), from_dynamodb_json_at(k, v)?)))
+        .map(|(k, v)| Ok((k.clone(), from_dynamodb_json(v).map_err(|e| within(k, e))?)))
         .collect()
 }
 
-fn from_dynamodb_json_at(path: &str, value: &Value) -> Result<Value, AttributeError> {
-    let Some(map) = value.as_object().filter(|m| m.len() == 1) else {
-        return Err(error(path, "expected an object with exactly one type tag"));
-    };
-    let Some((tag, inner)) = map.iter().next() else {
-        return Err(error(path, "empty attribute value"));
-    };
-    let as_str = |v: &Value| {
-        v.as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| error(path, format!("`{tag}` must hold a string")))
-    };
-    Ok(match tag.as_str() {
-        "S" => Value::String(as_str(inner)?),
-        "N" => Value::Number(parse_number(path, &as_str(inner)?)?),
-        "BOOL" => Value::Bool(
-            inner
-                .as_bool()
-                .ok_or_else(|| error(path, "`BOOL` must hold a boolean"))?,
-        ),
-        "NULL" => Value::Null,
-        "M" => {
-            let m = inner
-                .as_object()
-                .ok_or_else(|| error(path, "`M` must hold an object"))?;
-            Value::Object(
-                m.iter()
-                    .map(|(k, v)| Ok((k.clone(), from_dynamodb_json_at(&child(path, k), v)?)))
-                    .collect::<Result<_, AttributeError>>()?,
-            )
-        }
-        "L" => {
-            let l = inner
-                .as_array()
-                .ok_or_else(|| error(path, "`L` must hold an array"))?;
-            Value::Array(
-                l.iter()
-                    .enumerate()
-                    .map(|(i, v)| from_dynamodb_json_at(&child(path, &i.to_string()), v))
-                    .collect::<Result<_, _>>()?,
-            )
-        }
-        "SS" | "NS" => {
-            let l = inner
-                .as_array()
-                .ok_or_else(|| error(path, format!("`{tag}` must hold an array")))?;
-            Value::Array(
-                l.iter()
-                    .map(|v| {
-                        let s = as_str(v)?;
-                        if tag == "NS" {
-                            parse_number(path, &s).map(Value::Number)
-                        } else {
-                            Ok(Value::String(s))
-                        }
-                    })
-                    .collect::<Result<_, _>>()?,
-            )
-        }
-        "B" | "BS" => return Err(error(path, "binary attributes are not supported")),
-        other => return Err(error(path, format!("unknown attribute type `{other}`"))),
-    })
+/// Decodes an image as `aws_lambda_events` delivers it into an item.
+pub fn item_from_dynamo(image: serde_dynamo::Item) -> Result<Item, AttributeError> {
+    let mut names: Vec<(String, serde_dynamo::AttributeValue)> =
+        image.into_inner().into_iter().collect();
+    names.sort_by(|a, b| a.0.cmp(&b.0));
+    names
+        .into_iter()
+        .map(|(name, value)| {
+            let value = decode(value).map_err(|e| within(&name, e))?;
+            Ok((name, value))
+        })
+        .collect()
 }
 
 /// Encodes a JSON value as DynamoDB JSON (the inverse of
 /// [`from_dynamodb_json`] for values without sets).
 pub fn to_dynamodb_json(value: &Value) -> Value {
-    let (tag, inner) = match value {
-        Value::Null => ("NULL", Value::Bool(true)),
-        Value::Bool(b) => ("BOOL", Value::Bool(*b)),
-        Value::Number(n) => ("N", Value::String(n.to_string())),
-        Value::String(s) => ("S", Value::String(s.clone())),
-        Value::Array(items) => (
-            "L",
-            Value::Array(items.iter().map(to_dynamodb_json).collect()),
-        ),
-        Value::Object(map) => ("M", Value::Object(item_to_dynamodb_json(map))),
-    };
-    let mut out = Map::new();
-    out.insert(tag.to_owned(), inner);
-    Value::Object(out)
+    let mut json = serde_json::to_value(encode::<serde_dynamo::AttributeValue>(value))
+        .unwrap_or_else(|e| unreachable!("an attribute value is JSON: {e}"));
+    json.sort_all_objects();
+    json
 }
 
 /// Encodes a whole item as a DynamoDB JSON image.
@@ -329,6 +289,41 @@ mod tests {
         assert!(from_dynamodb_json(&json!({"S": "a", "N": "1"})).is_err());
         assert!(from_dynamodb_json(&json!({"B": "AAAA"})).is_err());
         assert!(from_dynamodb_json(&json!({"X": 1})).is_err());
+    }
+
+    #[test]
+    fn numbers_json_cannot_hold_are_refused_with_their_path() {
+        let e = from_dynamodb_json(&json!({"M": {"fare": {"L": [{"N": "NaN"}]}}})).unwrap_err();
+        assert_eq!(e.path, "fare.0");
+        assert!(e.reason.contains("NaN"), "{e}");
+        assert!(from_dynamodb_json(&json!({"NS": ["1", "inf"]})).is_err());
+        let image = json!({"ok": {"N": "1"}, "bad": {"L": [{"S": "x"}, {"N": "x"}]}});
+        let e = item_from_dynamodb_json(image.as_object().unwrap()).unwrap_err();
+        assert_eq!(e.path, "bad.1");
+    }
+
+    #[test]
+    fn maps_read_back_sorted() {
+        let v = from_dynamodb_json(
+            &json!({"M": {"b": {"N": "1"}, "a": {"M": {"z": {"S": "z"}, "y": {"BOOL": true}}}}}),
+        )
+        .unwrap();
+        assert_eq!(v.to_string(), r#"{"a":{"y":true,"z":"z"},"b":1}"#);
+    }
+
+    #[cfg(feature = "aws")]
+    #[test]
+    fn sdk_values_name_the_path_at_fault() {
+        let mut map = HashMap::new();
+        map.insert(
+            "holds".to_owned(),
+            AttributeValue::M(HashMap::from([(
+                "trip-1".to_owned(),
+                AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new("x")),
+            )])),
+        );
+        let e = from_attributes(&map).unwrap_err();
+        assert_eq!(e.path, "holds.trip-1");
     }
 
     #[test]

@@ -1,16 +1,16 @@
 //! DynamoDB stream events as Lambda receives them, and the partial batch
 //! response.
 //!
-//! Only the fields the dispatcher and projector read are modelled, by hand
-//! over `serde_json::Value`, instead of pulling `aws_lambda_events` (a large
-//! crate of every event type) into every binary. Each record is decoded on
-//! its own, so one malformed record is reported by itself and does not fail
-//! the batch.
+//! The event model is `aws_lambda_events`' (only its `dynamodb` feature),
+//! the images' attribute values `serde_dynamo`'s. Each record is decoded on
+//! its own, so one malformed record is reported by itself (by sequence
+//! number, when it has one) and does not fail the batch.
 
-use serde::Serialize;
+use aws_lambda_events::event::dynamodb::EventRecord;
+pub use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use serde_json::{Map, Value, json};
 
-use crate::attribute::{Item, item_from_dynamodb_json, item_to_dynamodb_json};
+use crate::attribute::{Item, item_from_dynamo, item_to_dynamodb_json};
 use crate::store::ChangeRecord;
 
 /// What happened to the item.
@@ -22,6 +22,17 @@ pub enum EventName {
     Modify,
     /// An item was deleted (also by TTL).
     Remove,
+}
+
+impl EventName {
+    /// The `eventName` of the record.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventName::Insert => "INSERT",
+            EventName::Modify => "MODIFY",
+            EventName::Remove => "REMOVE",
+        }
+    }
 }
 
 /// One decoded stream record.
@@ -56,84 +67,82 @@ pub fn parse_records(event: &Value) -> Vec<Result<StreamRecord, RecordError>> {
 }
 
 fn parse_record(record: &Value) -> Result<StreamRecord, RecordError> {
-    let dynamodb = record.get("dynamodb");
-    let sequence_number = dynamodb
-        .and_then(|d| d.get("SequenceNumber"))
+    // Read first and by itself: a record that does not decode can still be
+    // reported for redelivery if its sequence number is there.
+    let sequence_number = record
+        .pointer("/dynamodb/SequenceNumber")
         .and_then(Value::as_str)
         .map(str::to_owned);
     let fail = |reason: String| RecordError {
         sequence_number: sequence_number.clone(),
         reason,
     };
-    let Some(sequence) = sequence_number.clone() else {
+    let decoded: EventRecord = serde_path_to_error::deserialize(record)
+        .map_err(|e| fail(format!("`{}`: {}", e.path(), e.inner())))?;
+    let Some(sequence) = decoded.change.sequence_number else {
         return Err(fail("record has no dynamodb.SequenceNumber".into()));
     };
-    let event_name = match record.get("eventName").and_then(Value::as_str) {
-        Some("INSERT") => EventName::Insert,
-        Some("MODIFY") => EventName::Modify,
-        Some("REMOVE") => EventName::Remove,
+    let event_name = match decoded.event_name.as_str() {
+        "INSERT" => EventName::Insert,
+        "MODIFY" => EventName::Modify,
+        "REMOVE" => EventName::Remove,
         other => return Err(fail(format!("unknown eventName {other:?}"))),
     };
-    let image = |name: &str| -> Result<Option<Item>, RecordError> {
-        match dynamodb.and_then(|d| d.get(name)) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Object(map)) => item_from_dynamodb_json(map)
-                .map(Some)
-                .map_err(|e| fail(format!("dynamodb.{name}: {e}"))),
-            Some(_) => Err(fail(format!("dynamodb.{name} is not an object"))),
+    // The model reads an absent image as an empty one; an image always
+    // holds at least the table's keys.
+    let image = |name: &str, image: serde_dynamo::Item| -> Result<Option<Item>, RecordError> {
+        if image.is_empty() {
+            return Ok(None);
         }
+        item_from_dynamo(image)
+            .map(Some)
+            .map_err(|e| fail(format!("dynamodb.{name}: {e}")))
     };
     Ok(StreamRecord {
         event_name,
         sequence_number: sequence,
-        new_image: image("NewImage")?,
-        old_image: image("OldImage")?,
+        new_image: image("NewImage", decoded.change.new_image)?,
+        old_image: image("OldImage", decoded.change.old_image)?,
     })
 }
 
 /// The partial batch response: the records to deliver again.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct BatchResponse {
-    /// Failed records, by sequence number.
-    #[serde(rename = "batchItemFailures")]
-    pub batch_item_failures: Vec<ItemFailure>,
-}
-
-/// One failed record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ItemFailure {
-    /// The record's sequence number.
-    #[serde(rename = "itemIdentifier")]
-    pub item_identifier: String,
-}
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchResponse(DynamoDbEventResponse);
 
 impl BatchResponse {
     /// Adds a failed record (once).
     pub fn fail(&mut self, sequence_number: &str) {
-        if !self
-            .batch_item_failures
+        let failures = &mut self.0.batch_item_failures;
+        if !failures
             .iter()
-            .any(|f| f.item_identifier == sequence_number)
+            .any(|f| f.item_identifier.as_deref() == Some(sequence_number))
         {
-            self.batch_item_failures.push(ItemFailure {
-                item_identifier: sequence_number.to_owned(),
-            });
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = Some(sequence_number.to_owned());
+            failures.push(failure);
         }
     }
 
     /// The failed sequence numbers.
     pub fn failed(&self) -> Vec<&str> {
-        self.batch_item_failures
+        self.0
+            .batch_item_failures
             .iter()
-            .map(|f| f.item_identifier.as_str())
+            .filter_map(|f| f.item_identifier.as_deref())
             .collect()
     }
 
     /// The JSON Lambda expects.
     pub fn to_json(&self) -> Value {
-        json!({"batchItemFailures": self.batch_item_failures.iter()
-            .map(|f| json!({"itemIdentifier": f.item_identifier}))
-            .collect::<Vec<_>>()})
+        serde_json::to_value(&self.0)
+            .unwrap_or_else(|e| unreachable!("a batch response is JSON: {e}"))
+    }
+}
+
+impl serde::Serialize for BatchResponse {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
     }
 }
 
@@ -156,14 +165,14 @@ pub fn record_json(
     }
     dynamodb.insert("SequenceNumber".into(), Value::from(sequence_number));
     dynamodb.insert("StreamViewType".into(), Value::from("NEW_AND_OLD_IMAGES"));
-    let name = match event_name {
-        EventName::Insert => "INSERT",
-        EventName::Modify => "MODIFY",
-        EventName::Remove => "REMOVE",
-    };
+    // DynamoDB's own count is of its internal encoding; this one is the
+    // size of the images and keys as written here.
+    let size = Value::Object(dynamodb.clone()).to_string().len();
+    dynamodb.insert("SizeBytes".into(), Value::from(size));
     json!({
+        "awsRegion": "local",
         "eventID": sequence_number,
-        "eventName": name,
+        "eventName": event_name.as_str(),
         "eventSource": "aws:dynamodb",
         "eventVersion": "1.1",
         "dynamodb": Value::Object(dynamodb),

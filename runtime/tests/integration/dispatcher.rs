@@ -143,7 +143,7 @@ async fn publishes_to_eventbridge_once_per_event() {
 
     let report = dispatch(&batch, &store, &publisher, &config).await;
     assert_eq!(report.published.len(), 2, "{report:?}");
-    assert!(report.response.batch_item_failures.is_empty());
+    assert!(report.response.failed().is_empty());
 
     let delivered = receive(&queue_url).await;
     assert_eq!(delivered.len(), 2, "{delivered:?}");
@@ -175,7 +175,7 @@ async fn publishes_to_eventbridge_once_per_event() {
     let again = dispatch(&batch, &store, &publisher, &config).await;
     assert!(again.published.is_empty());
     assert_eq!(again.already_published, 2);
-    assert!(again.response.batch_item_failures.is_empty());
+    assert!(again.response.failed().is_empty());
     assert!(receive(&queue_url).await.is_empty());
 }
 
@@ -187,16 +187,29 @@ async fn unpublishable_records_are_reported_by_sequence_number() {
     let mut batch = outbox_batch(&store).await;
     // A record whose outbox item is malformed, and one that is no outbox
     // insert at all.
-    batch["Records"].as_array_mut().unwrap().push(json!({
-        "eventName": "INSERT",
-        "dynamodb": {"SequenceNumber": "000000000000000000999",
-                     "NewImage": {"PK": {"S": "TRIP#t-1"}, "SK": {"S": "OUTBOX#bad"}}}
-    }));
-    batch["Records"].as_array_mut().unwrap().push(json!({
-        "eventName": "MODIFY",
-        "dynamodb": {"SequenceNumber": "000000000000000001000",
-                     "NewImage": {"PK": {"S": "TRIP#t-1"}, "SK": {"S": "METADATA"}}}
-    }));
+    let item = |sk: &str| {
+        json!({"PK": "TRIP#t-1", "SK": sk})
+            .as_object()
+            .cloned()
+            .unwrap()
+    };
+    let records = batch["Records"].as_array_mut().unwrap();
+    let bad = item("OUTBOX#bad");
+    records.push(record_json(
+        EventName::Insert,
+        "000000000000000000999",
+        &bad,
+        None,
+        Some(&bad),
+    ));
+    let metadata = item("METADATA");
+    records.push(record_json(
+        EventName::Modify,
+        "000000000000000001000",
+        &metadata,
+        Some(&metadata),
+        Some(&metadata),
+    ));
     // A bus that does not exist: every entry fails.
     let publisher =
         EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&sdk_config().await));
