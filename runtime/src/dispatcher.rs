@@ -30,7 +30,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::BoxFuture;
-use crate::observe::{self, Level};
+use crate::observe;
 use crate::store::{Condition, Key, OutboxEvent, Store, StoreError, WriteOp};
 use crate::stream::{BatchResponse, EventName, parse_records};
 
@@ -318,11 +318,7 @@ pub async fn dispatch(
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                observe::log::log(
-                    Level::Error,
-                    "undecodable stream record",
-                    &[("reason", Value::from(e.reason.as_str()))],
-                );
+                tracing::error!(reason = e.reason.as_str(), "undecodable stream record");
                 match e.sequence_number {
                     Some(seq) => report.response.fail(&seq),
                     None => report.ignored += 1,
@@ -354,14 +350,7 @@ pub async fn dispatch(
                 }
             }
             Err(reason) => {
-                observe::log::log(
-                    Level::Error,
-                    "malformed outbox item",
-                    &[
-                        ("reason", Value::from(reason)),
-                        ("key", Value::from(key.to_string())),
-                    ],
-                );
+                tracing::error!(reason, key = %key, "malformed outbox item");
                 report.response.fail(&record.sequence_number);
             }
         }
@@ -373,13 +362,10 @@ pub async fn dispatch(
             Ok(Some(_)) => to_publish.push((seq, key, event)),
             Ok(None) => report.already_published += 1,
             Err(e) => {
-                observe::log::log(
-                    Level::Warn,
-                    "cannot check outbox item; will retry",
-                    &[
-                        ("error", Value::from(e.to_string())),
-                        ("event_id", Value::from(event.event_id.as_str())),
-                    ],
+                tracing::warn!(
+                    error = %e,
+                    event_id = event.event_id.as_str(),
+                    "cannot check outbox item; will retry"
                 );
                 report.response.fail(&seq);
             }
@@ -397,25 +383,19 @@ pub async fn dispatch(
                 let delete = WriteOp::delete(key.clone()).when(Condition::ItemExists);
                 match store.write(delete).await {
                     Ok(()) | Err(StoreError::ConditionFailed { .. }) => {}
-                    Err(e) => observe::log::log(
-                        Level::Warn,
-                        "published event but could not delete its outbox item",
-                        &[
-                            ("error", Value::from(e.to_string())),
-                            ("event_id", Value::from(event.event_id.as_str())),
-                        ],
+                    Err(e) => tracing::warn!(
+                        error = %e,
+                        event_id = event.event_id.as_str(),
+                        "published event but could not delete its outbox item"
                     ),
                 }
                 report.published.push(event.event_id);
             }
             Err(reason) => {
-                observe::log::log(
-                    Level::Error,
-                    "could not publish event",
-                    &[
-                        ("reason", Value::from(reason)),
-                        ("event_id", Value::from(event.event_id.as_str())),
-                    ],
+                tracing::error!(
+                    reason,
+                    event_id = event.event_id.as_str(),
+                    "could not publish event"
                 );
                 report.response.fail(&seq);
             }

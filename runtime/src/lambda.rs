@@ -30,7 +30,9 @@ use serde_json::Value;
 use crate::BoxFuture;
 use crate::context::{StepContext, StepEvent};
 use crate::error::SagaError;
-use crate::observe::{self, Level, LogContext, log::with_context, trace::Span};
+use tracing::Instrument as _;
+
+use crate::observe::{self, trace::Span};
 #[cfg(feature = "aws")]
 use crate::store::{DynamoStore, StoreConfig};
 use crate::store::{Store, TableLayout};
@@ -150,34 +152,30 @@ pub async fn invoke_step(
     let context = match StepContext::from_payload(&payload, &config.saga_id_field) {
         Ok(c) => c,
         Err(e) => {
-            observe::log::log(
-                Level::Error,
-                "step payload rejected",
-                &[
-                    ("error.type", Value::from(e.error_name())),
-                    ("error.message", Value::from(e.message())),
-                ],
+            tracing::error!(
+                "error.type" = e.error_name(),
+                "error.message" = e.message(),
+                "step payload rejected"
             );
             record_duration(config, "unknown", &e, started);
             return Err(e);
         }
     };
     let span_id = observe::new_span_id();
-    let log_context = LogContext {
-        saga_id: Some(context.saga_id.clone()),
-        step: Some(context.state_name.clone()),
-        trace_id: context.trace.map(|t| t.datadog_trace_id()),
-        span_id: Some(span_id),
-    };
+    let log_span = observe::step_span(
+        &context.saga_id,
+        &context.state_name,
+        context.trace.map(|t| t.datadog_trace_id()),
+        span_id,
+    );
     let state_name = context.state_name.clone();
     let trace = context.trace;
     let saga_id = context.saga_id.clone();
-    let outcome = with_context(log_context, async {
+    let outcome = async {
         if let Some(recorded) = recorded_result(config, store, &context, &payload).await? {
-            observe::log::log(
-                Level::Info,
-                "step already committed; returning the recorded result",
-                &[("retry_count", Value::from(context.retry_count))],
+            tracing::info!(
+                retry_count = context.retry_count,
+                "step already committed; returning the recorded result"
             );
             return Ok(recorded);
         }
@@ -185,31 +183,26 @@ pub async fn invoke_step(
         let result = handler.handle(Step { context, payload }).await;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         match &result {
-            Ok(_) => observe::log::log(
-                Level::Info,
-                "step succeeded",
-                &[
-                    ("duration_ms", Value::from(elapsed_ms)),
-                    ("retry_count", Value::from(retry_count)),
-                ],
+            Ok(_) => tracing::info!(duration_ms = elapsed_ms, retry_count, "step succeeded"),
+            // A business error is the saga working as designed.
+            Err(e @ SagaError::Business { .. }) => tracing::warn!(
+                duration_ms = elapsed_ms,
+                retry_count,
+                "error.type" = e.error_name(),
+                "error.message" = e.message(),
+                "step failed"
             ),
-            Err(e) => observe::log::log(
-                if matches!(e, SagaError::Business { .. }) {
-                    Level::Warn
-                } else {
-                    Level::Error
-                },
-                "step failed",
-                &[
-                    ("duration_ms", Value::from(elapsed_ms)),
-                    ("retry_count", Value::from(retry_count)),
-                    ("error.type", Value::from(e.error_name())),
-                    ("error.message", Value::from(e.message())),
-                ],
+            Err(e) => tracing::error!(
+                duration_ms = elapsed_ms,
+                retry_count,
+                "error.type" = e.error_name(),
+                "error.message" = e.message(),
+                "step failed"
             ),
         }
         result
-    })
+    }
+    .instrument(log_span)
     .await;
     match outcome.as_ref().err() {
         None => record_duration_ok(config, &state_name, started),
@@ -304,6 +297,7 @@ where
     H: StepHandler + 'static,
     M: FnOnce(Arc<dyn Store>) -> H,
 {
+    observe::log::init();
     let store = match StoreConfig::from_env_with(config.table.clone()) {
         Ok(table) => DynamoStore::from_env_with(table).await,
         Err(e) => Err(e),
@@ -311,7 +305,7 @@ where
     let store: Arc<dyn Store> = match store {
         Ok(store) => Arc::new(store),
         Err(e) => {
-            observe::error(&format!("cannot initialise the store: {e}"));
+            tracing::error!(error = %e, "cannot initialise the store");
             return Err(e.into());
         }
     };

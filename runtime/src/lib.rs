@@ -76,6 +76,7 @@ pub use template::KeyTemplate;
 pub use sagac_contract as contract;
 pub use serde;
 pub use serde_json;
+pub use tracing;
 pub use value::{Date, Decimal, Timestamp};
 
 /// A boxed, sendable future: what the object-safe traits of this crate

@@ -41,7 +41,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::attribute::Item;
-use crate::observe::{self, Level};
+use crate::observe;
 use crate::store::{Condition, Key, Store, StoreError, WriteOp};
 use crate::stream::{BatchResponse, EventName, StreamRecord, parse_records};
 use crate::template::KeyTemplate;
@@ -191,11 +191,7 @@ pub async fn project(
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                observe::log::log(
-                    Level::Error,
-                    "undecodable stream record",
-                    &[("reason", Value::from(e.reason.as_str()))],
-                );
+                tracing::error!(reason = e.reason.as_str(), "undecodable stream record");
                 match e.sequence_number {
                     Some(seq) => report.response.fail(&seq),
                     None => report.skipped += 1,
@@ -229,13 +225,10 @@ pub async fn project(
             let (key, row) = match project_row(view, image, &version) {
                 Ok(r) => r,
                 Err(reason) => {
-                    observe::log::log(
-                        Level::Error,
-                        "record cannot be projected; skipped",
-                        &[
-                            ("view", Value::from(view.name.as_str())),
-                            ("reason", Value::from(reason)),
-                        ],
+                    tracing::error!(
+                        view = view.name.as_str(),
+                        reason,
+                        "record cannot be projected; skipped"
                     );
                     report.skipped += 1;
                     continue;
@@ -247,13 +240,10 @@ pub async fn project(
                 Ok(()) => report.written += 1,
                 Err(StoreError::ConditionFailed { .. }) => report.stale += 1,
                 Err(e) => {
-                    observe::log::log(
-                        Level::Warn,
-                        "view write failed; will retry",
-                        &[
-                            ("view", Value::from(view.name.as_str())),
-                            ("error", Value::from(e.to_string())),
-                        ],
+                    tracing::warn!(
+                        view = view.name.as_str(),
+                        error = %e,
+                        "view write failed; will retry"
                     );
                     report.response.fail(&record.sequence_number);
                 }

@@ -15,6 +15,7 @@ fn main() -> Result<(), lambda_runtime::Error> {
         .enable_all()
         .build()?
         .block_on(async {
+            sagac_runtime::observe::log::init();
             let config = ProjectionConfig::from_env()?;
             let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .load()

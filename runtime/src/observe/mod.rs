@@ -1,10 +1,10 @@
 //! Observability that never fails or slows an invocation.
 //!
-//! - [`log`]: one JSON object per line on stdout, carrying `saga_id`,
-//!   `step`, `dd.trace_id` / `dd.span_id` and `dd.service` / `dd.env` /
-//!   `dd.version`, which is what Datadog needs to join logs to traces. A
-//!   hand-written writer rather than `tracing` + a JSON layer: one line per
-//!   event is all a Lambda needs, and it keeps init time and binary size down.
+//! - [`log`]: `tracing` events as one JSON object per line on stdout,
+//!   carrying `saga_id`, `step`, `dd.trace_id` / `dd.span_id` (from the
+//!   invocation's [`log::step_span`]) and `dd.service` / `dd.env` /
+//!   `dd.version`, which is what Datadog needs to join logs to traces: a
+//!   tracing-subscriber layer over its registry.
 //! - [`metrics`]: DogStatsD distributions over UDP to `127.0.0.1:8125` (the
 //!   Datadog extension). UDP is fire-and-forget on a non-blocking socket, so
 //!   nothing listening costs nothing.
@@ -17,7 +17,7 @@ pub mod trace;
 
 use std::sync::OnceLock;
 
-pub use log::{Level, LogContext, debug, error, info, warn};
+pub use log::step_span;
 pub use metrics::{distribution, increment};
 
 /// `DD_SERVICE`, `DD_ENV` and `DD_VERSION`, read once.
