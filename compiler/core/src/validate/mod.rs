@@ -15,29 +15,12 @@ use std::collections::BTreeMap;
 use crate::ast;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, did_you_mean};
-use crate::emit::asl::{self, MAX_STATE_NAME};
 use crate::ir;
-use crate::naming;
+use crate::naming::{self, MAX_STATE_NAME, RESERVED_STATES, split_pascal, to_pascal};
 use crate::source::Span;
 use crate::yaml::{Node, Segment, lookup};
 
 mod inputs;
-
-/// State names the ASL emitter adds itself; steps may not use them.
-pub const RESERVED_STATES: &[&str] = &[
-    "RecordStarted",
-    "RecordSucceeded",
-    "RecordFailed",
-    "RecordCompensationFailed",
-    "RecordPivotUnknown",
-    "RecordRetriesExhausted",
-    "Succeeded",
-    "RolledBack",
-    "CompensationFailed",
-    "PivotUnknown",
-    "RetriesExhausted",
-    "CompensationOutcome",
-];
 
 /// The status of `root.on_pivot_unknown` when the spec does not set it.
 pub const DEFAULT_PIVOT_UNKNOWN: &str = "PIVOT_UNKNOWN";
@@ -149,38 +132,6 @@ fn is_upper_snake(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_uppercase())
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-}
-
-/// Splits PascalCase into lowercase words joined by `sep`.
-pub fn split_pascal(name: &str, sep: char) -> String {
-    let mut out = String::new();
-    let chars: Vec<char> = name.chars().collect();
-    for (i, c) in chars.iter().enumerate() {
-        let boundary = i > 0
-            && c.is_ascii_uppercase()
-            && (chars[i - 1].is_ascii_lowercase()
-                || chars[i - 1].is_ascii_digit()
-                || chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase()));
-        if boundary {
-            out.push(sep);
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
-}
-
-/// `flight-booking` → `FlightBooking`.
-pub fn to_pascal(name: &str) -> String {
-    name.split(['-', '_'])
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut chars = w.chars();
-            match chars.next() {
-                Some(c) => c.to_ascii_uppercase().to_string() + chars.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect()
 }
 
 /// Parses a key template such as `TRIP#{trip_id}`.
@@ -2187,7 +2138,7 @@ impl Checker<'_> {
                     let base = p!["steps", i, "parallel"];
                     let span = self.span(&join(&base, p!["name"]));
                     if self.state_name(&group.name, span, &mut names) {
-                        self.helper_room(&group.name, asl::JOINED_SUFFIX, span);
+                        self.helper_room(&group.name, naming::JOINED_SUFFIX, span);
                     }
                     if group.branches.len() < 2 {
                         let diagnostic = Diagnostic::new(
@@ -2235,7 +2186,7 @@ impl Checker<'_> {
                         let name_path = join(&bbase, p!["name"]);
                         if is_pascal(&ir_step.name) && ir_step.name.len() <= MAX_STATE_NAME {
                             let span = self.span(&name_path);
-                            self.helper_room(&ir_step.name, asl::CAUGHT_SUFFIX, span);
+                            self.helper_room(&ir_step.name, naming::CAUGHT_SUFFIX, span);
                         }
                         if let Some(comp) = &ir_step.compensation
                             && is_pascal(&comp.name)
@@ -2246,7 +2197,7 @@ impl Checker<'_> {
                                 Some(c) if c.name.is_some() => self.span(&join(&cpath, p!["name"])),
                                 _ => self.key_span(&cpath),
                             };
-                            self.helper_room(&comp.name, asl::NEEDED_SUFFIX, span);
+                            self.helper_room(&comp.name, naming::NEEDED_SUFFIX, span);
                         }
                         if ir_step.kind != ir::StepKind::Compensatable {
                             let diagnostic = Diagnostic::new(Code::InvalidParallel, self.span(&join(&bbase, p!["kind"])), format!("branch `{}` of parallel group `{}` is not compensatable", step.name, group.name))
@@ -3112,12 +3063,5 @@ mod tests {
         ] {
             assert_eq!(with(bad), ["S014"], "{bad}");
         }
-    }
-
-    #[test]
-    fn case_conversions() {
-        assert_eq!(split_pascal("TripBooking", '-'), "trip-booking");
-        assert_eq!(split_pascal("HTTPServer", '_'), "http_server");
-        assert_eq!(to_pascal("flight-booking"), "FlightBooking");
     }
 }

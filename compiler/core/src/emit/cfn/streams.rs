@@ -391,10 +391,7 @@ fn projector(stack: &mut Stack<'_>, view: &View, with_metrics: bool) {
     let table_id = view_table_id(view);
     let id = format!("{}Projector", super::model::logical(&view.name));
     let dlq = format!("{id}DeadLetterQueue");
-    let part = format!(
-        "{}-projector",
-        crate::validate::split_pascal(&view.name, '-').to_lowercase()
-    );
+    let part = crate::naming::projector_part(view);
     dead_letter_queue(
         stack,
         &dlq,
