@@ -26,8 +26,8 @@ use super::model::{
 use super::orchestration::STATE_MACHINE;
 use super::storage::{self, VIEW_PK, VIEW_SK, index_arn, table_arn, view_table_id};
 use super::{Stack, params};
-use crate::emit::schemas;
 use crate::ir::{Api, Auth, FieldType, KeyPart, KeyTemplate, StatusRoute, View};
+use crate::schemas;
 
 /// Logical id of the REST API.
 pub const API: &str = "Api";

@@ -10,7 +10,7 @@ use super::deploy::alias_id;
 use super::model::{Resource, allow, assume_role_from_account, att, r, role, sub};
 use super::storage::{TABLE, table_arn};
 use super::{Stack, params};
-use crate::emit::asl::{self, Substitution};
+use crate::asl::{self, Substitution};
 
 /// Logical id of the state machine.
 pub const STATE_MACHINE: &str = "StateMachine";
