@@ -98,7 +98,8 @@ pub const JOINED_SUFFIX: &str = ".Joined";
 /// Suffix of the `Choice` state that decides whether a branch is compensated.
 pub const NEEDED_SUFFIX: &str = ".Needed";
 
-/// State names the ASL emitter adds itself; steps may not use them.
+/// State names the ASL emitter adds itself; steps may not use them. Built
+/// from the constants the emitter names its states with, so it cannot miss one.
 pub const RESERVED_STATES: &[&str] = &[
     RECORD_STARTED,
     RECORD_SUCCEEDED,
