@@ -16,7 +16,7 @@ use proc_macro2::TokenStream as TokenStream2;
 use quote::quote;
 use sagac_core::diagnostic::{self, Diagnostic};
 use sagac_core::emit::rust::{self, RustError};
-use sagac_core::locate::Locations;
+use sagac_core::locate;
 use sagac_core::source::SourceFile;
 use syn::parse::{Parse, ParseStream};
 use syn::{LitStr, Token};
@@ -246,7 +246,7 @@ fn expand(args: &Args) -> TokenStream2 {
     // The spec positions for the generated docs and diagnostics (the text
     // decoded, since the spec compiled).
     let at = sagac_core::yaml::decode(&bytes)
-        .map(|text| Locations::of(&SourceFile::new(written.as_str(), text)))
+        .map(|text| locate::of(&SourceFile::new(written.as_str(), text)))
         .unwrap_or_default();
     match rust::emit_located(&saga, service.as_deref(), module.as_deref(), &at) {
         Ok(items) => quote!(#tracked #items),

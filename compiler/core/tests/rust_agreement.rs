@@ -213,7 +213,7 @@ fn services_with_the_same_pascal_name_are_refused() {
         .replace("service: hotel\n", "service: flig-ht\n")
         .replacen("  flight:\n", "  fl-ight:\n", 1)
         .replace("service: flight\n", "service: fl-ight\n");
-    let pascal = |s: &str| sagac_core::validate::to_pascal(s);
+    let pascal = |s: &str| sagac_core::naming::to_pascal(s);
     assert_ne!(pascal("flig-ht"), pascal("fl-ight"));
     // A real PascalCase clash: `a-bc` and `ab-c` differ, `ab--c` and `ab-c` do not.
     let text = text.replace("flig-ht", "fl--ight");

@@ -18,7 +18,7 @@ mod context;
 mod render;
 
 use sagac_core::ir::Saga;
-use sagac_core::locate::Locations;
+use sagac_core::locate;
 use sagac_core::source::SourceFile;
 
 pub use context::Sagac;
@@ -144,7 +144,7 @@ pub fn scaffold(
 ) -> Result<Vec<File>, Error> {
     render::scaffold(
         saga,
-        &Locations::of(spec),
+        &locate::of(spec),
         layout,
         services,
         sagac,
@@ -168,7 +168,7 @@ pub struct Method {
 
 /// The trait methods of `service`, in spec order.
 pub fn methods(saga: &Saga, spec: &SourceFile, service: &str) -> Vec<Method> {
-    let at = Locations::of(spec);
+    let at = locate::of(spec);
     saga.service(service)
         .map(|s| context::methods(s, &at))
         .unwrap_or_default()

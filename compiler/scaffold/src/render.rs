@@ -4,7 +4,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior, context};
 use serde::Serialize;
 
 use sagac_core::ir::Saga;
-use sagac_core::locate::Locations;
+use sagac_core::locate::{self, Locations};
 use sagac_core::source::SourceFile;
 
 use crate::context::{SagaCtx, ServiceCtx, saga_ctx, toml_str};
@@ -260,7 +260,7 @@ pub(crate) fn init(options: &Init) -> Result<Project, Error> {
         services: "services".to_owned(),
         generated: format!("generated/{}", saga.kebab),
     };
-    let at = Locations::of(&file);
+    let at = locate::of(&file);
     let ctx = saga_ctx(&saga, &at, &layout, &options.sagac, true);
     let starter = match options.template {
         Template::Minimal => "minimal",

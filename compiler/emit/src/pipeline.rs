@@ -33,6 +33,7 @@ use super::cfn::model::{
 };
 use super::cfn::{self, PREAMBLE, params, yaml};
 use crate::ir::{Architecture, Saga};
+use crate::naming::Resource as Aws;
 
 /// Every pipeline output file: `pipeline.yaml`.
 pub fn emit(saga: &Saga) -> Vec<OutputFile> {
@@ -473,54 +474,19 @@ fn build(t: &mut Template, saga: &Saga) {
     );
 }
 
-/// The names the application stack gives its resources, from its template:
-/// each explicit name with the environment as `*`.
-fn explicit_names(saga: &Saga) -> Vec<(String, String)> {
-    let stack = cfn::template(saga);
-    let mut out = Vec::new();
-    let resources = stack.get("Resources").and_then(Value::as_object);
-    for (_, resource) in resources.into_iter().flatten() {
-        let ty = resource
-            .get("Type")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let props = &resource["Properties"];
-        for key in [
-            "FunctionName",
-            "TableName",
-            "StateMachineName",
-            "LogGroupName",
-            "Name",
-            "AliasName",
-        ] {
-            if key == "FunctionName" && ty != "AWS::Lambda::Function" {
-                continue;
-            }
-            if key == "Name"
-                && ty != "AWS::Events::EventBus"
-                && ty != "AWS::CloudWatch::MetricStream"
-            {
-                continue;
-            }
-            if let Some(text) = props
-                .get(key)
-                .and_then(|v| v.get("Fn::Sub"))
-                .and_then(Value::as_str)
-            {
-                let pattern = text.replace(&format!("${{{}}}", params::ENVIRONMENT), "*");
-                if !pattern.contains("${") {
-                    out.push((ty.to_owned(), pattern));
-                }
-            }
-        }
-    }
-    out
+/// The names the application stack gives its resources, as its emitter
+/// sets them ([`cfn::stack_names`]): each with the environment as `*`.
+fn explicit_names(saga: &Saga) -> Vec<(Aws, String)> {
+    cfn::stack_names(saga)
+        .into_iter()
+        .map(|name| (name.resource, format!("{}-*", name.stem)))
+        .collect()
 }
 
-fn arns(names: &[(String, String)], ty: &str, arn: impl Fn(&str) -> String) -> Vec<Value> {
+fn arns(names: &[(Aws, String)], resource: Aws, arn: impl Fn(&str) -> String) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
-    for (t, name) in names {
-        if t == ty {
+    for (named, name) in names {
+        if *named == resource {
             let value = sub(arn(name));
             if !out.contains(&value) {
                 out.push(value);
@@ -537,18 +503,18 @@ fn deploy_role(t: &mut Template, saga: &Saga) {
     let at = |svc: &str, rest: &str| sub(format!("{}:{rest}", region.replace("{svc}", svc)));
     let mut statements = Vec::new();
 
-    let mut tables = arns(&names, "AWS::DynamoDB::Table", |n| {
+    let mut tables = arns(&names, Aws::Table, |n| {
         format!("{}:table/{n}", region.replace("{svc}", "dynamodb"))
     });
-    tables.extend(arns(&names, "AWS::DynamoDB::Table", |n| {
+    tables.extend(arns(&names, Aws::Table, |n| {
         format!("{}:table/{n}/*", region.replace("{svc}", "dynamodb"))
     }));
     statements.push(allow("ManageTables", &["dynamodb:*"], tables));
 
-    let mut functions = arns(&names, "AWS::Lambda::Function", |n| {
+    let mut functions = arns(&names, Aws::Function, |n| {
         format!("{}:function:{n}", region.replace("{svc}", "lambda"))
     });
-    functions.extend(arns(&names, "AWS::Lambda::Function", |n| {
+    functions.extend(arns(&names, Aws::Function, |n| {
         format!("{}:function:{n}:*", region.replace("{svc}", "lambda"))
     }));
     statements.push(allow("ManageFunctions", &["lambda:*"], functions));
@@ -583,14 +549,14 @@ fn deploy_role(t: &mut Template, saga: &Saga) {
     statements.push(allow(
         "ManageStateMachine",
         &["states:*"],
-        arns(&names, "AWS::StepFunctions::StateMachine", |n| {
+        arns(&names, Aws::StateMachine, |n| {
             format!("{}:stateMachine:{n}", region.replace("{svc}", "states"))
         }),
     ));
-    let mut groups = arns(&names, "AWS::Logs::LogGroup", |n| {
+    let mut groups = arns(&names, Aws::LogGroup, |n| {
         format!("{}:log-group:{n}", region.replace("{svc}", "logs"))
     });
-    groups.extend(arns(&names, "AWS::Logs::LogGroup", |n| {
+    groups.extend(arns(&names, Aws::LogGroup, |n| {
         format!("{}:log-group:{n}:*", region.replace("{svc}", "logs"))
     }));
     statements.push(allow("ManageLogGroups", &["logs:*"], groups));
@@ -611,7 +577,7 @@ fn deploy_role(t: &mut Template, saga: &Saga) {
         vec![Value::from("*")],
     ));
     statements.push(allow("ManageEventBus", &["events:*"], {
-        let mut v = arns(&names, "AWS::Events::EventBus", |n| {
+        let mut v = arns(&names, Aws::EventBus, |n| {
             format!("{}:event-bus/{n}", region.replace("{svc}", "events"))
         });
         v.push(at("events", "archive/*"));
@@ -649,7 +615,7 @@ fn deploy_role(t: &mut Template, saga: &Saga) {
             at("firehose", &format!("deliverystream/{p}*")),
         ],
     ));
-    let streams = arns(&names, "AWS::CloudWatch::MetricStream", |n| {
+    let streams = arns(&names, Aws::MetricStream, |n| {
         format!(
             "{}:metric-stream/{n}",
             region.replace("{svc}", "cloudwatch")
@@ -700,7 +666,7 @@ fn deploy_role(t: &mut Template, saga: &Saga) {
     statements.push(allow(
         "ManageStackKeyAlias",
         &["kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"],
-        arns(&names, "AWS::KMS::Alias", |n| {
+        arns(&names, Aws::KmsAlias, |n| {
             format!("{}:{n}", region.replace("{svc}", "kms"))
         }),
     ));

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::model::{Resource, allow, assume_role_from_account, att, r, role, sub};
 use super::{Stack, params};
+use crate::naming::Resource as Aws;
 
 /// The Datadog intake for AWS metrics of a site (Kinesis Firehose protocol),
 /// as listed in Datadog's own CloudFormation templates.
@@ -115,12 +116,16 @@ pub(super) fn build(stack: &mut Stack<'_>) {
     );
 
     // Firehose: role, error log, delivery stream.
+    let log_group_name = stack.named(
+        Aws::LogGroup,
+        format!("/aws/kinesisfirehose/{}-metrics", saga.kebab),
+    );
     stack.template.add(
         FIREHOSE_LOGS,
         Resource::new(
             "AWS::Logs::LogGroup",
             json!({
-                "LogGroupName": sub(format!("/aws/kinesisfirehose/{}-metrics-${{{}}}", saga.kebab, params::ENVIRONMENT)),
+                "LogGroupName": log_group_name,
                 "RetentionInDays": retention,
                 "KmsKeyId": stack.key_arn(),
                 "Tags": stack.tags("observability"),
@@ -224,12 +229,13 @@ pub(super) fn build(stack: &mut Stack<'_>) {
         .iter()
         .map(|n| json!({ "Namespace": n }))
         .collect();
+    let physical_name = stack.named(Aws::MetricStream, format!("{}-metrics", saga.kebab));
     stack.template.add(
         "MetricStream",
         Resource::new(
             "AWS::CloudWatch::MetricStream",
             json!({
-                "Name": sub(format!("{}-metrics-${{{}}}", saga.kebab, params::ENVIRONMENT)),
+                "Name": physical_name,
                 "OutputFormat": "opentelemetry1.0",
                 "FirehoseArn": att(FIREHOSE, "Arn"),
                 "RoleArn": att("MetricStreamRole", "Arn"),

@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use super::Stack;
 use super::model::{Resource, att, logical, r, sub};
 use crate::ir::{KeyPart, KeyTemplate, View};
+use crate::naming::Resource as Aws;
 
 /// Logical id of the stack's KMS key.
 pub const KEY: &str = "SagaKey";
@@ -98,12 +99,13 @@ fn key(stack: &mut Stack<'_>) {
                 json!({ "about": "Retained like the tables it encrypts: deleting it would make their backups unreadable." }),
             ),
     );
+    let alias_name = stack.named(Aws::KmsAlias, format!("alias/{}", stack.saga.kebab));
     stack.template.add(
         "SagaKeyAlias",
         Resource::new(
             "AWS::KMS::Alias",
             json!({
-                "AliasName": sub(format!("alias/{}-${{EnvironmentName}}", stack.saga.kebab)),
+                "AliasName": alias_name,
                 "TargetKeyId": r(KEY),
             }),
         ),
@@ -133,12 +135,9 @@ fn attributes(names: &[&str]) -> Value {
     Value::from(seen.into_iter().map(string_attribute).collect::<Vec<_>>())
 }
 
-fn standard_table(stack: &Stack<'_>, name: &str, service: &str) -> Map<String, Value> {
+fn standard_table(stack: &mut Stack<'_>, name: &str, service: &str) -> Map<String, Value> {
     let mut props = Map::new();
-    props.insert(
-        "TableName".into(),
-        sub(format!("{name}-${{EnvironmentName}}")),
-    );
+    props.insert("TableName".into(), stack.named(Aws::Table, name.to_owned()));
     props.insert("BillingMode".into(), Value::from("PAY_PER_REQUEST"));
     props.insert(
         "PointInTimeRecoverySpecification".into(),

@@ -18,14 +18,14 @@
 
 use serde_json::{Map, Value, json};
 
-use super::deploy::function_name;
 use super::functions::{self, Code, Function};
-use super::model::{Resource, allow, att, r, sub, sub_escape, sub_with};
+use super::model::{Resource, allow, att, r, sub_escape, sub_with};
 use super::storage::{
     TABLE, VIEW_PK, VIEW_SK, table_arn, view_index_pk, view_index_sk, view_sk, view_table_id,
 };
 use super::{Stack, params};
 use crate::ir::{Entity, View};
+use crate::naming::Resource as Aws;
 
 /// Logical id of the event bus.
 pub const BUS: &str = "EventBus";
@@ -41,12 +41,13 @@ const CONSUMER_CONCURRENCY: u32 = 10;
 
 pub(super) fn bus(stack: &mut Stack<'_>) {
     let saga = stack.saga;
+    let physical_name = stack.named(Aws::EventBus, saga.outbox.bus.clone());
     stack.template.add(
         BUS,
         Resource::new(
             "AWS::Events::EventBus",
             json!({
-                "Name": sub(format!("{}-${{{}}}", saga.outbox.bus, params::ENVIRONMENT)),
+                "Name": physical_name,
                 "Description": format!("Domain events of the {} saga, published from the outbox.", saga.name),
                 "Tags": stack.tags("events"),
             }),
@@ -261,7 +262,7 @@ fn dispatcher(stack: &mut Stack<'_>) {
         stack,
         Function {
             id: id.into(),
-            name: function_name(&saga.kebab, crate::naming::DISPATCHER_PART, ""),
+            stem: crate::naming::function_stem("", &saga.kebab, crate::naming::DISPATCHER_PART),
             description: format!(
                 "Publishes the {} saga's outbox events to EventBridge.",
                 saga.name
@@ -391,10 +392,7 @@ fn projector(stack: &mut Stack<'_>, view: &View, with_metrics: bool) {
     let table_id = view_table_id(view);
     let id = format!("{}Projector", super::model::logical(&view.name));
     let dlq = format!("{id}DeadLetterQueue");
-    let part = format!(
-        "{}-projector",
-        crate::validate::split_pascal(&view.name, '-').to_lowercase()
-    );
+    let part = crate::naming::projector_part(view);
     dead_letter_queue(
         stack,
         &dlq,
@@ -420,7 +418,7 @@ fn projector(stack: &mut Stack<'_>, view: &View, with_metrics: bool) {
         stack,
         Function {
             id: id.clone(),
-            name: function_name(&saga.kebab, &part, ""),
+            stem: crate::naming::function_stem("", &saga.kebab, &part),
             description: format!(
                 "Keeps the {} view table current from the stream.",
                 view.name

@@ -7,10 +7,11 @@
 use serde_json::{Map, Value, json};
 
 use super::deploy::alias_id;
-use super::model::{Resource, allow, assume_role_from_account, att, r, role, sub};
+use super::model::{Resource, allow, assume_role_from_account, att, r, role};
 use super::storage::{TABLE, table_arn};
 use super::{Stack, params};
-use crate::emit::asl::{self, Substitution};
+use crate::asl::{self, Substitution};
+use crate::naming::Resource as Aws;
 
 /// Logical id of the state machine.
 pub const STATE_MACHINE: &str = "StateMachine";
@@ -34,14 +35,15 @@ fn substitution_value(stack: &Stack<'_>, substitution: &Substitution) -> Value {
 
 pub(super) fn build(stack: &mut Stack<'_>) {
     let saga = stack.saga;
-    let name = crate::naming::with_environment(&crate::naming::state_machine_stem(saga));
+    let stem = crate::naming::state_machine_stem(saga);
 
+    let log_group_name = stack.named(Aws::LogGroup, format!("/aws/vendedlogs/states/{stem}"));
     stack.template.add(
         LOG_GROUP,
         Resource::new(
             "AWS::Logs::LogGroup",
             json!({
-                "LogGroupName": sub(format!("/aws/vendedlogs/states/{name}")),
+                "LogGroupName": log_group_name,
                 "RetentionInDays": saga.observability.log_retention_days,
                 "KmsKeyId": stack.key_arn(),
                 "Tags": stack.tags("orchestrator"),
@@ -131,7 +133,10 @@ pub(super) fn build(stack: &mut Stack<'_>) {
     );
 
     let mut props = Map::new();
-    props.insert("StateMachineName".into(), sub(name));
+    props.insert(
+        "StateMachineName".into(),
+        stack.named(Aws::StateMachine, stem),
+    );
     props.insert(
         "StateMachineType".into(),
         Value::from(saga.workflow.as_aws()),

@@ -1,6 +1,11 @@
 //! Emitters: each turns the IR into output files. Emitters read only the IR,
 //! build documents as typed values (serde_json / ordered maps) and serialise
 //! them, so output is deterministic by construction: same spec, same bytes.
+//!
+//! This crate depends on `sagac-ir` and not on `sagac-front`: no emitter can
+//! name the spec language's types, the YAML tree or the validator, which the
+//! crate graph, not a convention, keeps true.
+#![deny(missing_docs)]
 
 pub mod asl;
 pub mod cfn;
@@ -11,6 +16,8 @@ pub mod pipeline;
 pub mod rust;
 pub mod sample;
 pub mod schemas;
+
+use sagac_ir::{bounds, ir, locate, naming};
 
 use crate::ir::Saga;
 

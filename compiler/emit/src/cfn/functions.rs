@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use super::model::{Resource, allow, assume_role, att, r, role, sub};
 use super::{Stack, params};
 use crate::ir::Architecture;
+use crate::naming::Resource as Aws;
 
 /// The AWS account publishing the Datadog Lambda extension layers.
 pub const DATADOG_LAYER_ACCOUNT: &str = "464622532012";
@@ -31,8 +32,8 @@ pub enum Code {
 pub struct Function {
     /// Logical id of the function; the log group and role derive from it.
     pub id: String,
-    /// Physical name (an `Fn::Sub`).
-    pub name: String,
+    /// Physical name stem (the name is `<stem>-${EnvironmentName}`).
+    pub stem: String,
     /// What it does.
     pub description: String,
     /// Its code.
@@ -85,10 +86,11 @@ pub(super) fn add(stack: &mut Stack<'_>, f: Function) -> Value {
     let tracing = obs.tracing;
 
     // Log group.
+    let group_name = stack.named(Aws::LogGroup, log_group_name(&f.stem));
     let log_group = Resource::new(
         "AWS::Logs::LogGroup",
         json!({
-            "LogGroupName": sub(log_group_name(&f.name)),
+            "LogGroupName": group_name,
             "RetentionInDays": obs.log_retention_days,
             "KmsKeyId": stack.key_arn(),
             "Tags": stack.tags(&f.service),
@@ -175,7 +177,10 @@ pub(super) fn add(stack: &mut Stack<'_>, f: Function) -> Value {
     }
 
     let mut props = Map::new();
-    props.insert("FunctionName".into(), sub(f.name.clone()));
+    props.insert(
+        "FunctionName".into(),
+        stack.named(Aws::Function, f.stem.clone()),
+    );
     props.insert("Description".into(), Value::from(f.description.as_str()));
     match &f.code {
         Code::Artifact(key) => {

@@ -19,11 +19,113 @@
 //!   names that map to the same Rust name would make the expansion fail to
 //!   compile. The validator refuses them (S033), so `sagac check` and
 //!   `saga!` agree on every spec.
+//! - **State names** ([`RESERVED_STATES`], [`helper_name`]). The ASL emitter
+//!   adds states of its own and helper states named after steps; the
+//!   validator keeps spec names clear of the first and short enough for the
+//!   second ([`MAX_STATE_NAME`]).
+//! - **Case conversions** ([`split_pascal`], [`to_pascal`]) from which every
+//!   other derived name is built.
 
 use sha2::{Digest, Sha256};
 
 use crate::ir::{Action, Saga, Service, View};
-use crate::validate::split_pascal;
+
+/// Splits PascalCase into lowercase words joined by `sep`.
+pub fn split_pascal(name: &str, sep: char) -> String {
+    let mut out = String::new();
+    let chars: Vec<char> = name.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        let boundary = i > 0
+            && c.is_ascii_uppercase()
+            && (chars[i - 1].is_ascii_lowercase()
+                || chars[i - 1].is_ascii_digit()
+                || chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase()));
+        if boundary {
+            out.push(sep);
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// `flight-booking` → `FlightBooking`.
+pub fn to_pascal(name: &str) -> String {
+    name.split(['-', '_'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            match chars.next() {
+                Some(c) => c.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+// State names. The ASL emitter adds these states and names the helper
+// states after spec names; the validator keeps spec names clear of them and
+// within the length limit with their suffixes.
+
+/// First state: writes the root item and the start event.
+pub const RECORD_STARTED: &str = "RecordStarted";
+/// Writes the success status and event; ends the happy path.
+pub const RECORD_SUCCEEDED: &str = "RecordSucceeded";
+/// Writes the rolled-back status and event.
+pub const RECORD_FAILED: &str = "RecordFailed";
+/// Writes the compensation-failure status and the alert event.
+pub const RECORD_COMPENSATION_FAILED: &str = "RecordCompensationFailed";
+/// Writes the status of a pivot whose outcome stayed unknown, and its event.
+pub const RECORD_PIVOT_UNKNOWN: &str = "RecordPivotUnknown";
+/// Writes the status of a retriable step that exhausted its retries, and its event.
+pub const RECORD_RETRIES_EXHAUSTED: &str = "RecordRetriesExhausted";
+/// `Succeed` state, reached only when the success write had already been applied.
+pub const SUCCEEDED: &str = "Succeeded";
+/// `Fail` state of a saga that was rolled back.
+pub const ROLLED_BACK: &str = "RolledBack";
+/// `Fail` state of a saga whose compensation failed.
+pub const COMPENSATION_FAILED: &str = "CompensationFailed";
+/// `Fail` state of a saga whose pivot may or may not have committed.
+pub const PIVOT_UNKNOWN: &str = "PivotUnknown";
+/// `Fail` state of a saga past its pivot whose retriable step kept failing.
+pub const RETRIES_EXHAUSTED: &str = "RetriesExhausted";
+/// `Choice` at the end of the compensation chain: did every compensation succeed?
+pub const COMPENSATION_OUTCOME: &str = "CompensationOutcome";
+
+/// Suffix of the `Pass` state a parallel branch ends in when its step failed.
+pub const CAUGHT_SUFFIX: &str = ".Caught";
+/// Suffix of the `Choice` state after a parallel group.
+pub const JOINED_SUFFIX: &str = ".Joined";
+/// Suffix of the `Choice` state that decides whether a branch is compensated.
+pub const NEEDED_SUFFIX: &str = ".Needed";
+
+/// State names the ASL emitter adds itself; steps may not use them. Built
+/// from the constants the emitter names its states with, so it cannot miss one.
+pub const RESERVED_STATES: &[&str] = &[
+    RECORD_STARTED,
+    RECORD_SUCCEEDED,
+    RECORD_FAILED,
+    RECORD_COMPENSATION_FAILED,
+    RECORD_PIVOT_UNKNOWN,
+    RECORD_RETRIES_EXHAUSTED,
+    SUCCEEDED,
+    ROLLED_BACK,
+    COMPENSATION_FAILED,
+    PIVOT_UNKNOWN,
+    RETRIES_EXHAUSTED,
+    COMPENSATION_OUTCOME,
+];
+
+/// State names are limited to 80 characters.
+pub const MAX_STATE_NAME: usize = 80;
+
+/// The name of a helper state: `base` + `suffix`, never cut. Spec names
+/// have no `.` and every suffix starts with one, so distinct (base, suffix)
+/// pairs give distinct names; the validator refuses a base too long to
+/// take its suffix within [`MAX_STATE_NAME`] (cutting made two long names
+/// sharing a prefix one state, and dropped a compensation).
+pub fn helper_name(base: &str, suffix: &str) -> String {
+    format!("{base}{suffix}")
+}
 
 /// Longest `EnvironmentName` the templates accept (`^[a-z][a-z0-9]{1,15}$`):
 /// every physical name has room for it.
@@ -520,6 +622,13 @@ pub fn input_fields(action: &Action) -> Vec<RustName> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn case_conversions() {
+        assert_eq!(split_pascal("TripBooking", '-'), "trip-booking");
+        assert_eq!(split_pascal("HTTPServer", '_'), "http_server");
+        assert_eq!(to_pascal("flight-booking"), "FlightBooking");
+    }
 
     #[test]
     fn rust_name_forms() {

@@ -26,8 +26,9 @@ use super::model::{
 use super::orchestration::STATE_MACHINE;
 use super::storage::{self, VIEW_PK, VIEW_SK, index_arn, table_arn, view_table_id};
 use super::{Stack, params};
-use crate::emit::schemas;
 use crate::ir::{Api, Auth, FieldType, KeyPart, KeyTemplate, StatusRoute, View};
+use crate::naming::Resource as Aws;
+use crate::schemas;
 
 /// Logical id of the REST API.
 pub const API: &str = "Api";
@@ -281,12 +282,13 @@ pub(super) fn build(stack: &mut Stack<'_>) {
         ),
     );
     let retention = saga.observability.log_retention_days;
+    let log_group_name = stack.named(Aws::LogGroup, format!("/aws/apigateway/{}", saga.kebab));
     stack.template.add(
         "ApiAccessLogGroup",
         Resource::new(
             "AWS::Logs::LogGroup",
             json!({
-                "LogGroupName": sub(format!("/aws/apigateway/{}-${{{}}}", saga.kebab, params::ENVIRONMENT)),
+                "LogGroupName": log_group_name,
                 "RetentionInDays": retention,
                 "KmsKeyId": stack.key_arn(),
                 "Tags": stack.tags("api"),

@@ -88,6 +88,24 @@ pub fn template(saga: &Saga) -> Value {
     build(saga).template.into_value()
 }
 
+/// One physical name of the application stack: what it names and its stem
+/// (the name without `-${EnvironmentName}`). The template sets each name
+/// from one of these ([`Stack::named`]), so this list is exactly the
+/// template's names, in the order the template sets them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackName {
+    /// What it names.
+    pub resource: crate::naming::Resource,
+    /// The name without `-${EnvironmentName}`.
+    pub stem: String,
+}
+
+/// The physical names of the application stack (for the pipeline, whose
+/// deploy role may manage exactly these).
+pub fn stack_names(saga: &Saga) -> Vec<StackName> {
+    build(saga).names
+}
+
 fn build(saga: &Saga) -> Stack<'_> {
     let mut stack = Stack::new(saga);
     stack.parameters();
@@ -216,6 +234,8 @@ pub const CODE_KEY_PATTERN: &str = "^[a-z0-9-]+/[0-9a-f]{64}\\.zip$";
 pub(crate) struct Stack<'a> {
     pub saga: &'a Saga,
     pub template: Template,
+    /// The physical names set so far, in order.
+    names: Vec<StackName>,
 }
 
 impl<'a> Stack<'a> {
@@ -227,6 +247,7 @@ impl<'a> Stack<'a> {
         Self {
             saga,
             template: Template::new(description),
+            names: Vec::new(),
         }
     }
 
@@ -243,6 +264,14 @@ impl<'a> Stack<'a> {
             { "Key": "saga", "Value": self.saga.kebab },
             { "Key": "service", "Value": service },
         ])
+    }
+
+    /// The physical name `<stem>-${EnvironmentName}` of a `resource`, as
+    /// the `Fn::Sub` the template sets; recorded for [`stack_names`].
+    pub fn named(&mut self, resource: crate::naming::Resource, stem: String) -> Value {
+        let value = model::sub(crate::naming::with_environment(&stem));
+        self.names.push(StackName { resource, stem });
+        value
     }
 
     /// The stack's KMS key ARN.

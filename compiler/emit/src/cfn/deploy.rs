@@ -168,7 +168,7 @@ fn service_function(stack: &mut Stack<'_>, service: &Service) {
     let actions: Vec<&str> = service.actions.iter().map(|a| a.state.as_str()).collect();
     let function = Function {
         id: id.clone(),
-        name: function_name(&saga.kebab, &service.name, ""),
+        stem: naming::function_stem("", &saga.kebab, &service.name),
         description: service
             .description
             .clone()
@@ -339,7 +339,7 @@ fn hook(
     let function = Function {
         id: id.clone(),
         // AWSCodeDeployRoleForLambda may invoke only `CodeDeployHook_*`.
-        name: naming::with_environment(&naming::hook_stem(&saga.kebab, &service.name, when)),
+        stem: naming::hook_stem(&saga.kebab, &service.name, when),
         description: match naming::hook_shortened(&saga.kebab, &service.name, when) {
             None => format!(
                 "CodeDeploy {when}-traffic hook: probes the new {} version and reports the result.",

@@ -42,7 +42,7 @@
 //! they are never cut, so they cannot collide with each other either (the
 //! validator keeps every name that gets a suffix within 80 characters with
 //! it). The
-//! saga-level ones are in [`RESERVED_STATES`](crate::validate::RESERVED_STATES).
+//! saga-level ones are in [`RESERVED_STATES`](crate::naming::RESERVED_STATES).
 //!
 //! # Decisions
 //!
@@ -154,37 +154,12 @@ pub fn function_placeholder(service: &ir::Service) -> String {
 /// The file name of the definition.
 pub const DEFINITION_FILE: &str = "statemachine.asl.json";
 
-/// First state: writes the root item and the start event.
-pub const RECORD_STARTED: &str = "RecordStarted";
-/// Writes the success status and event; ends the happy path.
-pub const RECORD_SUCCEEDED: &str = "RecordSucceeded";
-/// Writes the rolled-back status and event.
-pub const RECORD_FAILED: &str = "RecordFailed";
-/// Writes the compensation-failure status and the alert event.
-pub const RECORD_COMPENSATION_FAILED: &str = "RecordCompensationFailed";
-/// Writes the status of a pivot whose outcome stayed unknown, and its event.
-pub const RECORD_PIVOT_UNKNOWN: &str = "RecordPivotUnknown";
-/// Writes the status of a retriable step that exhausted its retries, and its event.
-pub const RECORD_RETRIES_EXHAUSTED: &str = "RecordRetriesExhausted";
-/// `Succeed` state, reached only when the success write had already been applied.
-pub const SUCCEEDED: &str = "Succeeded";
-/// `Fail` state of a saga that was rolled back.
-pub const ROLLED_BACK: &str = "RolledBack";
-/// `Fail` state of a saga whose compensation failed.
-pub const COMPENSATION_FAILED: &str = "CompensationFailed";
-/// `Fail` state of a saga whose pivot may or may not have committed.
-pub const PIVOT_UNKNOWN: &str = "PivotUnknown";
-/// `Fail` state of a saga past its pivot whose retriable step kept failing.
-pub const RETRIES_EXHAUSTED: &str = "RetriesExhausted";
-/// `Choice` at the end of the compensation chain: did every compensation succeed?
-pub const COMPENSATION_OUTCOME: &str = "CompensationOutcome";
-
-/// Suffix of the `Pass` state a parallel branch ends in when its step failed.
-pub const CAUGHT_SUFFIX: &str = ".Caught";
-/// Suffix of the `Choice` state after a parallel group.
-pub const JOINED_SUFFIX: &str = ".Joined";
-/// Suffix of the `Choice` state that decides whether a branch is compensated.
-pub const NEEDED_SUFFIX: &str = ".Needed";
+pub use crate::naming::{
+    CAUGHT_SUFFIX, COMPENSATION_FAILED, COMPENSATION_OUTCOME, JOINED_SUFFIX, MAX_STATE_NAME,
+    NEEDED_SUFFIX, PIVOT_UNKNOWN, RECORD_COMPENSATION_FAILED, RECORD_FAILED, RECORD_PIVOT_UNKNOWN,
+    RECORD_RETRIES_EXHAUSTED, RECORD_STARTED, RECORD_SUCCEEDED, RETRIES_EXHAUSTED, ROLLED_BACK,
+    SUCCEEDED, helper_name,
+};
 
 /// The error of the `RolledBack` state.
 pub const ROLLED_BACK_ERROR: &str = "Saga.RolledBack";
@@ -237,18 +212,6 @@ use sagac_contract::errors::INVALID_PAYLOAD;
 const TRANSACT_WRITE: &str = "arn:aws:states:::aws-sdk:dynamodb:transactWriteItems";
 /// Timeout of the root writes: one DynamoDB transaction.
 const RECORD_TIMEOUT_SECONDS: u64 = 20;
-/// State names are limited to 80 characters.
-pub const MAX_STATE_NAME: usize = 80;
-
-/// The name of a helper state: `base` + `suffix`, never cut. Spec names
-/// have no `.` and every suffix starts with one, so distinct (base, suffix)
-/// pairs give distinct names; the validator refuses a base too long to
-/// take its suffix within [`MAX_STATE_NAME`] (cutting made two long names
-/// sharing a prefix one state, and dropped a compensation).
-pub fn helper_name(base: &str, suffix: &str) -> String {
-    format!("{base}{suffix}")
-}
-
 /// The state machine definition.
 pub fn definition(saga: &Saga) -> Value {
     let builder = Builder::new(saga);
@@ -634,9 +597,7 @@ impl<'a> Builder<'a> {
             .saga
             .service(&step.service)
             .map(function_placeholder)
-            .unwrap_or_else(|| {
-                format!("{}FunctionAlias", crate::validate::to_pascal(&step.service))
-            });
+            .unwrap_or_else(|| format!("{}FunctionAlias", crate::naming::to_pascal(&step.service)));
         json!({
             "FunctionName": format!("${{{placeholder}}}"),
             "Payload": template(&payload_expression(step, compensation))
@@ -1577,30 +1538,6 @@ mod tests {
             helper_name(&a, NEEDED_SUFFIX),
             helper_name(&b, NEEDED_SUFFIX)
         );
-    }
-
-    #[test]
-    fn every_saga_level_state_is_reserved() {
-        for name in [
-            RECORD_STARTED,
-            RECORD_SUCCEEDED,
-            RECORD_FAILED,
-            RECORD_COMPENSATION_FAILED,
-            RECORD_PIVOT_UNKNOWN,
-            RECORD_RETRIES_EXHAUSTED,
-            SUCCEEDED,
-            ROLLED_BACK,
-            COMPENSATION_FAILED,
-            PIVOT_UNKNOWN,
-            RETRIES_EXHAUSTED,
-            COMPENSATION_OUTCOME,
-        ] {
-            assert!(
-                crate::validate::RESERVED_STATES.contains(&name),
-                "{name} is not reserved"
-            );
-        }
-        assert_eq!(crate::validate::RESERVED_STATES.len(), 12);
     }
 
     #[test]

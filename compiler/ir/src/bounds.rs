@@ -622,6 +622,20 @@ mod tests {
         }
     }
 
+    fn lit(text: &str) -> KeyPart {
+        KeyPart::Literal(text.into())
+    }
+
+    fn var(name: &str) -> KeyPart {
+        KeyPart::Field(name.into())
+    }
+
+    fn key(parts: &[KeyPart]) -> KeyTemplate {
+        KeyTemplate {
+            parts: parts.to_vec(),
+        }
+    }
+
     #[test]
     fn patterns_bound_only_when_anchored() {
         assert_eq!(pattern_bound("^[A-Za-z0-9-]{8,64}$"), Some((64, true)));
@@ -641,8 +655,8 @@ mod tests {
         let entity = Entity {
             name: "Trip".into(),
             is_root: true,
-            pk: crate::validate::parse_key_template("TRIP#{trip_id}").unwrap(),
-            sk: crate::validate::parse_key_template("METADATA").unwrap(),
+            pk: key(&[lit("TRIP#"), var("trip_id")]),
+            sk: key(&[lit("METADATA")]),
             indexes: vec![],
             fields: vec![field("trip_id", FieldType::String), stored],
         };
@@ -665,8 +679,8 @@ mod tests {
         let entity = Entity {
             name: "Trip".into(),
             is_root: true,
-            pk: crate::validate::parse_key_template("CUSTOMER#{customer_id}").unwrap(),
-            sk: crate::validate::parse_key_template("METADATA").unwrap(),
+            pk: key(&[lit("CUSTOMER#"), var("customer_id")]),
+            sk: key(&[lit("METADATA")]),
             indexes: vec![],
             fields: vec![customer.clone()],
         };
