@@ -47,6 +47,7 @@ if [ "${CI:-}" = true ]; then
   # compiler/tests/cli_init.rs) inherits the same setting, so they still
   # share artifacts.
   export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-0}"
+  export CARGO_PROFILE_DEV_BUILD_OVERRIDE_DEBUG="${CARGO_PROFILE_DEV_BUILD_OVERRIDE_DEBUG:-0}"
 fi
 
 SUMMARY=()

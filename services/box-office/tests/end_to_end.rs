@@ -95,8 +95,7 @@ async fn a_custom_table_layout_runs_end_to_end_through_the_binaries() {
 
     // The saga through the service binaries.
     let built = tokio::task::spawn_blocking(|| {
-        let mut bins = build_bins(&["box-office"], &["seating", "billing"]);
-        bins.extend(build_bins(&["sagac-runtime"], &["outbox-dispatcher"]));
+        let bins = build_bins(&["seating", "billing", "outbox-dispatcher"]);
         bins
     })
     .await

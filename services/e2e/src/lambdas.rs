@@ -138,34 +138,38 @@ impl Lambdas for Binaries {
 /// Builds the three travel service binaries (see [`build_bins`]).
 pub fn build_binaries() -> HashMap<Service, PathBuf> {
     let names: Vec<&str> = Service::ALL.iter().map(|s| s.name()).collect();
-    let built = build_bins(&names, &names);
+    let built = build_bins(&names);
     Service::ALL
         .into_iter()
         .map(|s| (s, built[s.name()].clone()))
         .collect()
 }
 
-/// Builds the binaries `bins` of the packages `packages` with the Cargo
-/// that built this crate, in the profile of the running executable
-/// (`release` if it lives under a `release` directory, `dev` otherwise),
-/// and returns their paths by binary name.
+/// Builds the workspace's binaries named `bins` with the Cargo that built
+/// this crate, in the profile of the running executable (`release` if it
+/// lives under a `release` directory, `dev` otherwise), and returns their
+/// paths by binary name.
 ///
-/// Cargo no longer holds its build lock while tests run, so a test may
-/// call this; the build is a no-op when the binaries are up to date.
-pub fn build_bins(packages: &[&str], bins: &[&str]) -> HashMap<String, PathBuf> {
+/// It builds `--workspace --all-targets`, the invocation `scripts/test.sh`
+/// builds with: cargo resolves features per invocation, and building one
+/// package alone would resolve fewer (the CLI's AWS SDK crates add features
+/// to the SDK's shared crates), so every SDK crate would be compiled again
+/// for it. This way the build is a no-op after the test suite's own build.
+/// Cargo no longer holds its build lock while tests run, so a test may call
+/// this.
+pub fn build_bins(bins: &[&str]) -> HashMap<String, PathBuf> {
     let release = std::env::current_exe()
         .ok()
         .is_some_and(|exe| exe.components().any(|c| c.as_os_str() == "release"));
     let mut command = Command::new(env!("CARGO"));
     command
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
-        .args(["build", "--message-format=json-render-diagnostics"]);
-    for package in packages {
-        command.args(["-p", package]);
-    }
-    for bin in bins {
-        command.args(["--bin", bin]);
-    }
+        .args([
+            "build",
+            "--workspace",
+            "--all-targets",
+            "--message-format=json-render-diagnostics",
+        ]);
     if release {
         command.arg("--release");
     }
@@ -186,6 +190,14 @@ pub fn build_bins(packages: &[&str], bins: &[&str]) -> HashMap<String, PathBuf> 
         ) else {
             continue;
         };
+        // The binary itself, not its unit-test harness (same target name).
+        let is_bin = message
+            .pointer("/target/kind")
+            .and_then(Value::as_array)
+            .is_some_and(|kinds| kinds.iter().any(|k| k == "bin"));
+        if !is_bin || message.pointer("/profile/test") != Some(&Value::Bool(false)) {
+            continue;
+        }
         if bins.contains(&name) {
             binaries.insert(name.to_owned(), PathBuf::from(executable));
         }

@@ -96,7 +96,7 @@ fn last(outcomes: &[Vec<Outcome>]) -> Vec<&Outcome> {
 }
 
 fn flight_binary() -> PathBuf {
-    build_bins(&["flight"], &["flight"])["flight"].clone()
+    build_bins(&["flight"])["flight"].clone()
 }
 
 fn reservations<'a>(items: &'a [Item], trip: Option<&str>) -> Vec<&'a Item> {
