@@ -94,12 +94,10 @@ async fn a_custom_table_layout_runs_end_to_end_through_the_binaries() {
         .expect("open the concert");
 
     // The saga through the service binaries.
-    let built = tokio::task::spawn_blocking(|| {
-        let bins = build_bins(&["seating", "billing", "outbox-dispatcher"]);
-        bins
-    })
-    .await
-    .unwrap();
+    let built =
+        tokio::task::spawn_blocking(|| build_bins(&["seating", "billing", "outbox-dispatcher"]))
+            .await
+            .unwrap();
     let services: Vec<(String, PathBuf)> = ["seating", "billing"]
         .iter()
         .map(|s| (s.to_string(), built[*s].clone()))
