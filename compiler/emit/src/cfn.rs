@@ -44,7 +44,7 @@
 mod api;
 mod deploy;
 mod functions;
-mod metrics;
+pub(crate) mod metrics;
 pub mod model;
 mod orchestration;
 mod storage;

@@ -28,6 +28,7 @@
 use serde_json::{Value, json};
 
 use super::OutputFile;
+use super::cfn::metrics::{deny_insecure, public_access_block};
 use super::cfn::model::{
     Resource, Template, allow, assume_role, assume_role_from_account, att, r, role, sub,
 };
@@ -167,21 +168,6 @@ fn parameters(t: &mut Template, saga: &Saga) {
             }),
         );
     }
-}
-
-fn public_access_block() -> Value {
-    json!({ "BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true })
-}
-
-fn deny_insecure(bucket: &str) -> Value {
-    json!({
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [att(bucket, "Arn"), sub(format!("${{{bucket}.Arn}}/*"))],
-        "Condition": { "Bool": { "aws:SecureTransport": "false" } },
-    })
 }
 
 fn key_and_buckets(t: &mut Template, saga: &Saga) {

@@ -246,7 +246,8 @@ pub(super) fn build(stack: &mut Stack<'_>) {
     );
 }
 
-fn public_access_block() -> Value {
+/// Blocks every form of public access to a bucket.
+pub(crate) fn public_access_block() -> Value {
     json!({ "BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true })
 }
 
