@@ -1,0 +1,782 @@
+//! The Amazon States Language *document*: a state machine definition as
+//! typed Rust data, written by the sagac emitters and read by the local
+//! executor.
+//!
+//! This is the syntax level, not an interpreter: every state type with the
+//! fields Step Functions accepts for it, retriers and catchers, transitions.
+//! Expression-valued fields (JSONata templates, `Parameters` objects with
+//! `.$` keys, choice conditions) stay [`serde_json::Value`]; what they mean
+//! is the executor's business. Unknown fields are refused where Step
+//! Functions refuses them (`deny_unknown_fields`).
+//!
+//! Field declaration order is output key order (serde_json's
+//! `preserve_order`): the emitted definitions depend on it, so reordering a
+//! field changes every committed `statemachine.asl.json`.
+//!
+//! The walking helpers ([`Graph::all_states`], [`State::transitions`],
+//! [`Graph::reachable`]) are what the emitters and the executor use instead
+//! of looking up `"Type"` or `"Next"` by string.
+
+#![deny(missing_docs)]
+
+use std::collections::BTreeSet;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// States by name, in document order.
+pub type States = IndexMap<String, State>;
+
+/// A whole state machine definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Definition {
+    /// `Comment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// `QueryLanguage`: the default of every state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_language: Option<QueryLanguage>,
+    /// `StartAt`.
+    pub start_at: String,
+    /// `Version` (only "1.0" exists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// `TimeoutSeconds` of the whole execution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+    /// `States`.
+    pub states: States,
+}
+
+/// A query language: of a definition or of one state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum QueryLanguage {
+    /// `JSONPath` (the default).
+    JSONPath,
+    /// `JSONata`.
+    JSONata,
+}
+
+/// One branch of a Parallel state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Branch {
+    /// `Comment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// `StartAt`.
+    pub start_at: String,
+    /// `States`.
+    pub states: States,
+}
+
+/// The `ItemProcessor` (or legacy `Iterator`) of a Map state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Processor {
+    /// `Comment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// `ProcessorConfig` (`Mode`, `ExecutionType`), kept as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processor_config: Option<Value>,
+    /// `StartAt`.
+    pub start_at: String,
+    /// `States`.
+    pub states: States,
+}
+
+/// A number of seconds (or items): a literal or, in a JSONata state, a
+/// `{% … %}` template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Count {
+    /// A literal.
+    Literal(u64),
+    /// A JSONata template.
+    Expression(String),
+}
+
+/// A retrier of a Task, Parallel or Map state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Retrier {
+    /// `ErrorEquals`.
+    pub error_equals: Vec<String>,
+    /// `IntervalSeconds` (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_seconds: Option<u64>,
+    /// `MaxAttempts` (default 3; 0 retries nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u64>,
+    /// `BackoffRate` (default 2.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_rate: Option<f64>,
+    /// `MaxDelaySeconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_delay_seconds: Option<u64>,
+    /// `JitterStrategy` (`FULL` or `NONE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter_strategy: Option<String>,
+}
+
+/// A catcher of a Task, Parallel or Map state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Catcher {
+    /// `ErrorEquals`.
+    pub error_equals: Vec<String>,
+    /// `ResultPath` (JSONPath): where the error output goes; `null` discards it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_path: Option<Value>,
+    /// `Output` (JSONata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+    /// `Assign`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign: Option<Value>,
+    /// `Next`.
+    pub next: String,
+}
+
+/// A rule of a Choice state: its condition as written (`Variable` and a
+/// comparison, `And`/`Or`/`Not`, or JSONata's `Condition`, with `Assign` or
+/// `Output` if any) and the state it leads to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChoiceRule {
+    /// Everything of the rule but `Next`, in document order.
+    #[serde(flatten)]
+    pub condition: serde_json::Map<String, Value>,
+    /// `Next`.
+    #[serde(rename = "Next")]
+    pub next: String,
+}
+
+/// A state, tagged by its `Type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "Type")]
+pub enum State {
+    /// `Task`.
+    Task(Task),
+    /// `Pass`.
+    Pass(Pass),
+    /// `Choice`.
+    Choice(Choice),
+    /// `Wait`.
+    Wait(Wait),
+    /// `Succeed`.
+    Succeed(Succeed),
+    /// `Fail`.
+    Fail(Fail),
+    /// `Parallel`.
+    Parallel(Parallel),
+    /// `Map`.
+    Map(Map),
+}
+
+/// A Task state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Task {
+    /// `Comment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// `QueryLanguage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_language: Option<QueryLanguage>,
+    /// `Resource`.
+    pub resource: String,
+    /// `InputPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_path: Option<Value>,
+    /// `Parameters` (JSONPath).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Value>,
+    /// `Arguments` (JSONata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<Value>,
+    /// `Credentials`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Value>,
+    /// `TimeoutSeconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<Count>,
+    /// `TimeoutSecondsPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds_path: Option<String>,
+    /// `HeartbeatSeconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_seconds: Option<Count>,
+    /// `HeartbeatSecondsPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_seconds_path: Option<String>,
+    /// `ResultSelector`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_selector: Option<Value>,
+    /// `ResultPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_path: Option<Value>,
+    /// `OutputPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_path: Option<Value>,
+    /// `Output` (JSONata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+    /// `Assign`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign: Option<Value>,
+    /// `Retry`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retry: Vec<Retrier>,
+    /// `Catch`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub catch: Vec<Catcher>,
+    /// `Next`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// `End`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<bool>,
+}
+
+/// A Pass state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Pass {
+    /// `Comment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// `QueryLanguage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_language: Option<QueryLanguage>,
+    /// `InputPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_path: Option<Value>,
+    /// `Parameters`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Value>,
+    /// `Result`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    /// `ResultPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_path: Option<Value>,
+    /// `OutputPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_path: Option<Value>,
+    /// `Output` (JSONata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+    /// `Assign`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign: Option<Value>,
+    /// `Next`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// `End`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<bool>,
+}
+
+/// A Choice state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Choice {
+    /// `Comment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// `QueryLanguage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_language: Option<QueryLanguage>,
+    /// `InputPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_path: Option<Value>,
+    /// `OutputPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_path: Option<Value>,
+    /// `Output` (JSONata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+    /// `Assign`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign: Option<Value>,
+    /// `Choices`.
+    pub choices: Vec<ChoiceRule>,
+    /// `Default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+/// A Wait state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Wait {
+    /// `Comment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// `QueryLanguage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_language: Option<QueryLanguage>,
+    /// `InputPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_path: Option<Value>,
+    /// `OutputPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_path: Option<Value>,
+    /// `Output` (JSONata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+    /// `Assign`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign: Option<Value>,
+    /// `Seconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<Count>,
+    /// `Timestamp` (RFC 3339, or a JSONata template).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    /// `SecondsPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds_path: Option<String>,
+    /// `TimestampPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp_path: Option<String>,
+    /// `Next`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// `End`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<bool>,
+}
+
+/// A Succeed state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Succeed {
+    /// `Comment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// `QueryLanguage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_language: Option<QueryLanguage>,
+    /// `InputPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_path: Option<Value>,
+    /// `OutputPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_path: Option<Value>,
+    /// `Output` (JSONata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+}
+
+/// A Fail state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Fail {
+    /// `Comment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// `QueryLanguage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_language: Option<QueryLanguage>,
+    /// `Error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// `ErrorPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_path: Option<String>,
+    /// `Cause`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    /// `CausePath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause_path: Option<String>,
+}
+
+/// A Parallel state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Parallel {
+    /// `Comment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// `QueryLanguage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_language: Option<QueryLanguage>,
+    /// `InputPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_path: Option<Value>,
+    /// `Parameters` (JSONPath).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Value>,
+    /// `Arguments` (JSONata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<Value>,
+    /// `Branches`.
+    pub branches: Vec<Branch>,
+    /// `ResultSelector`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_selector: Option<Value>,
+    /// `ResultPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_path: Option<Value>,
+    /// `OutputPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_path: Option<Value>,
+    /// `Output` (JSONata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+    /// `Assign`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign: Option<Value>,
+    /// `Retry`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retry: Vec<Retrier>,
+    /// `Catch`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub catch: Vec<Catcher>,
+    /// `Next`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// `End`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<bool>,
+}
+
+/// A Map state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Map {
+    /// `Comment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// `QueryLanguage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_language: Option<QueryLanguage>,
+    /// `InputPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_path: Option<Value>,
+    /// `ItemsPath` (JSONPath).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items_path: Option<Value>,
+    /// `Items` (JSONata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Value>,
+    /// `ItemSelector`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_selector: Option<Value>,
+    /// `Parameters` (the legacy `ItemSelector`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Value>,
+    /// `ItemProcessor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_processor: Option<Processor>,
+    /// `Iterator` (the legacy `ItemProcessor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iterator: Option<Processor>,
+    /// `ItemReader` (distributed maps), kept as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_reader: Option<Value>,
+    /// `ItemBatcher`, kept as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_batcher: Option<Value>,
+    /// `ResultWriter`, kept as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_writer: Option<Value>,
+    /// `MaxConcurrency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<Count>,
+    /// `MaxConcurrencyPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrency_path: Option<String>,
+    /// `ToleratedFailurePercentage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerated_failure_percentage: Option<Value>,
+    /// `ToleratedFailurePercentagePath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerated_failure_percentage_path: Option<String>,
+    /// `ToleratedFailureCount`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerated_failure_count: Option<Value>,
+    /// `ToleratedFailureCountPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerated_failure_count_path: Option<String>,
+    /// `Label`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// `ResultSelector`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_selector: Option<Value>,
+    /// `ResultPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_path: Option<Value>,
+    /// `OutputPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_path: Option<Value>,
+    /// `Output` (JSONata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+    /// `Assign`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign: Option<Value>,
+    /// `Retry`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retry: Vec<Retrier>,
+    /// `Catch`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub catch: Vec<Catcher>,
+    /// `Next`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// `End`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<bool>,
+}
+
+impl Map {
+    /// The processor: `ItemProcessor`, else the legacy `Iterator`.
+    pub fn processor(&self) -> Option<&Processor> {
+        self.item_processor.as_ref().or(self.iterator.as_ref())
+    }
+}
+
+impl State {
+    /// The state's `Type`, as written.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            State::Task(_) => "Task",
+            State::Pass(_) => "Pass",
+            State::Choice(_) => "Choice",
+            State::Wait(_) => "Wait",
+            State::Succeed(_) => "Succeed",
+            State::Fail(_) => "Fail",
+            State::Parallel(_) => "Parallel",
+            State::Map(_) => "Map",
+        }
+    }
+
+    /// `Comment`.
+    pub fn comment(&self) -> Option<&str> {
+        match self {
+            State::Task(s) => s.comment.as_deref(),
+            State::Pass(s) => s.comment.as_deref(),
+            State::Choice(s) => s.comment.as_deref(),
+            State::Wait(s) => s.comment.as_deref(),
+            State::Succeed(s) => s.comment.as_deref(),
+            State::Fail(s) => s.comment.as_deref(),
+            State::Parallel(s) => s.comment.as_deref(),
+            State::Map(s) => s.comment.as_deref(),
+        }
+    }
+
+    /// `Next` (a Choice state has none: see [`State::transitions`]).
+    pub fn next(&self) -> Option<&str> {
+        match self {
+            State::Task(s) => s.next.as_deref(),
+            State::Pass(s) => s.next.as_deref(),
+            State::Wait(s) => s.next.as_deref(),
+            State::Parallel(s) => s.next.as_deref(),
+            State::Map(s) => s.next.as_deref(),
+            State::Choice(_) | State::Succeed(_) | State::Fail(_) => None,
+        }
+    }
+
+    /// Whether the state has `End: true`.
+    pub fn is_end(&self) -> bool {
+        let end = match self {
+            State::Task(s) => s.end,
+            State::Pass(s) => s.end,
+            State::Wait(s) => s.end,
+            State::Parallel(s) => s.end,
+            State::Map(s) => s.end,
+            State::Choice(_) | State::Succeed(_) | State::Fail(_) => None,
+        };
+        end == Some(true)
+    }
+
+    /// The catchers of a Task, Parallel or Map state (none for the others).
+    pub fn catchers(&self) -> &[Catcher] {
+        match self {
+            State::Task(s) => &s.catch,
+            State::Parallel(s) => &s.catch,
+            State::Map(s) => &s.catch,
+            _ => &[],
+        }
+    }
+
+    /// The retriers of a Task, Parallel or Map state (none for the others).
+    pub fn retriers(&self) -> &[Retrier] {
+        match self {
+            State::Task(s) => &s.retry,
+            State::Parallel(s) => &s.retry,
+            State::Map(s) => &s.retry,
+            _ => &[],
+        }
+    }
+
+    /// Every transition target of the state, in order: `Next`, `Default`,
+    /// each choice rule's `Next`, each catcher's `Next`.
+    pub fn transitions(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.next().into_iter().collect();
+        if let State::Choice(choice) = self {
+            out.extend(choice.default.as_deref());
+            out.extend(choice.choices.iter().map(|rule| rule.next.as_str()));
+        }
+        out.extend(self.catchers().iter().map(|c| c.next.as_str()));
+        out
+    }
+
+    /// The nested state graphs: a Parallel state's branches, a Map state's
+    /// processor; none for the other types.
+    pub fn children(&self) -> Vec<&dyn Graph> {
+        match self {
+            State::Parallel(p) => p.branches.iter().map(|b| b as &dyn Graph).collect(),
+            State::Map(m) => m.processor().map(|p| p as &dyn Graph).into_iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A set of states with a start: a definition, a Parallel branch, a Map
+/// processor.
+pub trait Graph {
+    /// `StartAt`.
+    fn start_at(&self) -> &str;
+    /// `States`.
+    fn states(&self) -> &States;
+
+    /// Every state of the graph and of the graphs nested in it, depth first
+    /// in document order: a Parallel state, then its branches' states, then
+    /// the state after it in the document.
+    fn all_states(&self) -> Vec<(&str, &State)> {
+        let mut out = Vec::new();
+        fn walk<'a>(graph: &'a dyn Graph, out: &mut Vec<(&'a str, &'a State)>) {
+            for (name, state) in graph.states() {
+                out.push((name.as_str(), state));
+                for child in state.children() {
+                    walk(child, out);
+                }
+            }
+        }
+        for (name, state) in self.states() {
+            out.push((name.as_str(), state));
+            for child in state.children() {
+                walk(child, &mut out);
+            }
+        }
+        out
+    }
+
+    /// The names of the states reachable from `StartAt` through
+    /// [`State::transitions`], within this graph (nested graphs have their
+    /// own). A target that names no state is included, so a caller can
+    /// tell it apart.
+    fn reachable(&self) -> BTreeSet<&str> {
+        let mut reached = BTreeSet::new();
+        let mut todo = vec![self.start_at()];
+        while let Some(name) = todo.pop() {
+            if !reached.insert(name) {
+                continue;
+            }
+            if let Some(state) = self.states().get(name) {
+                todo.extend(state.transitions());
+            }
+        }
+        reached
+    }
+}
+
+impl Graph for Definition {
+    fn start_at(&self) -> &str {
+        &self.start_at
+    }
+    fn states(&self) -> &States {
+        &self.states
+    }
+}
+
+impl Graph for Branch {
+    fn start_at(&self) -> &str {
+        &self.start_at
+    }
+    fn states(&self) -> &States {
+        &self.states
+    }
+}
+
+impl Graph for Processor {
+    fn start_at(&self) -> &str {
+        &self.start_at
+    }
+    fn states(&self) -> &States {
+        &self.states
+    }
+}
+
+impl Definition {
+    /// Drops the top-level states nothing reaches from `StartAt`.
+    pub fn prune_unreachable(&mut self) {
+        let reached: BTreeSet<String> = self.reachable().into_iter().map(str::to_owned).collect();
+        self.states.retain(|name, _| reached.contains(name));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The committed reference definition reads back and writes out byte
+    /// for byte: every field the emitter writes is modelled, in its order.
+    #[test]
+    fn generated_definition_round_trips() {
+        let text = include_str!("../../../generated/trip-booking/statemachine.asl.json");
+        let definition: Definition = serde_json::from_str(text).expect("the definition parses");
+        let mut again = serde_json::to_string_pretty(&definition).expect("it serializes");
+        again.push('\n');
+        assert_eq!(again, text);
+    }
+
+    #[test]
+    fn unknown_fields_and_types_are_refused() {
+        let unknown = json!({"StartAt": "A", "States": {"A": {"Type": "Succeed", "Nxt": "B"}}});
+        let error = serde_json::from_value::<Definition>(unknown).unwrap_err();
+        assert!(error.to_string().contains("Nxt"), "{error}");
+        let kind = json!({"StartAt": "A", "States": {"A": {"Type": "Sleep"}}});
+        assert!(serde_json::from_value::<Definition>(kind).is_err());
+        let retry = json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r",
+            "End": true, "Retry": [{"ErrorEquals": ["E"], "MaxAttempts": -1}]}}});
+        assert!(serde_json::from_value::<Definition>(retry).is_err());
+    }
+
+    #[test]
+    fn transitions_and_reachability() {
+        let definition: Definition = serde_json::from_value(json!({
+            "StartAt": "A",
+            "States": {
+                "A": {"Type": "Task", "Resource": "r", "Next": "B",
+                      "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "F"}]},
+                "B": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": true, "Next": "P"}],
+                      "Default": "S"},
+                "P": {"Type": "Parallel", "Branches": [
+                    {"StartAt": "In", "States": {"In": {"Type": "Pass", "End": true}}}
+                ], "End": true},
+                "S": {"Type": "Succeed"},
+                "F": {"Type": "Fail", "Error": "E"},
+                "Orphan": {"Type": "Pass", "End": true}
+            }
+        }))
+        .expect("valid");
+        assert_eq!(definition.states["A"].transitions(), ["B", "F"]);
+        assert_eq!(definition.states["B"].transitions(), ["S", "P"]);
+        let names: Vec<&str> = definition.all_states().iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["A", "B", "P", "In", "S", "F", "Orphan"]);
+        let mut pruned = definition.clone();
+        pruned.prune_unreachable();
+        assert!(!pruned.states.contains_key("Orphan"));
+        assert_eq!(pruned.states.len(), 5);
+    }
+}
