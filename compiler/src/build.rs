@@ -107,7 +107,7 @@ pub fn build(spec: &Path, out: Option<&Path>, check: bool) -> ExitCode {
         .into_iter()
         .filter(|p| !produced.contains(p.as_str()) && on_disk(&out, p).is_file())
         .collect();
-    let transitions = asl::happy_path(&asl::definition(&saga));
+    let transitions = asl::happy_path(&asl::machine(&saga));
     if check {
         return check_only(spec, &out, &files, &extra);
     }

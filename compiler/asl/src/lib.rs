@@ -100,7 +100,7 @@ pub enum Count {
 }
 
 /// A retrier of a Task, Parallel or Map state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct Retrier {
     /// `ErrorEquals`.

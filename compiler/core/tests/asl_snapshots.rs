@@ -55,7 +55,7 @@ fn reference_happy_path_is_five_transitions() {
     ))
     .unwrap();
     let saga = sagac_core::compile(&SourceFile::new("trip.saga.yaml", text)).unwrap();
-    let path = asl::happy_path(&asl::definition(&saga));
+    let path = asl::happy_path(&asl::machine(&saga));
     assert_eq!(
         path,
         [

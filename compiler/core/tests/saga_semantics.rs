@@ -352,18 +352,13 @@ fn parallel_steps(group: &str, branches: &[(String, Option<String>)]) -> String 
     out
 }
 
-fn reachable(definition: &Value) -> std::collections::BTreeSet<String> {
-    let states = definition["States"].as_object().unwrap();
-    let mut seen = std::collections::BTreeSet::new();
-    let mut todo = vec![definition["StartAt"].as_str().unwrap().to_owned()];
-    while let Some(name) = todo.pop() {
-        if seen.insert(name.clone())
-            && let Some(state) = states.get(&name)
-        {
-            todo.extend(asl::targets(state));
-        }
-    }
-    seen
+fn reachable(definition: &sagac_asl::Definition) -> std::collections::BTreeSet<String> {
+    use sagac_asl::Graph as _;
+    definition
+        .reachable()
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The properties of the state names of a compiled parallel group.
@@ -391,7 +386,7 @@ fn check_state_names(text: &str, branches: &[(String, Option<String>)], group: &
     names.dedup();
     assert_eq!(names.len(), count, "duplicate state names");
     // Every step, compensation and helper state is there.
-    let reached = reachable(&definition);
+    let reached = reachable(&asl::machine(&saga));
     for (step, compensation) in branches {
         let compensation = compensation
             .clone()

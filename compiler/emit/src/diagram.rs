@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use serde_json::{Map, Value};
+use sagac_asl::{Graph, State, States};
 
 use super::OutputFile;
 use super::asl;
@@ -68,12 +68,12 @@ fn subtitle(saga: &Saga, name: &str) -> Option<String> {
     }
 }
 
-fn class_of(saga: &Saga, name: &str, state: &Value) -> &'static str {
-    match state.get("Type").and_then(Value::as_str) {
-        Some("Choice") => "choice",
-        Some("Succeed") => "success",
-        Some("Fail") => "failure",
-        Some("Pass") => "choice",
+fn class_of(saga: &Saga, name: &str, state: &State) -> &'static str {
+    match state {
+        State::Choice(_) => "choice",
+        State::Succeed(_) => "success",
+        State::Fail(_) => "failure",
+        State::Pass(_) => "choice",
         _ if name.starts_with("Record")
             && name != asl::RECORD_STARTED
             && saga.steps().all(|s| s.name != name) =>
@@ -93,7 +93,7 @@ fn class_of(saga: &Saga, name: &str, state: &Value) -> &'static str {
 
 /// The Mermaid flowchart of the state machine.
 pub fn flowchart(saga: &Saga) -> String {
-    let definition = asl::definition(saga);
+    let definition = asl::machine(saga);
     let mut out = String::from("flowchart TD\n");
     out.push_str("    classDef step fill:#e8f0fe,stroke:#3c6fb6\n");
     out.push_str("    classDef record fill:#eef6ee,stroke:#3b7d3b\n");
@@ -101,31 +101,19 @@ pub fn flowchart(saga: &Saga) -> String {
     out.push_str("    classDef choice fill:#f6f6f6,stroke:#888888\n");
     out.push_str("    classDef success fill:#d9f2d9,stroke:#2e7d32,stroke-width:2px\n");
     out.push_str("    classDef failure fill:#fbe3e3,stroke:#b3261e,stroke-width:2px\n");
-    let Some(states) = definition.get("States").and_then(Value::as_object) else {
-        return out;
-    };
-    if let Some(start) = definition.get("StartAt").and_then(Value::as_str) {
-        let _ = writeln!(out, "    start((\" \")) --> {}", id(start));
-    }
+    let _ = writeln!(out, "    start((\" \")) --> {}", id(definition.start_at()));
     let mut edges = Vec::new();
-    nodes(saga, states, 1, &mut out, &mut edges);
+    nodes(saga, definition.states(), 1, &mut out, &mut edges);
     for edge in edges {
         let _ = writeln!(out, "    {edge}");
     }
     out
 }
 
-fn nodes(
-    saga: &Saga,
-    states: &Map<String, Value>,
-    depth: usize,
-    out: &mut String,
-    edges: &mut Vec<String>,
-) {
+fn nodes(saga: &Saga, states: &States, depth: usize, out: &mut String, edges: &mut Vec<String>) {
     let pad = "    ".repeat(depth);
     for (name, state) in states {
-        let kind = state.get("Type").and_then(Value::as_str).unwrap_or("");
-        if kind == "Parallel" {
+        if let State::Parallel(parallel) = state {
             let _ = writeln!(
                 out,
                 "{pad}subgraph {} [{}]",
@@ -133,15 +121,8 @@ fn nodes(
                 quote(&format!("{name} (parallel)"))
             );
             let _ = writeln!(out, "{pad}    direction TB");
-            for branch in state
-                .get("Branches")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(inner) = branch.get("States").and_then(Value::as_object) {
-                    nodes(saga, inner, depth + 1, out, edges);
-                }
+            for branch in &parallel.branches {
+                nodes(saga, branch.states(), depth + 1, out, edges);
             }
             let _ = writeln!(out, "{pad}end");
         } else {
@@ -149,10 +130,10 @@ fn nodes(
                 Some(sub) => format!("{name}<br/><small>{sub}</small>"),
                 None => name.clone(),
             };
-            let shape = match kind {
-                "Choice" => format!("{{{}}}", quote(&label)),
-                "Pass" => format!("([{}])", quote(&label)),
-                "Succeed" | "Fail" => format!("([{}])", quote(&label)),
+            let shape = match state {
+                State::Choice(_) => format!("{{{}}}", quote(&label)),
+                State::Pass(_) => format!("([{}])", quote(&label)),
+                State::Succeed(_) | State::Fail(_) => format!("([{}])", quote(&label)),
                 _ => format!("[{}]", quote(&label)),
             };
             let _ = writeln!(
@@ -166,10 +147,9 @@ fn nodes(
     }
 }
 
-fn state_edges(saga: &Saga, name: &str, state: &Value, edges: &mut Vec<String>) {
+fn state_edges(saga: &Saga, name: &str, state: &State, edges: &mut Vec<String>) {
     let from = id(name);
-    let kind = state.get("Type").and_then(Value::as_str).unwrap_or("");
-    if kind == "Choice" {
+    if let State::Choice(choice) = state {
         let (when, otherwise) = if name.ends_with(asl::JOINED_SUFFIX) {
             ("a branch failed", "all completed")
         } else if name.ends_with(asl::NEEDED_SUFFIX) {
@@ -179,28 +159,18 @@ fn state_edges(saga: &Saga, name: &str, state: &Value, edges: &mut Vec<String>) 
         } else {
             ("when", "otherwise")
         };
-        for choice in state
-            .get("Choices")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(next) = choice.get("Next").and_then(Value::as_str) {
-                edges.push(format!("{from} -->|{}| {}", quote(when), id(next)));
-            }
+        for rule in &choice.choices {
+            edges.push(format!("{from} -->|{}| {}", quote(when), id(&rule.next)));
         }
-        if let Some(next) = state.get("Default").and_then(Value::as_str) {
+        if let Some(next) = &choice.default {
             edges.push(format!("{from} -->|{}| {}", quote(otherwise), id(next)));
         }
         return;
     }
-    if let Some(next) = state.get("Next").and_then(Value::as_str) {
+    if let Some(next) = state.next() {
         edges.push(format!("{from} --> {}", id(next)));
     }
-    if state.get("End").and_then(Value::as_bool) == Some(true)
-        && kind == "Task"
-        && !name.contains('.')
-    {
+    if state.is_end() && matches!(state, State::Task(_)) && !name.contains('.') {
         // Only the top-level happy-path end; branch ends rejoin the Parallel.
         if name == asl::RECORD_SUCCEEDED {
             edges.push(format!("{from} --> finished(((\" \")))"));
@@ -211,22 +181,9 @@ fn state_edges(saga: &Saga, name: &str, state: &Value, edges: &mut Vec<String>) 
         .steps()
         .filter_map(|s| s.compensation.as_ref())
         .any(|c| c.name == name);
-    for catch in state
-        .get("Catch")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some(next) = catch.get("Next").and_then(Value::as_str) else {
-            continue;
-        };
-        let errors: Vec<&str> = catch
-            .get("ErrorEquals")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+    for catch in state.catchers() {
+        let next = catch.next.as_str();
+        let errors: Vec<&str> = catch.error_equals.iter().map(String::as_str).collect();
         let label = if next.ends_with(asl::WRITE_FAILED_SUFFIX) {
             "write failed".to_owned()
         } else if errors == ["States.ALL"] {
@@ -478,7 +435,7 @@ fn failures(saga: &Saga, index: usize, step: &Step, depth: usize, out: &mut Stri
 
 /// `diagram.md`.
 pub fn markdown(saga: &Saga) -> String {
-    let path = asl::happy_path(&asl::definition(saga));
+    let path = asl::happy_path(&asl::machine(saga));
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -27,6 +27,7 @@
 //!   the write outright (a validation error), which ends in
 //!   `<Write>.Failed` with `Saga.RootWriteFailed`.
 
+use sagac_asl::{Definition, Graph, State};
 use serde_json::{Map, Value, json};
 
 use super::OutputFile;
@@ -138,8 +139,7 @@ fn ident(text: &str) -> String {
 
 /// The mock configuration.
 pub fn config(saga: &Saga) -> Value {
-    let definition = asl::definition(saga);
-    let tasks = task_names(&definition);
+    let tasks = task_names(&asl::machine(saga));
     let mut responses = Map::new();
     let mut defaults = Map::new();
     responses.insert(WRITE_OK.into(), json!({"0": {"Return": {}}}));
@@ -332,30 +332,15 @@ fn pivot_cases(
     }
 }
 
-/// Every Task state of a definition (Parallel branches included), in order.
-pub fn task_names(definition: &Value) -> Vec<String> {
-    fn walk(states: &Map<String, Value>, out: &mut Vec<String>) {
-        for (name, state) in states {
-            if state.get("Type").and_then(Value::as_str) == Some("Task") {
-                out.push(name.clone());
-            }
-            for branch in state
-                .get("Branches")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(inner) = branch.get("States").and_then(Value::as_object) {
-                    walk(inner, out);
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    if let Some(states) = definition.get("States").and_then(Value::as_object) {
-        walk(states, &mut out);
-    }
-    out
+/// Every Task state of a definition (Parallel branches and Map processors
+/// included), in document order.
+pub fn task_names(definition: &Definition) -> Vec<String> {
+    definition
+        .all_states()
+        .into_iter()
+        .filter(|(_, state)| matches!(state, State::Task(_)))
+        .map(|(name, _)| name.to_owned())
+        .collect()
 }
 
 /// The mock configuration file.
