@@ -80,7 +80,11 @@ pub struct Processor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// `ProcessorConfig` (`Mode`, `ExecutionType`), kept as written.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub processor_config: Option<Value>,
     /// `StartAt`.
     pub start_at: String,
@@ -103,6 +107,9 @@ pub enum Count {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct Retrier {
+    /// `Comment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
     /// `ErrorEquals`.
     pub error_equals: Vec<String>,
     /// `IntervalSeconds` (default 1).
@@ -126,16 +133,31 @@ pub struct Retrier {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct Catcher {
+    /// `Comment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
     /// `ErrorEquals`.
     pub error_equals: Vec<String>,
     /// `ResultPath` (JSONPath): where the error output goes; `null` discards it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub result_path: Option<Value>,
     /// `Output` (JSONata).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output: Option<Value>,
     /// `Assign`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub assign: Option<Value>,
     /// `Next`.
     pub next: String,
@@ -189,16 +211,32 @@ pub struct Task {
     /// `Resource`.
     pub resource: String,
     /// `InputPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub input_path: Option<Value>,
     /// `Parameters` (JSONPath).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub parameters: Option<Value>,
     /// `Arguments` (JSONata).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub arguments: Option<Value>,
     /// `Credentials`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub credentials: Option<Value>,
     /// `TimeoutSeconds`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -213,19 +251,39 @@ pub struct Task {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heartbeat_seconds_path: Option<String>,
     /// `ResultSelector`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub result_selector: Option<Value>,
     /// `ResultPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub result_path: Option<Value>,
     /// `OutputPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output_path: Option<Value>,
     /// `Output` (JSONata).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output: Option<Value>,
     /// `Assign`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub assign: Option<Value>,
     /// `Retry`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -252,25 +310,53 @@ pub struct Pass {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_language: Option<QueryLanguage>,
     /// `InputPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub input_path: Option<Value>,
     /// `Parameters`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub parameters: Option<Value>,
     /// `Result`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub result: Option<Value>,
     /// `ResultPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub result_path: Option<Value>,
     /// `OutputPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output_path: Option<Value>,
     /// `Output` (JSONata).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output: Option<Value>,
     /// `Assign`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub assign: Option<Value>,
     /// `Next`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -291,16 +377,32 @@ pub struct Choice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_language: Option<QueryLanguage>,
     /// `InputPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub input_path: Option<Value>,
     /// `OutputPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output_path: Option<Value>,
     /// `Output` (JSONata).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output: Option<Value>,
     /// `Assign`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub assign: Option<Value>,
     /// `Choices`.
     pub choices: Vec<ChoiceRule>,
@@ -320,16 +422,32 @@ pub struct Wait {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_language: Option<QueryLanguage>,
     /// `InputPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub input_path: Option<Value>,
     /// `OutputPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output_path: Option<Value>,
     /// `Output` (JSONata).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output: Option<Value>,
     /// `Assign`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub assign: Option<Value>,
     /// `Seconds`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -362,13 +480,25 @@ pub struct Succeed {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_language: Option<QueryLanguage>,
     /// `InputPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub input_path: Option<Value>,
     /// `OutputPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output_path: Option<Value>,
     /// `Output` (JSONata).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output: Option<Value>,
 }
 
@@ -407,30 +537,62 @@ pub struct Parallel {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_language: Option<QueryLanguage>,
     /// `InputPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub input_path: Option<Value>,
     /// `Parameters` (JSONPath).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub parameters: Option<Value>,
     /// `Arguments` (JSONata).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub arguments: Option<Value>,
     /// `Branches`.
     pub branches: Vec<Branch>,
     /// `ResultSelector`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub result_selector: Option<Value>,
     /// `ResultPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub result_path: Option<Value>,
     /// `OutputPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output_path: Option<Value>,
     /// `Output` (JSONata).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output: Option<Value>,
     /// `Assign`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub assign: Option<Value>,
     /// `Retry`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -457,19 +619,39 @@ pub struct Map {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_language: Option<QueryLanguage>,
     /// `InputPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub input_path: Option<Value>,
     /// `ItemsPath` (JSONPath).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub items_path: Option<Value>,
     /// `Items` (JSONata).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub items: Option<Value>,
     /// `ItemSelector`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub item_selector: Option<Value>,
     /// `Parameters` (the legacy `ItemSelector`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub parameters: Option<Value>,
     /// `ItemProcessor`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -478,13 +660,25 @@ pub struct Map {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iterator: Option<Processor>,
     /// `ItemReader` (distributed maps), kept as written.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub item_reader: Option<Value>,
     /// `ItemBatcher`, kept as written.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub item_batcher: Option<Value>,
     /// `ResultWriter`, kept as written.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub result_writer: Option<Value>,
     /// `MaxConcurrency`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -493,13 +687,21 @@ pub struct Map {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_concurrency_path: Option<String>,
     /// `ToleratedFailurePercentage`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tolerated_failure_percentage: Option<Value>,
     /// `ToleratedFailurePercentagePath`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerated_failure_percentage_path: Option<String>,
     /// `ToleratedFailureCount`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tolerated_failure_count: Option<Value>,
     /// `ToleratedFailureCountPath`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -508,19 +710,39 @@ pub struct Map {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// `ResultSelector`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub result_selector: Option<Value>,
     /// `ResultPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub result_path: Option<Value>,
     /// `OutputPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output_path: Option<Value>,
     /// `Output` (JSONata).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output: Option<Value>,
     /// `Assign`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub assign: Option<Value>,
     /// `Retry`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -534,6 +756,14 @@ pub struct Map {
     /// `End`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<bool>,
+}
+
+/// A field that is present, `null` included: ASL gives `null` a meaning
+/// (`"InputPath": null` passes `{}`, `"ResultPath": null` discards the
+/// result, `"Result": null` is the result), so it must not read as absent,
+/// which plain `Option` makes of it.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
 }
 
 impl Map {
@@ -778,5 +1008,22 @@ mod tests {
         pruned.prune_unreachable();
         assert!(!pruned.states.contains_key("Orphan"));
         assert_eq!(pruned.states.len(), 5);
+    }
+
+    #[test]
+    fn null_fields_are_kept_apart_from_absent_ones() {
+        let value = json!({"StartAt": "A", "States": {"A": {
+            "Type": "Pass", "InputPath": null, "Result": null, "ResultPath": null, "End": true
+        }}});
+        let definition: Definition = serde_json::from_value(value.clone()).expect("valid");
+        let State::Pass(pass) = &definition.states["A"] else {
+            panic!("a Pass state")
+        };
+        assert_eq!(pass.input_path, Some(Value::Null));
+        assert_eq!(pass.output_path, None);
+        assert_eq!(
+            serde_json::to_value(&definition).expect("serializes"),
+            value
+        );
     }
 }

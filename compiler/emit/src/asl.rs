@@ -1351,6 +1351,7 @@ fn merge_tree(field: &str, from: usize, to: usize) -> String {
 fn record_retry() -> Vec<Retrier> {
     vec![
         Retrier {
+            comment: None,
             error_equals: DYNAMODB_TRANSIENT_ERRORS
                 .iter()
                 .chain(["States.Timeout"].iter())
@@ -1365,6 +1366,7 @@ fn record_retry() -> Vec<Retrier> {
         // A transaction conflict is reported like a failed condition; one
         // more attempt tells them apart.
         Retrier {
+            comment: None,
             error_equals: vec![TRANSACTION_CANCELED.into()],
             interval_seconds: Some(1),
             max_attempts: Some(2),
@@ -1379,6 +1381,7 @@ fn record_retry() -> Vec<Retrier> {
 /// template) and goes to `next`.
 fn catcher(errors: Vec<String>, output: String, next: &str) -> Catcher {
     Catcher {
+        comment: None,
         error_equals: errors,
         result_path: None,
         output: Some(Value::String(output)),
@@ -1425,6 +1428,7 @@ fn retrier(retry: &ir::Retry, errors: Vec<String>) -> Retrier {
         }
     }
     Retrier {
+        comment: None,
         error_equals: names,
         interval_seconds: Some(retry.interval_seconds),
         max_attempts: Some(u64::from(retry.max_attempts)),

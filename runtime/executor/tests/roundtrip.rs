@@ -127,3 +127,42 @@ fn sagac_generated_definition_round_trips_exactly() {
     // The same JSON value (member order aside: the emitter writes one fixed order).
     assert_eq!(emitted, value);
 }
+
+/// Every definition of the corpus, and what the executor's model writes
+/// back for it, reads into the shared ASL document model (`sagac-asl`,
+/// which the compiler emits from) and writes out as the same JSON value:
+/// the model knows every field these definitions use, in every state type.
+#[test]
+fn definitions_read_into_the_shared_document_model() {
+    let corpus = corpus();
+    assert!(corpus.len() >= 6);
+    for (path, _, _) in &corpus {
+        let value = read(path);
+        let emitted = Definition::from_value(&value)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .to_value();
+        for value in [value, emitted] {
+            let document: sagac_asl::Definition = serde_path_to_error::deserialize(&value)
+                .unwrap_or_else(|e| panic!("{}: {}: {e}", path.display(), e.path()));
+            let again = serde_json::to_value(&document).unwrap();
+            assert_eq!(again, value, "{}", path.display());
+        }
+    }
+}
+
+/// A type error in the document names its path down to the state; inside
+/// a state the internally tagged `State` enum buffers its fields, so the
+/// path ends at the state and serde's message says what is wrong.
+#[test]
+fn document_type_errors_name_the_state() {
+    let value = serde_json::json!({
+        "StartAt": "ReserveFlight",
+        "States": {"ReserveFlight": {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+            "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": -1}]
+        }}
+    });
+    let error = serde_path_to_error::deserialize::<_, sagac_asl::Definition>(&value).unwrap_err();
+    assert_eq!(error.path().to_string(), "States.ReserveFlight");
+    assert!(error.inner().to_string().contains("-1"), "{error}");
+}
