@@ -177,6 +177,10 @@ pub struct ChoiceRule {
 }
 
 /// A state, tagged by its `Type`.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a definition holds tens of states, built once: boxing the variants would cost every constructor and match for nothing measurable"
+)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "Type")]
 pub enum State {
