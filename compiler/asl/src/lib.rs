@@ -777,7 +777,43 @@ impl Map {
     }
 }
 
+/// Every `Type` a state may have.
+pub const TYPES: [&str; 8] = [
+    "Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map",
+];
+
 impl State {
+    /// Reads a state's fields (every one but `Type`) as a state of type
+    /// `type_name`, as the derived `Deserialize` does. For a caller that
+    /// wants the path of an error inside the state: the derived, internally
+    /// tagged form buffers the fields first, so a path-tracking deserializer
+    /// sees the state as a whole.
+    ///
+    /// # Errors
+    /// `unknown Type` for a type that is not one of [`TYPES`], else the
+    /// fields' error.
+    pub fn from_fields<'de, D: serde::Deserializer<'de>>(
+        type_name: &str,
+        fields: D,
+    ) -> Result<State, D::Error> {
+        Ok(match type_name {
+            "Task" => State::Task(Task::deserialize(fields)?),
+            "Pass" => State::Pass(Pass::deserialize(fields)?),
+            "Choice" => State::Choice(Choice::deserialize(fields)?),
+            "Wait" => State::Wait(Wait::deserialize(fields)?),
+            "Succeed" => State::Succeed(Succeed::deserialize(fields)?),
+            "Fail" => State::Fail(Fail::deserialize(fields)?),
+            "Parallel" => State::Parallel(Parallel::deserialize(fields)?),
+            "Map" => State::Map(Map::deserialize(fields)?),
+            other => {
+                return Err(serde::de::Error::custom(format!(
+                    "unknown Type `{other}` ({})",
+                    TYPES.join(", ")
+                )));
+            }
+        })
+    }
+
     /// The state's `Type`, as written.
     pub fn type_name(&self) -> &'static str {
         match self {

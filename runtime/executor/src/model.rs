@@ -555,6 +555,7 @@ impl Definition {
             message: "the definition must be a JSON object".into(),
             ..top()
         })?;
+        document(value)?;
         let mut f = Fields::new(obj, None);
         let comment = f.opt_string("Comment")?;
         f.opt_string("Version")?;
@@ -569,6 +570,128 @@ impl Definition {
             query_language,
             machine,
         })
+    }
+}
+
+/// Reads the definition into the ASL document model the compiler emits
+/// from (`sagac-asl`), so the executor refuses what that model cannot hold
+/// (unknown fields, fields of the wrong type), naming the state and the
+/// field's path in it (`Retry[0].MaxAttempts`).
+fn document(value: &Value) -> Result<sagac_asl::Definition, DefinitionError> {
+    serde_path_to_error::deserialize::<_, sagac_asl::Definition>(value).map_err(|error| {
+        let path: Vec<Segment> = error.path().iter().map(Segment::of).collect();
+        locate(value, &path, "", error.into_inner().to_string())
+    })
+}
+
+/// One step of an error's path.
+#[derive(Debug)]
+enum Segment {
+    Key(String),
+    Index(usize),
+    Other,
+}
+
+impl Segment {
+    fn of(segment: &serde_path_to_error::Segment) -> Segment {
+        match segment {
+            serde_path_to_error::Segment::Map { key } => Segment::Key(key.clone()),
+            serde_path_to_error::Segment::Seq { index } => Segment::Index(*index),
+            _ => Segment::Other,
+        }
+    }
+}
+
+/// The error of a definition's document at `path` below `graph` (the
+/// definition, a branch or a processor; `prefix` names the states above
+/// it, as `Outer/`). The derived state enum reads a state's fields as a
+/// whole, so an error inside a state stops at `States.<name>`: that state
+/// is read again on its own, by its `Type`, for the rest of the path.
+fn locate(graph: &Value, path: &[Segment], prefix: &str, message: String) -> DefinitionError {
+    let (name, state) = match path {
+        [Segment::Key(states), Segment::Key(name), ..] if states == "States" => {
+            match graph.get("States").and_then(|s| s.get(name)) {
+                Some(state) => (name, state),
+                None => return path_error(None, path, message),
+            }
+        }
+        _ => return path_error(None, path, message),
+    };
+    let full = format!("{prefix}{name}");
+    let rest = &path[2..];
+    // `Type` itself (unknown) is reported as the state's reading by type.
+    let at_type = matches!(rest, [Segment::Key(k)] if k == "Type");
+    if !rest.is_empty() && !at_type {
+        // A nested graph: `Branches[i]`, `ItemProcessor` or `Iterator`.
+        let (inner, below) = match rest {
+            [Segment::Key(branches), Segment::Index(i), below @ ..] if branches == "Branches" => {
+                (state.get("Branches").and_then(|b| b.get(*i)), below)
+            }
+            [Segment::Key(key), below @ ..] => (state.get(key), below),
+            _ => (None, rest),
+        };
+        return match inner {
+            Some(inner) if matches!(below.first(), Some(Segment::Key(k)) if k == "States") => {
+                locate(inner, below, &format!("{full}/"), message)
+            }
+            _ => path_error(Some(full), rest, message),
+        };
+    }
+    let Some(obj) = state.as_object() else {
+        return path_error(Some(full), rest, message);
+    };
+    let Some(type_name) = obj.get("Type").and_then(Value::as_str) else {
+        return path_error(Some(full), rest, message);
+    };
+    let mut fields = obj.clone();
+    fields.remove("Type");
+    let mut track = serde_path_to_error::Track::new();
+    let read = sagac_asl::State::from_fields(
+        type_name,
+        serde_path_to_error::Deserializer::new(Value::Object(fields), &mut track),
+    );
+    match read {
+        Ok(_) => path_error(Some(full), rest, message),
+        Err(inner) => {
+            let inner_path: Vec<Segment> = track.path().iter().map(Segment::of).collect();
+            let mut within: Vec<Segment> =
+                vec![Segment::Key("States".into()), Segment::Key(name.clone())];
+            // Within the state: a nested state's error is located again,
+            // anything else is named by its path in the state.
+            let nested = matches!(
+                inner_path.as_slice(),
+                [Segment::Key(k), ..] if k == "Branches" || k == "ItemProcessor" || k == "Iterator"
+            );
+            if nested {
+                within.extend(inner_path);
+                return locate(graph, &within, prefix, inner.to_string());
+            }
+            path_error(Some(full), &inner_path, inner.to_string())
+        }
+    }
+}
+
+/// A document error: the state, if any, and the path within it.
+fn path_error(state: Option<String>, path: &[Segment], message: String) -> DefinitionError {
+    let mut text = String::new();
+    for segment in path {
+        match segment {
+            Segment::Key(key) if text.is_empty() => text.push_str(key),
+            Segment::Key(key) => {
+                text.push('.');
+                text.push_str(key);
+            }
+            Segment::Index(i) => text.push_str(&format!("[{i}]")),
+            Segment::Other => {}
+        }
+    }
+    DefinitionError {
+        state,
+        message: if text.is_empty() {
+            message
+        } else {
+            format!("`{text}`: {message}")
+        },
     }
 }
 

@@ -1004,6 +1004,27 @@ fn invalid_definitions_name_the_state() {
             Some("P/In"),
             "transition to `Gone`",
         ),
+        // A field of the wrong type is named by its path in the state,
+        // also inside a Parallel branch.
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "End": true,
+            "Retry": [{"ErrorEquals": ["X"], "MaxAttempts": -1}]}}}),
+            Some("A"),
+            "`Retry[0].MaxAttempts`: invalid value: integer `-1`",
+        ),
+        (
+            json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+            {"StartAt": "In", "States": {"In": {"Type": "Task", "Resource": "r", "End": true,
+            "Catch": [{"ErrorEquals": ["X"], "Next": 7}]}}}]}}}),
+            Some("P/In"),
+            "`Catch[0].Next`: invalid type: integer `7`",
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Choice", "Default": "A",
+            "Choices": [{"Variable": "$.x", "IsPresent": true}]}}}),
+            Some("A"),
+            "`Choices[0]`: missing field `Next`",
+        ),
     ];
     for (definition, state, message) in cases {
         let e = Definition::from_value(&definition).expect_err(&definition.to_string());

@@ -223,7 +223,9 @@ fn definition_time_refusals_name_the_state() {
         "ResultPath",
         "OutputPath",
     ] {
-        let mut s = json!({"Type": "Pass", "QueryLanguage": "JSONata", "End": true});
+        // A Task has every one of them in JSONPath.
+        let mut s = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "QueryLanguage": "JSONata", "End": true});
         s[field] = json!("$");
         let m = refused(one(s));
         assert!(
@@ -231,6 +233,14 @@ fn definition_time_refusals_name_the_state() {
             "{m}"
         );
     }
+    // A Pass state has no `ResultSelector` in either language.
+    let m = refused(one(
+        json!({"Type": "Pass", "QueryLanguage": "JSONata", "ResultSelector": "$", "End": true}),
+    ));
+    assert!(
+        m.contains("state `S`") && m.contains("unknown field `ResultSelector`"),
+        "{m}"
+    );
     let m = refused(one(
         json!({"Type": "Pass", "Output": "{% 1 %}", "End": true}),
     ));
@@ -253,7 +263,11 @@ fn definition_time_refusals_name_the_state() {
     let m = refused(one(
         json!({"Type": "Succeed", "QueryLanguage": "JSONata", "Assign": {"x": 1}}),
     ));
-    assert!(m.contains("a Succeed state cannot have `Assign`"), "{m}");
+    // A Succeed state has no `Assign` (the document model refuses it).
+    assert!(
+        m.contains("state `S`") && m.contains("unknown field `Assign`"),
+        "{m}"
+    );
     let m = refused(one(
         json!({"Type": "Pass", "QueryLanguage": "JSONata", "Assign": {"states": 1}, "End": true}),
     ));

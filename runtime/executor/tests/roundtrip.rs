@@ -150,9 +150,11 @@ fn definitions_read_into_the_shared_document_model() {
     }
 }
 
-/// A type error in the document names its path down to the state; inside
-/// a state the internally tagged `State` enum buffers its fields, so the
-/// path ends at the state and serde's message says what is wrong.
+/// Read through the derived `Deserialize`, a type error names its path
+/// down to the state only: the internally tagged `State` enum buffers the
+/// state's fields. This is why the executor reads a faulty state again
+/// with `sagac_asl::State::from_fields` (see `invalid_definitions_name_the_state`
+/// in tests/execution.rs for the full paths).
 #[test]
 fn document_type_errors_name_the_state() {
     let value = serde_json::json!({
