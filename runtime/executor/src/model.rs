@@ -1105,33 +1105,6 @@ fn transition(f: &mut Fields<'_>) -> Result<Transition, DefinitionError> {
     }
 }
 
-fn error_equals(
-    f: &Fields<'_>,
-    obj: &JsonMap<String, Value>,
-    what: &str,
-) -> Result<Vec<String>, DefinitionError> {
-    let list = obj
-        .get("ErrorEquals")
-        .and_then(Value::as_array)
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| {
-            f.error(&format!(
-                "{what}: `ErrorEquals` must be a non-empty array of strings"
-            ))
-        })?;
-    let names: Vec<String> = list
-        .iter()
-        .map(|v| v.as_str().map(str::to_owned))
-        .collect::<Option<_>>()
-        .ok_or_else(|| f.error(&format!("{what}: `ErrorEquals` must hold strings")))?;
-    if names.len() > 1 && names.iter().any(|n| n == "States.ALL") {
-        return Err(f.error(&format!(
-            "{what}: `States.ALL` must appear alone in `ErrorEquals`"
-        )));
-    }
-    Ok(names)
-}
-
 fn check_all_last(
     f: &Fields<'_>,
     lists: &[&Vec<String>],
@@ -1148,48 +1121,76 @@ fn check_all_last(
     Ok(())
 }
 
+/// A field read as its type in the document model. The document was read
+/// whole before ([`document`]), so this fails only if the two disagree.
+fn typed<T: serde::de::DeserializeOwned>(
+    f: &Fields<'_>,
+    key: &str,
+    value: &Value,
+) -> Result<T, DefinitionError> {
+    serde_json::from_value(value.clone()).map_err(|e| f.error(&format!("`{key}`: {e}")))
+}
+
+/// `ErrorEquals` as the document holds it, checked: not empty, and
+/// `States.ALL` alone.
+fn checked_error_equals(
+    f: &Fields<'_>,
+    names: Vec<String>,
+    what: &str,
+) -> Result<Vec<String>, DefinitionError> {
+    if names.is_empty() {
+        return Err(f.error(&format!(
+            "{what}: `ErrorEquals` must be a non-empty array of strings"
+        )));
+    }
+    if names.len() > 1 && names.iter().any(|n| n == "States.ALL") {
+        return Err(f.error(&format!(
+            "{what}: `States.ALL` must appear alone in `ErrorEquals`"
+        )));
+    }
+    Ok(names)
+}
+
+/// `Retry`, lowered from the document's retriers: defaults applied, ranges
+/// checked.
 fn retriers(f: &mut Fields<'_>) -> Result<Vec<Retrier>, DefinitionError> {
-    let Some(value) = f.take("Retry").cloned() else {
+    let Some(value) = f.take("Retry") else {
         return Ok(Vec::new());
     };
-    let list = value
-        .as_array()
-        .ok_or_else(|| f.error("`Retry` must be an array"))?;
+    let document: Vec<sagac_asl::Retrier> = typed(f, "Retry", value)?;
     let mut out = Vec::new();
-    for (i, item) in list.iter().enumerate() {
+    for (i, r) in document.into_iter().enumerate() {
         let what = format!("Retry[{i}]");
-        let obj = item
-            .as_object()
-            .ok_or_else(|| f.error(&format!("{what} must be an object")))?;
-        let mut r = Fields::new(obj, f.state.as_deref());
-        r.prefix = format!("{what}: ");
-        let error_equals = error_equals(f, obj, &what)?;
-        r.take("ErrorEquals");
-        let comment = r.opt_string("Comment")?;
+        let range = |key: &str, v: Option<u64>, min: u64, max: u64| match v {
+            Some(n) if !(min..=max).contains(&n) => Err(f.error(&format!(
+                "{what}: `{key}` must be an integer from {min} to {max}, got {n}"
+            ))),
+            v => Ok(v),
+        };
         let retrier = Retrier {
-            comment,
-            error_equals,
-            interval_seconds: r.opt_uint("IntervalSeconds", 1, 99_999_999)?.unwrap_or(1),
-            max_attempts: r.opt_uint("MaxAttempts", 0, 99_999_999)?.unwrap_or(3),
-            backoff_rate: match r.take("BackoffRate") {
+            comment: r.comment,
+            error_equals: checked_error_equals(f, r.error_equals, &what)?,
+            interval_seconds: range("IntervalSeconds", r.interval_seconds, 1, 99_999_999)?
+                .unwrap_or(1),
+            max_attempts: range("MaxAttempts", r.max_attempts, 0, 99_999_999)?.unwrap_or(3),
+            backoff_rate: match r.backoff_rate {
                 None => 2.0,
-                Some(v) => v
-                    .as_f64()
-                    .filter(|b| *b >= 1.0)
-                    .ok_or_else(|| r.error("`BackoffRate` must be a number >= 1.0"))?,
+                Some(b) if b >= 1.0 => b,
+                Some(_) => {
+                    return Err(f.error(&format!("{what}: `BackoffRate` must be a number >= 1.0")));
+                }
             },
-            max_delay_seconds: r.opt_uint("MaxDelaySeconds", 1, 31_622_400)?,
-            jitter: match r.opt_string("JitterStrategy")?.as_deref() {
+            max_delay_seconds: range("MaxDelaySeconds", r.max_delay_seconds, 1, 31_622_400)?,
+            jitter: match r.jitter_strategy.as_deref() {
                 None | Some("NONE") => Jitter::None,
                 Some("FULL") => Jitter::Full,
                 Some(other) => {
-                    return Err(r.error(&format!(
-                        "`JitterStrategy` must be FULL or NONE, got `{other}`"
+                    return Err(f.error(&format!(
+                        "{what}: `JitterStrategy` must be FULL or NONE, got `{other}`"
                     )));
                 }
             },
         };
-        r.finish()?;
         out.push(retrier);
     }
     check_all_last(
@@ -1200,29 +1201,30 @@ fn retriers(f: &mut Fields<'_>) -> Result<Vec<Retrier>, DefinitionError> {
     Ok(out)
 }
 
+/// `Catch`, lowered from the document's catchers; the fields that depend
+/// on the state's query language (`ResultPath`; `Output`, `Assign`) are
+/// checked and parsed for it.
 fn catchers(f: &mut Fields<'_>) -> Result<Vec<Catcher>, DefinitionError> {
-    let Some(value) = f.take("Catch").cloned() else {
+    let Some(value) = f.take("Catch") else {
         return Ok(Vec::new());
     };
+    let document: Vec<sagac_asl::Catcher> = typed(f, "Catch", value)?;
     let list = value
         .as_array()
         .ok_or_else(|| f.error("`Catch` must be an array"))?;
     let mut out = Vec::new();
-    for (i, item) in list.iter().enumerate() {
+    for (i, (item, typed)) in list.iter().zip(document).enumerate() {
         let what = format!("Catch[{i}]");
         let obj = item
             .as_object()
             .ok_or_else(|| f.error(&format!("{what} must be an object")))?;
         let mut c = Fields::new(obj, f.state.as_deref());
         c.prefix = format!("{what}: ");
-        let error_equals = error_equals(f, obj, &what)?;
-        c.take("ErrorEquals");
-        let comment = c.opt_string("Comment")?;
         c.lang = f.lang;
         check_language_fields(&c, f.lang)?;
         let catcher = Catcher {
-            comment,
-            error_equals,
+            comment: typed.comment,
+            error_equals: checked_error_equals(f, typed.error_equals, &what)?,
             result_path: c.result_path("ResultPath")?,
             output: if f.lang == QueryLanguage::Jsonata {
                 jsonata_field(&mut c, "Output")?
@@ -1234,9 +1236,8 @@ fn catchers(f: &mut Fields<'_>) -> Result<Vec<Catcher>, DefinitionError> {
             } else {
                 None
             },
-            next: c.string("Next")?,
+            next: typed.next,
         };
-        c.finish()?;
         out.push(catcher);
     }
     check_all_last(
