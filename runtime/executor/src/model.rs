@@ -979,12 +979,18 @@ fn parse_state(
         message: "a state must be a JSON object".into(),
     })?;
     let mut f = Fields::new(obj, Some(full));
-    let ty = f.string("Type")?;
-    let comment = f.opt_string("Comment")?;
+    // The document was read whole before ([`document`]): this state reads
+    // as its type.
+    let document: sagac_asl::State = serde_json::from_value(value.clone())
+        .map_err(|e| f.error(&format!("the state does not read as ASL: {e}")))?;
+    f.take("Type");
+    f.take("Comment");
+    let ty = document.type_name();
+    let comment = document.comment().map(str::to_owned);
     let language = query_language(&mut f, outer)?;
     check_language_fields(&f, language)?;
     let jsonata_io = JsonataIo {
-        arguments: if matches!(ty.as_str(), "Task" | "Parallel") {
+        arguments: if matches!(ty, "Task" | "Parallel") {
             jsonata_field(&mut f, "Arguments")?
         } else {
             None
@@ -994,7 +1000,7 @@ fn parse_state(
         } else {
             jsonata_field(&mut f, "Output")?
         },
-        assign: if matches!(ty.as_str(), "Succeed" | "Fail") {
+        assign: if matches!(ty, "Succeed" | "Fail") {
             if f.has("Assign") {
                 return Err(f.error(&format!("a {ty} state cannot have `Assign`")));
             }
@@ -1004,9 +1010,12 @@ fn parse_state(
         },
     };
     f.lang = language;
-    let kind = match ty.as_str() {
-        "Task" => StateKind::Task(Task {
-            resource: f.string("Resource")?,
+    let kind = match &document {
+        sagac_asl::State::Task(task) => StateKind::Task(Task {
+            resource: {
+                f.take("Resource");
+                task.resource.clone()
+            },
             io: io(&mut f)?,
             parameters: f.template("Parameters")?,
             result_selector: f.template("ResultSelector")?,
@@ -1016,24 +1025,24 @@ fn parse_state(
             timeout: f.seconds("TimeoutSeconds")?,
             heartbeat: f.seconds("HeartbeatSeconds")?,
             credentials: f.take("Credentials").cloned(),
-            transition: transition(&mut f)?,
+            transition: transition(&mut f, &document)?,
         })
         .checked_heartbeat(&f)?,
-        "Pass" => StateKind::Pass(Pass {
+        sagac_asl::State::Pass(_) => StateKind::Pass(Pass {
             io: io(&mut f)?,
             parameters: f.template("Parameters")?,
             result: f.take("Result").cloned(),
             result_path: f.result_path("ResultPath")?,
-            transition: transition(&mut f)?,
+            transition: transition(&mut f, &document)?,
         }),
-        "Choice" => StateKind::Choice(choice(&mut f)?),
-        "Wait" => StateKind::Wait(wait(&mut f)?),
-        "Succeed" => StateKind::Succeed(Succeed { io: io(&mut f)? }),
-        "Fail" => StateKind::Fail(Fail {
+        sagac_asl::State::Choice(_) => StateKind::Choice(choice(&mut f)?),
+        sagac_asl::State::Wait(_) => StateKind::Wait(wait(&mut f, &document)?),
+        sagac_asl::State::Succeed(_) => StateKind::Succeed(Succeed { io: io(&mut f)? }),
+        sagac_asl::State::Fail(_) => StateKind::Fail(Fail {
             error: fail_field(&mut f, "Error")?,
             cause: fail_field(&mut f, "Cause")?,
         }),
-        "Parallel" => {
+        sagac_asl::State::Parallel(_) => {
             let io = io(&mut f)?;
             let branches_value = f
                 .take("Branches")
@@ -1063,15 +1072,10 @@ fn parse_state(
                 result_path: f.result_path("ResultPath")?,
                 retry: retriers(&mut f)?,
                 catch: catchers(&mut f)?,
-                transition: transition(&mut f)?,
+                transition: transition(&mut f, &document)?,
             })
         }
-        "Map" => StateKind::Map(map(&mut f, full, language)?),
-        other => {
-            return Err(f.error(&format!(
-                "unknown Type `{other}` (Task, Pass, Choice, Wait, Succeed, Fail, Parallel, Map)"
-            )));
-        }
+        sagac_asl::State::Map(_) => StateKind::Map(map(&mut f, full, language, &document)?),
     };
     f.finish()?;
     Ok(State {
@@ -1090,13 +1094,15 @@ fn io(f: &mut Fields<'_>) -> Result<Io, DefinitionError> {
     })
 }
 
-fn transition(f: &mut Fields<'_>) -> Result<Transition, DefinitionError> {
-    let next = f.opt_string("Next")?;
-    let end = match f.take("End") {
-        None => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(f.error("`End` must be a boolean")),
-    };
+/// `Next` or `End`, from the document's state.
+fn transition(
+    f: &mut Fields<'_>,
+    document: &sagac_asl::State,
+) -> Result<Transition, DefinitionError> {
+    f.take("Next");
+    f.take("End");
+    let next = document.next().map(str::to_owned);
+    let end = document.is_end();
     match (next, end) {
         (Some(_), true) => Err(f.error("a state cannot have both `Next` and `End: true`")),
         (Some(next), false) => Ok(Transition::Next(next)),
@@ -1442,7 +1448,7 @@ fn choice_rule(
     })
 }
 
-fn wait(f: &mut Fields<'_>) -> Result<Wait, DefinitionError> {
+fn wait(f: &mut Fields<'_>, document: &sagac_asl::State) -> Result<Wait, DefinitionError> {
     let io = io(f)?;
     let mut found = Vec::new();
     if f.lang == QueryLanguage::Jsonata {
@@ -1485,7 +1491,7 @@ fn wait(f: &mut Fields<'_>) -> Result<Wait, DefinitionError> {
     Ok(Wait {
         io,
         until,
-        transition: transition(f)?,
+        transition: transition(f, document)?,
     })
 }
 
@@ -1511,7 +1517,12 @@ fn fail_field(f: &mut Fields<'_>, key: &str) -> Result<Option<FailField>, Defini
     }
 }
 
-fn map(f: &mut Fields<'_>, full: &str, language: QueryLanguage) -> Result<Map, DefinitionError> {
+fn map(
+    f: &mut Fields<'_>,
+    full: &str,
+    language: QueryLanguage,
+    document: &sagac_asl::State,
+) -> Result<Map, DefinitionError> {
     let io = io(f)?;
     for distributed in ["ItemReader", "ResultWriter", "ItemBatcher", "Label"] {
         if f.has(distributed) {
@@ -1595,7 +1606,7 @@ fn map(f: &mut Fields<'_>, full: &str, language: QueryLanguage) -> Result<Map, D
         result_path: f.result_path("ResultPath")?,
         retry: retriers(f)?,
         catch: catchers(f)?,
-        transition: transition(f)?,
+        transition: transition(f, document)?,
     })
 }
 
