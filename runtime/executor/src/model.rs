@@ -555,12 +555,21 @@ impl Definition {
             message: "the definition must be a JSON object".into(),
             ..top()
         })?;
-        document(value)?;
+        let document = document(value)?;
         let mut f = Fields::new(obj, None);
-        let comment = f.opt_string("Comment")?;
-        f.opt_string("Version")?;
+        for key in ["Comment", "Version", "TimeoutSeconds"] {
+            f.take(key);
+        }
         let query_language = query_language(&mut f, QueryLanguage::JsonPath)?;
-        let timeout_seconds = f.opt_uint("TimeoutSeconds", 1, 99_999_999)?;
+        let timeout_seconds = match document.timeout_seconds {
+            Some(n) if !(1..=99_999_999).contains(&n) => {
+                return Err(f.error(&format!(
+                    "`TimeoutSeconds` must be an integer from 1 to 99999999, got {n}"
+                )));
+            }
+            seconds => seconds,
+        };
+        let comment = document.comment;
         let machine = parse_machine(&mut f, "", query_language)?;
         f.finish()?;
         check_scopes(&machine, "", &BTreeSet::new())?;

@@ -1004,6 +1004,29 @@ fn invalid_definitions_name_the_state() {
             Some("P/In"),
             "transition to `Gone`",
         ),
+        // Ranges are checked on the lowered document.
+        (
+            json!({"StartAt": "A", "TimeoutSeconds": 0, "States": {"A": {"Type": "Succeed"}}}),
+            None,
+            "`TimeoutSeconds` must be an integer from 1 to 99999999, got 0",
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "End": true,
+            "Retry": [{"ErrorEquals": ["X"], "IntervalSeconds": 0}]}}}),
+            Some("A"),
+            "Retry[0]: `IntervalSeconds` must be an integer from 1 to 99999999, got 0",
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "End": true,
+            "Catch": [{"ErrorEquals": [], "Next": "A"}]}}}),
+            Some("A"),
+            "Catch[0]: `ErrorEquals` must be a non-empty array",
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "A", "End": true}}}),
+            Some("A"),
+            "both `Next` and `End: true`",
+        ),
         // A field of the wrong type is named by its path in the state,
         // also inside a Parallel branch.
         (
