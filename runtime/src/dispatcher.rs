@@ -151,9 +151,7 @@ impl EventBridgePublisher {
     /// A publisher configured from the environment (region, credentials,
     /// `AWS_ENDPOINT_URL_EVENTBRIDGE` / `AWS_ENDPOINT_URL`).
     pub async fn from_env() -> Self {
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .load()
-            .await;
+        let sdk = crate::aws::sdk_config().await;
         Self::new(aws_sdk_eventbridge::Client::new(&sdk))
     }
 }

@@ -14,6 +14,8 @@
 //!   `outbox-dispatcher` and `projector` binaries;
 //! - [`observe`]: JSON logs, DogStatsD metrics and OTLP traces that never
 //!   fail or slow an invocation;
+//! - [`aws`] (feature `aws`): the SDK configuration every Lambda loads at
+//!   init, with an HTTPS client that reads one CA bundle;
 //! - [`lambda`]: the glue that runs a handler under `lambda_runtime`, or
 //!   directly from a JSON payload (tests, `sagac run`);
 //! - [`value`]: [`Decimal`], [`Date`] and [`Timestamp`], the spec's field
@@ -47,6 +49,8 @@
 #![deny(missing_docs)]
 
 pub mod attribute;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod context;
 pub mod dispatcher;
 pub mod error;

@@ -17,9 +17,7 @@ fn main() -> Result<(), lambda_runtime::Error> {
         .block_on(async {
             sagac_runtime::observe::log::init();
             let config = DispatcherConfig::from_env()?;
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .load()
-                .await;
+            let sdk = sagac_runtime::aws::sdk_config().await;
             let store = DynamoStore::new(
                 aws_sdk_dynamodb::Client::new(&sdk),
                 StoreConfig::from_env()?,

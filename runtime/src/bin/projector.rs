@@ -17,9 +17,7 @@ fn main() -> Result<(), lambda_runtime::Error> {
         .block_on(async {
             sagac_runtime::observe::log::init();
             let config = ProjectionConfig::from_env()?;
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .load()
-                .await;
+            let sdk = sagac_runtime::aws::sdk_config().await;
             let mut store_config = StoreConfig::new(config.view_table.clone());
             store_config.pk_attribute = config.pk_attr.clone();
             store_config.sk_attribute = config.sk_attr.clone();

@@ -1,7 +1,7 @@
 //! [`Store`] over DynamoDB.
 //!
 //! Endpoint, region and credentials come from the standard AWS
-//! configuration chain (`aws_config::defaults(BehaviorVersion::latest())`),
+//! configuration chain ([`crate::aws::sdk_config`]),
 //! which honours `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL`: that is
 //! how tests and local runs point the store at a DynamoDB-compatible server.
 
@@ -48,9 +48,7 @@ impl DynamoStore {
     /// table settings (what generated service code does, with its layout
     /// compiled in and `TABLE_NAME` from the environment).
     pub async fn from_env_with(config: StoreConfig) -> Result<Self, StoreError> {
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .load()
-            .await;
+        let sdk = crate::aws::sdk_config().await;
         Ok(Self::new(Client::new(&sdk), config))
     }
 
