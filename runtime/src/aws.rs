@@ -36,8 +36,13 @@ pub async fn sdk_config() -> SdkConfig {
 /// The SDK's default HTTPS client (hyper, rustls on aws-lc, the proxy
 /// from the environment) whose trust store is [`trust_store`].
 pub fn https_client() -> SharedHttpClient {
+    https_client_with(trust_store())
+}
+
+/// The SDK's default HTTPS client over the given trust store.
+pub fn https_client_with(trust: TrustStore) -> SharedHttpClient {
     let context = TlsContext::builder()
-        .with_trust_store(trust_store())
+        .with_trust_store(trust)
         .build()
         .unwrap_or_default();
     Builder::new().build_with_connector_fn(move |settings, components| {
@@ -54,21 +59,28 @@ pub fn https_client() -> SharedHttpClient {
 }
 
 /// The roots HTTPS connections trust: the system bundle's certificates
-/// alone, or the SDK's native roots (bundle and directory) where the
-/// module documentation says so.
+/// alone ([`bundle_trust_store`]), or the SDK's native roots (bundle and
+/// directory) where the module documentation says so.
 pub fn trust_store() -> TrustStore {
     if std::env::var_os("SSL_CERT_DIR").is_some() {
         return TrustStore::default();
     }
-    let Some(bundle) = openssl_probe::probe().cert_file else {
-        return TrustStore::default();
-    };
-    match std::fs::read(&bundle) {
-        Ok(pem) if usable_bundle(&pem) => TrustStore::empty()
+    openssl_probe::probe()
+        .cert_file
+        .and_then(|bundle| bundle_trust_store(&bundle))
+        .unwrap_or_default()
+}
+
+/// A trust store of exactly the certificates of one PEM bundle file, or
+/// `None` if the file cannot be read, holds no certificate, or holds one
+/// rustls cannot use as a root.
+pub fn bundle_trust_store(bundle: &std::path::Path) -> Option<TrustStore> {
+    let pem = std::fs::read(bundle).ok()?;
+    usable_bundle(&pem).then(|| {
+        TrustStore::empty()
             .with_native_roots(false)
-            .with_pem_certificate(pem),
-        _ => TrustStore::default(),
-    }
+            .with_pem_certificate(pem)
+    })
 }
 
 /// Whether every certificate of a PEM bundle is one rustls accepts as a

@@ -6,3 +6,4 @@ mod projector;
 mod steps;
 mod store_contract;
 mod support;
+mod tls;
