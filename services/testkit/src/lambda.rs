@@ -356,6 +356,14 @@ impl LambdaProcess {
     /// Spawns `binary` with `AWS_LAMBDA_RUNTIME_API` pointing at `runtime`,
     /// the Lambda environment a function gets, and `env` on top. Its
     /// output goes to this process's stderr.
+    ///
+    /// The process starts from an empty environment, as a function does:
+    /// Lambda's defined runtime variables (`PATH`, `LANG`, `TZ`,
+    /// `LAMBDA_TASK_ROOT`, ..., the `AWS_LAMBDA_*` ones), `RUST_BACKTRACE`
+    /// and `RUST_LOG` passed through for debugging, and `env`. Nothing else
+    /// of the test's environment leaks in (a developer's `SSL_CERT_DIR`,
+    /// `AWS_PROFILE` or `DD_*` would make the binary behave, and start, as
+    /// it does on no Lambda).
     pub fn spawn(
         binary: &Path,
         runtime: &FakeRuntime,
@@ -363,7 +371,20 @@ impl LambdaProcess {
         env: &[(&str, String)],
     ) -> LambdaProcess {
         let mut command = Command::new(binary);
+        command.env_clear();
+        for name in ["RUST_BACKTRACE", "RUST_LOG"] {
+            if let Some(value) = std::env::var_os(name) {
+                command.env(name, value);
+            }
+        }
         command
+            .env("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin")
+            .env("LANG", "en_US.UTF-8")
+            .env("TZ", ":UTC")
+            .env("LAMBDA_TASK_ROOT", "/var/task")
+            .env("LAMBDA_RUNTIME_DIR", "/var/runtime")
+            .env("_HANDLER", "bootstrap")
+            .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
             .env("AWS_LAMBDA_RUNTIME_API", runtime.address())
             .env("AWS_LAMBDA_FUNCTION_NAME", function_name)
             .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
