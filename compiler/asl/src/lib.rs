@@ -79,17 +79,25 @@ pub struct Processor {
     /// `Comment`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-    /// `ProcessorConfig` (`Mode`, `ExecutionType`), kept as written.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub processor_config: Option<Value>,
+    /// `ProcessorConfig`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processor_config: Option<ProcessorConfig>,
     /// `StartAt`.
     pub start_at: String,
     /// `States`.
     pub states: States,
+}
+
+/// The `ProcessorConfig` of a Map's processor.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ProcessorConfig {
+    /// `Mode`: `INLINE` (the default) or `DISTRIBUTED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// `ExecutionType` (distributed maps): `STANDARD` or `EXPRESS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_type: Option<String>,
 }
 
 /// A number of seconds (or items): a literal or, in a JSONata state, a
@@ -174,6 +182,130 @@ pub struct ChoiceRule {
     /// `Next`.
     #[serde(rename = "Next")]
     pub next: String,
+}
+
+macro_rules! comparisons {
+    ($($operator:ident: $field:ident $(, $path:ident)?;)*) => {
+        /// A comparison operator of a choice rule (its `…Path` form, where
+        /// there is one, is the same operator with an [`Operand::Path`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Comparison {
+            $(
+                #[doc = concat!("`", stringify!($operator), "`.")]
+                $operator,
+            )*
+        }
+
+        impl Comparison {
+            /// The operator's name as written (without the `Path` suffix).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Comparison::$operator => stringify!($operator),)*
+                }
+            }
+        }
+
+        /// The fields of a choice rule (a top-level one without its `Next`,
+        /// which [`ChoiceRule`] holds, or a nested one), typed: what
+        /// [`ChoiceRule::condition`] holds as written. Which combinations are valid (one
+        /// comparison with `Variable`, or one of `And`, `Or`, `Not`; a
+        /// JSONata `Condition`) is the reader's business.
+        #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+        #[serde(rename_all = "PascalCase", deny_unknown_fields)]
+        pub struct RuleFields {
+            /// `Comment`.
+            #[serde(default)]
+            pub comment: Option<String>,
+            /// `Variable` (JSONPath).
+            #[serde(default)]
+            pub variable: Option<String>,
+            /// `And`.
+            #[serde(default)]
+            pub and: Option<Vec<RuleFields>>,
+            /// `Or`.
+            #[serde(default)]
+            pub or: Option<Vec<RuleFields>>,
+            /// `Not`.
+            #[serde(default)]
+            pub not: Option<Box<RuleFields>>,
+            /// `Condition` (JSONata).
+            #[serde(default, deserialize_with = "present")]
+            pub condition: Option<Value>,
+            /// `Output` (JSONata).
+            #[serde(default, deserialize_with = "present")]
+            pub output: Option<Value>,
+            /// `Assign`.
+            #[serde(default, deserialize_with = "present")]
+            pub assign: Option<Value>,
+            /// `Next` (a nested rule has none).
+            #[serde(default)]
+            pub next: Option<String>,
+            $(
+                #[doc = concat!("`", stringify!($operator), "`.")]
+                #[serde(default, deserialize_with = "present")]
+                pub $field: Option<Value>,
+                $(
+                    #[doc = concat!("`", stringify!($operator), "Path`.")]
+                    #[serde(default, deserialize_with = "present")]
+                    pub $path: Option<Value>,
+                )?
+            )*
+        }
+
+        impl RuleFields {
+            /// Every comparison the rule has, in the order of
+            /// [`Comparison`], each with its operand as written.
+            pub fn comparisons(&self) -> Vec<(Comparison, Operand<'_>)> {
+                let mut out = Vec::new();
+                $(
+                    if let Some(value) = &self.$field {
+                        out.push((Comparison::$operator, Operand::Literal(value)));
+                    }
+                    $(
+                        if let Some(value) = &self.$path {
+                            out.push((Comparison::$operator, Operand::Path(value)));
+                        }
+                    )?
+                )*
+                out
+            }
+        }
+    };
+}
+
+comparisons! {
+    StringEquals: string_equals, string_equals_path;
+    StringLessThan: string_less_than, string_less_than_path;
+    StringGreaterThan: string_greater_than, string_greater_than_path;
+    StringLessThanEquals: string_less_than_equals, string_less_than_equals_path;
+    StringGreaterThanEquals: string_greater_than_equals, string_greater_than_equals_path;
+    StringMatches: string_matches;
+    NumericEquals: numeric_equals, numeric_equals_path;
+    NumericLessThan: numeric_less_than, numeric_less_than_path;
+    NumericGreaterThan: numeric_greater_than, numeric_greater_than_path;
+    NumericLessThanEquals: numeric_less_than_equals, numeric_less_than_equals_path;
+    NumericGreaterThanEquals: numeric_greater_than_equals, numeric_greater_than_equals_path;
+    BooleanEquals: boolean_equals, boolean_equals_path;
+    TimestampEquals: timestamp_equals, timestamp_equals_path;
+    TimestampLessThan: timestamp_less_than, timestamp_less_than_path;
+    TimestampGreaterThan: timestamp_greater_than, timestamp_greater_than_path;
+    TimestampLessThanEquals: timestamp_less_than_equals, timestamp_less_than_equals_path;
+    TimestampGreaterThanEquals: timestamp_greater_than_equals, timestamp_greater_than_equals_path;
+    IsNull: is_null;
+    IsPresent: is_present;
+    IsNumeric: is_numeric;
+    IsString: is_string;
+    IsBoolean: is_boolean;
+    IsTimestamp: is_timestamp;
+}
+
+/// The operand of a comparison, as written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Operand<'a> {
+    /// The operator's literal (`StringEquals: "x"`).
+    Literal(&'a Value),
+    /// A `…Path` operator's value (`StringEqualsPath: "$.x"`).
+    Path(&'a Value),
 }
 
 /// A state, tagged by its `Type`.
@@ -777,6 +909,44 @@ impl Map {
     }
 }
 
+/// The accessors of the fields several state types share: the field, or
+/// `None` for a type that does not have it.
+macro_rules! shared_fields {
+    ($($(#[$doc:meta])* $field:ident: $($variant:ident)|+;)*) => {
+        impl State {
+            $(
+                $(#[$doc])*
+                pub fn $field(&self) -> Option<&Value> {
+                    match self {
+                        $(State::$variant(s) => s.$field.as_ref(),)+
+                        #[allow(unreachable_patterns, reason = "a field every type has")]
+                        _ => None,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+shared_fields! {
+    /// `InputPath`.
+    input_path: Task | Pass | Choice | Wait | Succeed | Parallel | Map;
+    /// `OutputPath`.
+    output_path: Task | Pass | Choice | Wait | Succeed | Parallel | Map;
+    /// `Parameters` (JSONPath; a Map's legacy `ItemSelector`).
+    parameters: Task | Pass | Parallel | Map;
+    /// `ResultSelector`.
+    result_selector: Task | Parallel | Map;
+    /// `ResultPath`.
+    result_path: Task | Pass | Parallel | Map;
+    /// `Arguments` (JSONata).
+    arguments: Task | Parallel;
+    /// `Output` (JSONata).
+    output: Task | Pass | Choice | Wait | Succeed | Parallel | Map;
+    /// `Assign`.
+    assign: Task | Pass | Choice | Wait | Parallel | Map;
+}
+
 /// Every `Type` a state may have.
 pub const TYPES: [&str; 8] = [
     "Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map",
@@ -839,6 +1009,20 @@ impl State {
             State::Fail(s) => s.comment.as_deref(),
             State::Parallel(s) => s.comment.as_deref(),
             State::Map(s) => s.comment.as_deref(),
+        }
+    }
+
+    /// `QueryLanguage`.
+    pub fn query_language(&self) -> Option<QueryLanguage> {
+        match self {
+            State::Task(s) => s.query_language,
+            State::Pass(s) => s.query_language,
+            State::Choice(s) => s.query_language,
+            State::Wait(s) => s.query_language,
+            State::Succeed(s) => s.query_language,
+            State::Fail(s) => s.query_language,
+            State::Parallel(s) => s.query_language,
+            State::Map(s) => s.query_language,
         }
     }
 

@@ -1048,6 +1048,39 @@ fn invalid_definitions_name_the_state() {
             Some("A"),
             "`Choices[0]`: missing field `Next`",
         ),
+        // Choice rules are read typed too, each error by its path in the state.
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Choice", "Default": "A",
+            "Choices": [{"And": [{"Variable": 1, "IsPresent": true}], "Next": "A"}]}}}),
+            Some("A"),
+            "`Choices[0].And[0].Variable`: invalid type: integer `1`",
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Choice", "Default": "A",
+            "Choices": [{"Variable": "$.x", "IsPresent": true, "Output": {}, "Next": "A"}]}}}),
+            Some("A"),
+            "Choices[0]: `Output` is a JSONata field",
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Choice", "Default": "A",
+            "Choices": [{"Not": {"Variable": "$.x", "IsPresent": true, "Next": "A"}, "Next": "A"}]}}}),
+            Some("A"),
+            "Choices[0].Not: a nested choice rule cannot have `Next`",
+        ),
+        (
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ToleratedFailureCountPath": "$.n",
+            "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}}}}),
+            Some("M"),
+            "`ToleratedFailureCountPath` is not supported by this executor",
+        ),
+        (
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"},
+            "StartAt": "X", "States": {"X": {"Type": "Succeed"}}}}}}),
+            Some("M (ItemProcessor)"),
+            "ProcessorConfig Mode `DISTRIBUTED` is not supported",
+        ),
     ];
     for (definition, state, message) in cases {
         let e = Definition::from_value(&definition).expect_err(&definition.to_string());
