@@ -313,7 +313,7 @@ pub enum Operand<'a> {
     clippy::large_enum_variant,
     reason = "a definition holds tens of states, built once: boxing the variants would cost every constructor and match for nothing measurable"
 )]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "Type")]
 pub enum State {
     /// `Task`.
@@ -954,10 +954,8 @@ pub const TYPES: [&str; 8] = [
 
 impl State {
     /// Reads a state's fields (every one but `Type`) as a state of type
-    /// `type_name`, as the derived `Deserialize` does. For a caller that
-    /// wants the path of an error inside the state: the derived, internally
-    /// tagged form buffers the fields first, so a path-tracking deserializer
-    /// sees the state as a whole.
+    /// `type_name`: what [`State`]'s `Deserialize` does once it has read
+    /// the `Type`.
     ///
     /// # Errors
     /// `unknown Type` for a type that is not one of [`TYPES`], else the
@@ -1090,6 +1088,87 @@ impl State {
             State::Parallel(p) => p.branches.iter().map(|b| b as &dyn Graph).collect(),
             State::Map(m) => m.processor().map(|p| p as &dyn Graph).into_iter().collect(),
             _ => Vec::new(),
+        }
+    }
+}
+
+/// A state is read by its `Type` first, then its other fields straight
+/// from the document as the type's struct, so a path-tracking deserializer
+/// (`serde_path_to_error`) names an error's field in full
+/// (`States.A.Retry[0].MaxAttempts`, inside branches and processors too).
+/// serde's derived, internally tagged form would buffer the whole state
+/// before reading it, and every error inside would stop at `States.A`.
+/// Fields written before `Type` are buffered (an error in one of them
+/// names that field, not the path inside it).
+impl<'de> Deserialize<'de> for State {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<State, D::Error> {
+        deserializer.deserialize_map(StateVisitor)
+    }
+}
+
+struct StateVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StateVisitor {
+    type Value = State;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a state (an object with a `Type`)")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<State, A::Error> {
+        let mut before = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "Type" {
+                let type_name: String = map.next_value()?;
+                let rest = serde::de::value::MapAccessDeserializer::new(Replay {
+                    before: before.into_iter(),
+                    value: None,
+                    rest: map,
+                });
+                return State::from_fields(&type_name, rest);
+            }
+            let value: Value = map.next_value()?;
+            before.push((key, value));
+        }
+        Err(serde::de::Error::missing_field("Type"))
+    }
+}
+
+/// A state's fields: those read before its `Type` (buffered), then the
+/// rest of the document's.
+struct Replay<A> {
+    before: std::vec::IntoIter<(String, Value)>,
+    value: Option<(String, Value)>,
+    rest: A,
+}
+
+impl<'de, A: serde::de::MapAccess<'de>> serde::de::MapAccess<'de> for Replay<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        use serde::de::IntoDeserializer as _;
+        match self.before.next() {
+            Some((key, value)) => {
+                let read = seed.deserialize(key.as_str().into_deserializer());
+                self.value = Some((key, value));
+                read.map(Some)
+            }
+            None => self.rest.next_key_seed(seed),
+        }
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, A::Error> {
+        match self.value.take() {
+            Some((key, value)) => seed
+                .deserialize(value)
+                .map_err(|e| serde::de::Error::custom(format!("`{key}`: {e}"))),
+            None => self.rest.next_value_seed(seed),
         }
     }
 }

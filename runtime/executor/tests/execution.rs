@@ -1048,6 +1048,25 @@ fn invalid_definitions_name_the_state() {
             Some("A"),
             "`Choices[0]`: missing field `Next`",
         ),
+        (
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Wait", "Seconds": -1, "End": true}}}}}}),
+            Some("M/X"),
+            "`Seconds`: data did not match any variant",
+        ),
+        (
+            json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+            {"States": {"In": {"Type": "Succeed"}}}]}}}),
+            Some("P"),
+            "`Branches[0]`: missing field `StartAt`",
+        ),
+        // A field written before `Type` is named, not the path inside it.
+        (
+            json!({"StartAt": "A", "States": {"A": {"Retry": [{"ErrorEquals": ["X"], "MaxAttempts": -1}],
+            "Type": "Task", "Resource": "r", "End": true}}}),
+            Some("A"),
+            "`Retry`: invalid value: integer `-1`",
+        ),
         // Choice rules are read typed too, each error by its path in the state.
         (
             json!({"StartAt": "A", "States": {"A": {"Type": "Choice", "Default": "A",

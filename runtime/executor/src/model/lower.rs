@@ -83,11 +83,23 @@ impl Definition {
 /// Reads the definition into the ASL document model the compiler emits
 /// from (`sagac-asl`), so the executor refuses what that model cannot hold
 /// (unknown fields, fields of the wrong type), naming the state and the
-/// field's path in it (`Retry[0].MaxAttempts`).
+/// field's path in it (`Retry[0].MaxAttempts`). The model reads each state
+/// straight from the document by its `Type`, so the path is whole, nested
+/// states' included.
 fn document(value: &Value) -> Result<sagac_asl::Definition, DefinitionError> {
     serde_path_to_error::deserialize::<_, sagac_asl::Definition>(value).map_err(|error| {
         let path: Vec<Segment> = error.path().iter().map(Segment::of).collect();
-        locate(value, &path, "", error.into_inner().to_string())
+        let (state, within) = split_state(&path);
+        let text = path_text(within);
+        let message = error.into_inner().to_string();
+        DefinitionError {
+            state,
+            message: if text.is_empty() {
+                message
+            } else {
+                format!("`{text}`: {message}")
+            },
+        }
     })
 }
 
@@ -107,87 +119,42 @@ impl Segment {
             _ => Segment::Other,
         }
     }
-}
 
-/// The error of a definition's document at `path` below `graph` (the
-/// definition, a branch or a processor; `prefix` names the states above
-/// it, as `Outer/`). The derived state enum reads a state's fields as a
-/// whole, so an error inside a state stops at `States.<name>`: that state
-/// is read again on its own, by its `Type`, for the rest of the path.
-fn locate(graph: &Value, path: &[Segment], prefix: &str, message: String) -> DefinitionError {
-    let (name, state) = match path {
-        [Segment::Key(states), Segment::Key(name), ..] if states == "States" => {
-            match graph.get("States").and_then(|s| s.get(name)) {
-                Some(state) => (name, state),
-                None => return path_error(None, path, message),
-            }
-        }
-        _ => return path_error(None, path, message),
-    };
-    let full = format!("{prefix}{name}");
-    let rest = &path[2..];
-    // `Type` itself (unknown) is reported as the state's reading by type.
-    let at_type = matches!(rest, [Segment::Key(k)] if k == "Type");
-    if !rest.is_empty() && !at_type {
-        // A nested graph: `Branches[i]`, `ItemProcessor` or `Iterator`.
-        let (inner, below) = match rest {
-            [Segment::Key(branches), Segment::Index(i), below @ ..] if branches == "Branches" => {
-                (state.get("Branches").and_then(|b| b.get(*i)), below)
-            }
-            [Segment::Key(key), below @ ..] => (state.get(key), below),
-            _ => (None, rest),
-        };
-        return match inner {
-            Some(inner) if matches!(below.first(), Some(Segment::Key(k)) if k == "States") => {
-                locate(inner, below, &format!("{full}/"), message)
-            }
-            _ => path_error(Some(full), rest, message),
-        };
-    }
-    let Some(obj) = state.as_object() else {
-        return path_error(Some(full), rest, message);
-    };
-    let Some(type_name) = obj.get("Type").and_then(Value::as_str) else {
-        return path_error(Some(full), rest, message);
-    };
-    let mut fields = obj.clone();
-    fields.remove("Type");
-    let mut track = serde_path_to_error::Track::new();
-    let read = sagac_asl::State::from_fields(
-        type_name,
-        serde_path_to_error::Deserializer::new(Value::Object(fields), &mut track),
-    );
-    match read {
-        Ok(_) => path_error(Some(full), rest, message),
-        Err(inner) => {
-            let inner_path: Vec<Segment> = track.path().iter().map(Segment::of).collect();
-            let mut within: Vec<Segment> =
-                vec![Segment::Key("States".into()), Segment::Key(name.clone())];
-            // Within the state: a nested state's error is located again,
-            // anything else is named by its path in the state.
-            let nested = matches!(
-                inner_path.as_slice(),
-                [Segment::Key(k), ..] if k == "Branches" || k == "ItemProcessor" || k == "Iterator"
-            );
-            if nested {
-                within.extend(inner_path);
-                return locate(graph, &within, prefix, inner.to_string());
-            }
-            path_error(Some(full), &inner_path, inner.to_string())
-        }
+    fn is_states(&self) -> bool {
+        matches!(self, Segment::Key(key) if key == STATES)
     }
 }
 
-/// A document error: the state, if any, and the path within it.
-fn path_error(state: Option<String>, path: &[Segment], message: String) -> DefinitionError {
-    let text = path_text(path);
-    DefinitionError {
-        state,
-        message: if text.is_empty() {
-            message
-        } else {
-            format!("`{text}`: {message}")
-        },
+/// The key of a graph's states (the definition's, a branch's, a
+/// processor's): the one map of states a document's path goes through.
+const STATES: &str = "States";
+
+/// Splits a document path into the state it is in (`Outer/Inner`: a
+/// state of a Parallel branch or a Map processor is named by the states
+/// around it), if any, and the path within that state. A state's own
+/// fields hold no `States` below them but in a nested graph, one or two
+/// steps down (`ItemProcessor.States`, `Branches[0].States`).
+fn split_state(path: &[Segment]) -> (Option<String>, &[Segment]) {
+    let mut state: Option<String> = None;
+    let mut graph = path;
+    loop {
+        let [states, Segment::Key(name), within @ ..] = graph else {
+            return (state, graph);
+        };
+        if !states.is_states() {
+            return (state, graph);
+        }
+        state = Some(match state {
+            Some(outer) => format!("{outer}/{name}"),
+            None => name.clone(),
+        });
+        graph = match within {
+            [_, states, Segment::Key(_), ..] if states.is_states() => &within[1..],
+            [_, Segment::Index(_), states, Segment::Key(_), ..] if states.is_states() => {
+                &within[2..]
+            }
+            _ => return (state, within),
+        };
     }
 }
 
