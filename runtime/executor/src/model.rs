@@ -1,8 +1,12 @@
-//! The typed model of an Amazon States Language definition (JSONPath and
-//! JSONata states), and its parser. Parsing checks what Step Functions checks when a
-//! state machine is created (required fields, field types and ranges,
-//! transition targets, `States.ALL` alone and last, reachability), so an
-//! execution never meets a malformed definition; every error names the state.
+//! The compiled model of an Amazon States Language definition (JSONPath
+//! and JSONata states): what execution reads, with paths, templates,
+//! intrinsics and JSONata parsed and defaults applied. It is lowered from
+//! the ASL document model (`sagac-asl`, see [`lower`]), which the
+//! definition keeps and writes back; the lowering checks what Step
+//! Functions checks when a state machine is created (field types and
+//! ranges, transition targets, `States.ALL` alone and last,
+//! reachability), so an execution never meets a malformed definition;
+//! every error names the state.
 
 use std::fmt;
 
@@ -15,17 +19,40 @@ use crate::path::Path;
 
 mod lower;
 
-/// A state machine definition.
+/// A state machine definition: what execution needs, compiled from the
+/// ASL document it was read from (which it keeps, to be written back).
 #[derive(Debug, Clone)]
 pub struct Definition {
-    /// `Comment`.
-    pub comment: Option<String>,
     /// The execution timeout (`TimeoutSeconds` at the top level).
     pub timeout_seconds: Option<u64>,
     /// The top-level `QueryLanguage` (the default of every state).
     pub query_language: QueryLanguage,
     /// `StartAt` and `States`.
     pub machine: StateMachine,
+    /// The document, as read.
+    document: sagac_asl::Definition,
+}
+
+impl Definition {
+    /// The ASL document the definition was read from.
+    #[must_use]
+    pub fn document(&self) -> &sagac_asl::Definition {
+        &self.document
+    }
+
+    /// The definition as ASL JSON: its document, written by the model the
+    /// compiler emits with (`sagac-asl`).
+    #[must_use]
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(&self.document)
+            .unwrap_or_else(|_| unreachable!("a document has string keys and finite numbers"))
+    }
+}
+
+impl serde::Serialize for Definition {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.document.serialize(serializer)
+    }
 }
 
 /// `StartAt` plus `States`: the top level, a Parallel branch or a Map's
@@ -73,8 +100,6 @@ pub struct JsonataIo {
 pub struct State {
     /// Its name (the key under `States`).
     pub name: String,
-    /// `Comment`.
-    pub comment: Option<String>,
     /// Its query language (its own `QueryLanguage`, else the top level's).
     pub query_language: QueryLanguage,
     /// `Arguments` and `Output` (JSONata states only; empty otherwise).
@@ -95,23 +120,6 @@ pub enum StateKind {
     Fail(Fail),
     Parallel(Parallel),
     Map(Map),
-}
-
-impl StateKind {
-    /// The `Type` as written in ASL.
-    #[must_use]
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            StateKind::Task(_) => "Task",
-            StateKind::Pass(_) => "Pass",
-            StateKind::Choice(_) => "Choice",
-            StateKind::Wait(_) => "Wait",
-            StateKind::Succeed(_) => "Succeed",
-            StateKind::Fail(_) => "Fail",
-            StateKind::Parallel(_) => "Parallel",
-            StateKind::Map(_) => "Map",
-        }
-    }
 }
 
 /// Where a state goes when it is done.
@@ -187,8 +195,6 @@ pub enum Seconds {
 /// A `Retrier`.
 #[derive(Debug, Clone)]
 pub struct Retrier {
-    /// `Comment`.
-    pub comment: Option<String>,
     /// `ErrorEquals`.
     pub error_equals: Vec<String>,
     /// `IntervalSeconds` (default 1).
@@ -215,8 +221,6 @@ pub enum Jitter {
 /// A `Catcher`.
 #[derive(Debug, Clone)]
 pub struct Catcher {
-    /// `Comment`.
-    pub comment: Option<String>,
     /// `ErrorEquals`.
     pub error_equals: Vec<String>,
     /// `ResultPath` for the error output (default `$`).
@@ -286,8 +290,6 @@ pub struct Choice {
 /// A top-level choice rule and where it leads.
 #[derive(Debug, Clone)]
 pub struct ChoiceBranch {
-    /// `Comment`.
-    pub comment: Option<String>,
     /// The rule.
     pub rule: ChoiceRule,
     /// `Next`.

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 
+use sagac_asl::Graph;
 use serde_json::Value;
 
 use super::{
@@ -63,19 +64,13 @@ impl Definition {
             }
             seconds => seconds,
         };
-        let machine = lower_machine(
-            &document.start_at,
-            &document.states,
-            &top,
-            "",
-            query_language,
-        )?;
+        let machine = lower_machine(document, &top, "", query_language)?;
         check_scopes(&machine, "", &BTreeSet::new())?;
         Ok(Definition {
-            comment: document.comment.clone(),
             timeout_seconds,
             query_language,
             machine,
+            document: document.clone(),
         })
     }
 }
@@ -495,20 +490,28 @@ fn check_scopes(
     Ok(())
 }
 
-/// Lowers `StartAt` and `States` of a (sub) machine; `graph` names it in
-/// messages (none at the top, `P (branch 0)`), `prefix` names the
-/// enclosing state in its states' names (`P/`).
+/// Lowers a graph of the document (the definition, a branch, a
+/// processor); `scope` names it in messages (none at the top, `P (branch
+/// 0)`), `prefix` names the enclosing state in its states' names (`P/`).
+/// Transitions are checked on the document first: every target of a
+/// reachable state is a state of the graph, and every state is reachable.
 fn lower_machine(
-    start_at: &str,
-    states: &sagac_asl::States,
-    graph: &Scope,
+    graph: &dyn Graph,
+    scope: &Scope,
     prefix: &str,
     language: QueryLanguage,
 ) -> Result<StateMachine, DefinitionError> {
+    let states = graph.states();
     if states.is_empty() {
-        return Err(graph.error("`States` must not be empty"));
+        return Err(scope.error("`States` must not be empty"));
     }
-    let mut lowered = Vec::with_capacity(states.len());
+    if !states.contains_key(graph.start_at()) {
+        return Err(scope.error(&format!(
+            "StartAt names `{}`, which is not a state here",
+            graph.start_at()
+        )));
+    }
+    let reachable = graph.reachable();
     for (name, state) in states {
         let full = format!("{prefix}{name}");
         if name.is_empty() || name.chars().count() > 80 {
@@ -517,92 +520,31 @@ fn lower_machine(
                 message: "a state name must have 1 to 80 characters".into(),
             });
         }
-        lowered.push(lower_state(name, &full, state, language)?);
-    }
-    let machine = StateMachine {
-        start_at: start_at.to_owned(),
-        states: lowered,
-    };
-    check_transitions(&machine, prefix, graph)?;
-    Ok(machine)
-}
-
-fn check_transitions(
-    machine: &StateMachine,
-    prefix: &str,
-    graph: &Scope,
-) -> Result<(), DefinitionError> {
-    if machine.get(&machine.start_at).is_none() {
-        return Err(graph.error(&format!(
-            "StartAt names `{}`, which is not a state here",
-            machine.start_at
-        )));
-    }
-    let mut reachable = BTreeSet::new();
-    let mut todo = vec![machine.start_at.as_str()];
-    while let Some(name) = todo.pop() {
-        if !reachable.insert(name) {
-            continue;
+        if !reachable.contains(name.as_str()) {
+            return Err(DefinitionError {
+                state: Some(full),
+                message: "the state is not reachable from StartAt".into(),
+            });
         }
-        let Some(state) = machine.get(name) else {
-            continue;
-        };
-        for target in targets(&state.kind) {
-            if machine.get(target).is_none() {
-                return Err(DefinitionError {
-                    state: Some(format!("{prefix}{name}")),
-                    message: format!("transition to `{target}`, which is not a state here"),
-                });
-            }
-            todo.push(target);
+        if let Some(target) = state
+            .transitions()
+            .into_iter()
+            .find(|t| !states.contains_key(*t))
+        {
+            return Err(DefinitionError {
+                state: Some(full),
+                message: format!("transition to `{target}`, which is not a state here"),
+            });
         }
     }
-    if let Some(lost) = machine
-        .states
+    let lowered = states
         .iter()
-        .find(|s| !reachable.contains(s.name.as_str()))
-    {
-        return Err(DefinitionError {
-            state: Some(format!("{prefix}{}", lost.name)),
-            message: "the state is not reachable from StartAt".into(),
-        });
-    }
-    Ok(())
-}
-
-fn targets(kind: &StateKind) -> Vec<&str> {
-    fn next(t: &Transition) -> Option<&str> {
-        match t {
-            Transition::Next(n) => Some(n.as_str()),
-            Transition::End => None,
-        }
-    }
-    fn catches(c: &[Catcher]) -> Vec<&str> {
-        c.iter().map(|c| c.next.as_str()).collect()
-    }
-    match kind {
-        StateKind::Task(t) => next(&t.transition)
-            .into_iter()
-            .chain(catches(&t.catch))
-            .collect(),
-        StateKind::Parallel(p) => next(&p.transition)
-            .into_iter()
-            .chain(catches(&p.catch))
-            .collect(),
-        StateKind::Map(m) => next(&m.transition)
-            .into_iter()
-            .chain(catches(&m.catch))
-            .collect(),
-        StateKind::Pass(p) => next(&p.transition).into_iter().collect(),
-        StateKind::Wait(w) => next(&w.transition).into_iter().collect(),
-        StateKind::Choice(c) => c
-            .choices
-            .iter()
-            .map(|b| b.next.as_str())
-            .chain(c.default.as_deref())
-            .collect(),
-        StateKind::Succeed(_) | StateKind::Fail(_) => Vec::new(),
-    }
+        .map(|(name, state)| lower_state(name, &format!("{prefix}{name}"), state, language))
+        .collect::<Result<_, _>>()?;
+    Ok(StateMachine {
+        start_at: graph.start_at().to_owned(),
+        states: lowered,
+    })
 }
 
 fn lower_state(
@@ -692,8 +634,7 @@ fn lower_state(
             for (i, branch) in parallel.branches.iter().enumerate() {
                 let graph = Scope::new(Some(format!("{full} (branch {i})")), language);
                 branches.push(lower_machine(
-                    &branch.start_at,
-                    &branch.states,
+                    branch,
                     &graph,
                     &format!("{full}/"),
                     language,
@@ -715,7 +656,6 @@ fn lower_state(
     };
     Ok(State {
         name: name.to_owned(),
-        comment: document.comment().map(str::to_owned),
         query_language: language,
         jsonata: jsonata_io,
         kind,
@@ -769,7 +709,6 @@ fn retriers(cx: &Scope, document: &[sagac_asl::Retrier]) -> Result<Vec<Retrier>,
             v => Ok(v),
         };
         out.push(Retrier {
-            comment: r.comment.clone(),
             error_equals: checked_error_equals(&at, &r.error_equals)?,
             interval_seconds: range("IntervalSeconds", r.interval_seconds, 1, 99_999_999)?
                 .unwrap_or(1),
@@ -813,7 +752,6 @@ fn catchers(cx: &Scope, document: &[sagac_asl::Catcher]) -> Result<Vec<Catcher>,
             c.assign.is_some(),
         )?;
         out.push(Catcher {
-            comment: c.comment.clone(),
             error_equals: checked_error_equals(&at, &c.error_equals)?,
             result_path: at.result_path(c.result_path.as_ref())?,
             output: at.jsonata("Output", c.output.as_ref())?,
@@ -847,7 +785,6 @@ fn choice(cx: &Scope, io: Io, document: &sagac_asl::Choice) -> Result<Choice, De
             )?;
         }
         choices.push(ChoiceBranch {
-            comment: fields.comment.clone(),
             rule: choice_rule(cx, &fields, &what, true)?,
             next: rule.next.clone(),
             output: at.jsonata("Output", fields.output.as_ref())?,
@@ -1164,13 +1101,7 @@ fn map(
             )));
         }
     }
-    let processor = lower_machine(
-        &processor.start_at,
-        &processor.states,
-        &graph,
-        &format!("{full}/"),
-        cx.lang,
-    )?;
+    let processor = lower_machine(processor, &graph, &format!("{full}/"), cx.lang)?;
     let jsonata_map = cx.lang == QueryLanguage::Jsonata;
     let (items, jsonata_item_selector, item_selector) = if jsonata_map {
         (
