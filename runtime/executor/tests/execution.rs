@@ -1076,6 +1076,12 @@ fn invalid_definitions_name_the_state() {
         ),
         (
             json!({"StartAt": "A", "States": {"A": {"Type": "Choice", "Default": "A",
+            "Choices": [{"Not": {"Variable": "$.x", "StringEqualz": "a"}, "Next": "A"}]}}}),
+            Some("A"),
+            "`Choices[0].Not.StringEqualz`: unknown field `StringEqualz`: neither a choice rule field nor a comparison operator",
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Choice", "Default": "A",
             "Choices": [{"Variable": "$.x", "IsPresent": true, "Output": {}, "Next": "A"}]}}}),
             Some("A"),
             "Choices[0]: `Output` is a JSONata field",

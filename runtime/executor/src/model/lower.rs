@@ -816,7 +816,16 @@ fn rule_fields(
         } else {
             format!("{what}.{within}")
         };
-        cx.error(&format!("`{at}`: {}", error.into_inner()))
+        let message = error.into_inner().to_string();
+        // serde lists the fifty-odd fields a rule may have: the path and
+        // the field name say what is wrong.
+        let message = match message.split_once(", expected one of") {
+            Some((unknown, _)) if unknown.starts_with("unknown field") => {
+                format!("{unknown}: neither a choice rule field nor a comparison operator")
+            }
+            _ => message,
+        };
+        cx.error(&format!("`{at}`: {message}"))
     })
 }
 
