@@ -25,29 +25,103 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// Declares a struct of the document: its fields in output order, each
+/// field several structs share by its name alone (declared once, here; a
+/// group of them, `state_header` or `result_handling`, by the group's
+/// name),
+/// the struct's own with their doc and kind: `name: json` (a JSON value
+/// kept as written, `null` included), `name: Option<T>` (left out when
+/// absent), `name: Vec<T> or empty` (left out when empty), `name: T`
+/// (required). serde's `flatten` would share the
+/// groups too, but it cannot be combined with `deny_unknown_fields`.
+macro_rules! asl_struct {
+    ($(#[$attr:meta])* $name:ident { $($fields:tt)* }) => {
+        asl_struct!(@fields [$(#[$attr])*] $name [] $($fields)*);
+    };
+    (@fields [$($attr:tt)*] $name:ident [$($out:tt)*]) => {
+        $($attr)*
+        #[serde(rename_all = "PascalCase", deny_unknown_fields)]
+        pub struct $name { $($out)* }
+    };
+    // The group of a state with a result (Task, Parallel, Map): how the
+    // result is selected and placed, the output, retries, catchers and
+    // the transition.
+    (@fields $a:tt $n:ident $o:tt result_handling, $($r:tt)*) => {
+        asl_struct!(@fields $a $n $o
+            result_selector, result_path, output_path, output, assign, retry, catch, next, end,
+            $($r)*);
+    };
+    // The fields every state starts with.
+    (@fields $a:tt $n:ident $o:tt state_header, $($r:tt)*) => {
+        asl_struct!(@fields $a $n $o comment, query_language, $($r)*);
+    };
+    // The shared fields: each, once.
+    (@fields $a:tt $n:ident $o:tt comment, $($r:tt)*) => { asl_struct!(@fields $a $n $o #[doc = "`Comment`."] comment: Option<String>, $($r)*); };
+    (@fields $a:tt $n:ident $o:tt query_language, $($r:tt)*) => { asl_struct!(@fields $a $n $o #[doc = "`QueryLanguage`."] query_language: Option<QueryLanguage>, $($r)*); };
+    (@fields $a:tt $n:ident $o:tt input_path, $($r:tt)*) => { asl_struct!(@fields $a $n $o #[doc = "`InputPath` (JSONPath)."] input_path: json, $($r)*); };
+    (@fields $a:tt $n:ident $o:tt parameters, $($r:tt)*) => { asl_struct!(@fields $a $n $o #[doc = "`Parameters` (JSONPath)."] parameters: json, $($r)*); };
+    (@fields $a:tt $n:ident $o:tt result_selector, $($r:tt)*) => { asl_struct!(@fields $a $n $o #[doc = "`ResultSelector` (JSONPath)."] result_selector: json, $($r)*); };
+    (@fields $a:tt $n:ident $o:tt result_path, $($r:tt)*) => { asl_struct!(@fields $a $n $o #[doc = "`ResultPath` (JSONPath; `null` discards the result)."] result_path: json, $($r)*); };
+    (@fields $a:tt $n:ident $o:tt output_path, $($r:tt)*) => { asl_struct!(@fields $a $n $o #[doc = "`OutputPath` (JSONPath)."] output_path: json, $($r)*); };
+    (@fields $a:tt $n:ident $o:tt arguments, $($r:tt)*) => { asl_struct!(@fields $a $n $o #[doc = "`Arguments` (JSONata)."] arguments: json, $($r)*); };
+    (@fields $a:tt $n:ident $o:tt output, $($r:tt)*) => { asl_struct!(@fields $a $n $o #[doc = "`Output` (JSONata)."] output: json, $($r)*); };
+    (@fields $a:tt $n:ident $o:tt assign, $($r:tt)*) => { asl_struct!(@fields $a $n $o #[doc = "`Assign`."] assign: json, $($r)*); };
+    (@fields $a:tt $n:ident $o:tt retry, $($r:tt)*) => { asl_struct!(@fields $a $n $o #[doc = "`Retry`."] retry: Vec<Retrier> or empty, $($r)*); };
+    (@fields $a:tt $n:ident $o:tt catch, $($r:tt)*) => { asl_struct!(@fields $a $n $o #[doc = "`Catch`."] catch: Vec<Catcher> or empty, $($r)*); };
+    (@fields $a:tt $n:ident $o:tt next, $($r:tt)*) => { asl_struct!(@fields $a $n $o #[doc = "`Next`."] next: Option<String>, $($r)*); };
+    (@fields $a:tt $n:ident $o:tt end, $($r:tt)*) => { asl_struct!(@fields $a $n $o #[doc = "`End`."] end: Option<bool>, $($r)*); };
+    (@fields $a:tt $n:ident $o:tt start_at, $($r:tt)*) => { asl_struct!(@fields $a $n $o #[doc = "`StartAt`."] start_at: String, $($r)*); };
+    (@fields $a:tt $n:ident $o:tt states, $($r:tt)*) => { asl_struct!(@fields $a $n $o #[doc = "`States`."] states: States, $($r)*); };
+    // The kinds of field.
+    (@fields $attr:tt $name:ident [$($out:tt)*] $(#[doc = $doc:literal])+ $field:ident: json, $($rest:tt)*) => {
+        asl_struct!(@fields $attr $name [$($out)*
+            $(#[doc = $doc])+
+            #[serde(
+                default,
+                deserialize_with = "present",
+                skip_serializing_if = "Option::is_none"
+            )]
+            pub $field: Option<Value>,
+        ] $($rest)*);
+    };
+    (@fields $attr:tt $name:ident [$($out:tt)*] $(#[doc = $doc:literal])+ $field:ident: Vec<$ty:ty> or empty, $($rest:tt)*) => {
+        asl_struct!(@fields $attr $name [$($out)*
+            $(#[doc = $doc])+
+            #[serde(default, skip_serializing_if = "Vec::is_empty")]
+            pub $field: Vec<$ty>,
+        ] $($rest)*);
+    };
+    (@fields $attr:tt $name:ident [$($out:tt)*] $(#[doc = $doc:literal])+ $field:ident: Option<$ty:ty>, $($rest:tt)*) => {
+        asl_struct!(@fields $attr $name [$($out)*
+            $(#[doc = $doc])+
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub $field: Option<$ty>,
+        ] $($rest)*);
+    };
+    (@fields $attr:tt $name:ident [$($out:tt)*] $(#[doc = $doc:literal])+ $field:ident: $ty:ty, $($rest:tt)*) => {
+        asl_struct!(@fields $attr $name [$($out)*
+            $(#[doc = $doc])+
+            pub $field: $ty,
+        ] $($rest)*);
+    };
+}
+
 /// States by name, in document order.
 pub type States = IndexMap<String, State>;
 
-/// A whole state machine definition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct Definition {
-    /// `Comment`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// `QueryLanguage`: the default of every state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_language: Option<QueryLanguage>,
-    /// `StartAt`.
-    pub start_at: String,
-    /// `Version` (only "1.0" exists).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    /// `TimeoutSeconds` of the whole execution.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout_seconds: Option<u64>,
-    /// `States`.
-    pub states: States,
+asl_struct! {
+    /// A whole state machine definition.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    Definition {
+        comment,
+        query_language,
+        start_at,
+        /// `Version` (only "1.0" exists).
+        version: Option<String>,
+        /// `TimeoutSeconds` of the whole execution.
+        timeout_seconds: Option<u64>,
+        states,
+    }
 }
 
 /// A query language: of a definition or of one state.
@@ -59,37 +133,37 @@ pub enum QueryLanguage {
     JSONata,
 }
 
-/// One branch of a Parallel state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct Branch {
-    /// `Comment`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// `StartAt`.
-    pub start_at: String,
-    /// `States`.
-    pub states: States,
+asl_struct! {
+    /// One branch of a Parallel state.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    Branch {
+        comment,
+        start_at,
+        states,
+    }
 }
 
-/// The `ItemProcessor` (or legacy `Iterator`) of a Map state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct Processor {
-    /// `Comment`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// `ProcessorConfig` (`Mode`, `ExecutionType`), kept as written.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub processor_config: Option<Value>,
-    /// `StartAt`.
-    pub start_at: String,
-    /// `States`.
-    pub states: States,
+asl_struct! {
+    /// The `ItemProcessor` (or legacy `Iterator`) of a Map state.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    Processor {
+        comment,
+        /// `ProcessorConfig`.
+        processor_config: Option<ProcessorConfig>,
+        start_at,
+        states,
+    }
+}
+
+asl_struct! {
+    /// The `ProcessorConfig` of a Map's processor.
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    ProcessorConfig {
+        /// `Mode`: `INLINE` (the default) or `DISTRIBUTED`.
+        mode: Option<String>,
+        /// `ExecutionType` (distributed maps): `STANDARD` or `EXPRESS`.
+        execution_type: Option<String>,
+    }
 }
 
 /// A number of seconds (or items): a literal or, in a JSONata state, a
@@ -103,64 +177,40 @@ pub enum Count {
     Expression(String),
 }
 
-/// A retrier of a Task, Parallel or Map state.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct Retrier {
-    /// `Comment`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// `ErrorEquals`.
-    pub error_equals: Vec<String>,
-    /// `IntervalSeconds` (default 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interval_seconds: Option<u64>,
-    /// `MaxAttempts` (default 3; 0 retries nothing).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_attempts: Option<u64>,
-    /// `BackoffRate` (default 2.0).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backoff_rate: Option<f64>,
-    /// `MaxDelaySeconds`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_delay_seconds: Option<u64>,
-    /// `JitterStrategy` (`FULL` or `NONE`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jitter_strategy: Option<String>,
+asl_struct! {
+    /// A retrier of a Task, Parallel or Map state.
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    Retrier {
+        comment,
+        /// `ErrorEquals`.
+        error_equals: Vec<String>,
+        /// `IntervalSeconds` (default 1).
+        interval_seconds: Option<u64>,
+        /// `MaxAttempts` (default 3; 0 retries nothing).
+        max_attempts: Option<u64>,
+        /// `BackoffRate` (default 2.0).
+        backoff_rate: Option<f64>,
+        /// `MaxDelaySeconds`.
+        max_delay_seconds: Option<u64>,
+        /// `JitterStrategy` (`FULL` or `NONE`).
+        jitter_strategy: Option<String>,
+    }
 }
 
-/// A catcher of a Task, Parallel or Map state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct Catcher {
-    /// `Comment`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// `ErrorEquals`.
-    pub error_equals: Vec<String>,
-    /// `ResultPath` (JSONPath): where the error output goes; `null` discards it.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub result_path: Option<Value>,
-    /// `Output` (JSONata).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub output: Option<Value>,
-    /// `Assign`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub assign: Option<Value>,
-    /// `Next`.
-    pub next: String,
+asl_struct! {
+    /// A catcher of a Task, Parallel or Map state.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    Catcher {
+        comment,
+        /// `ErrorEquals`.
+        error_equals: Vec<String>,
+        /// `ResultPath` (JSONPath): where the error output goes; `null` discards it.
+        result_path: json,
+        output,
+        assign,
+        /// `Next`.
+        next: String,
+    }
 }
 
 /// A rule of a Choice state: its condition as written (`Variable` and a
@@ -176,12 +226,136 @@ pub struct ChoiceRule {
     pub next: String,
 }
 
+macro_rules! comparisons {
+    ($($operator:ident: $field:ident $(, $path:ident)?;)*) => {
+        /// A comparison operator of a choice rule (its `…Path` form, where
+        /// there is one, is the same operator with an [`Operand::Path`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Comparison {
+            $(
+                #[doc = concat!("`", stringify!($operator), "`.")]
+                $operator,
+            )*
+        }
+
+        impl Comparison {
+            /// The operator's name as written (without the `Path` suffix).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Comparison::$operator => stringify!($operator),)*
+                }
+            }
+        }
+
+        /// The fields of a choice rule (a top-level one without its `Next`,
+        /// which [`ChoiceRule`] holds, or a nested one), typed: what
+        /// [`ChoiceRule::condition`] holds as written. Which combinations are valid (one
+        /// comparison with `Variable`, or one of `And`, `Or`, `Not`; a
+        /// JSONata `Condition`) is the reader's business.
+        #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+        #[serde(rename_all = "PascalCase", deny_unknown_fields)]
+        pub struct RuleFields {
+            /// `Comment`.
+            #[serde(default)]
+            pub comment: Option<String>,
+            /// `Variable` (JSONPath).
+            #[serde(default)]
+            pub variable: Option<String>,
+            /// `And`.
+            #[serde(default)]
+            pub and: Option<Vec<RuleFields>>,
+            /// `Or`.
+            #[serde(default)]
+            pub or: Option<Vec<RuleFields>>,
+            /// `Not`.
+            #[serde(default)]
+            pub not: Option<Box<RuleFields>>,
+            /// `Condition` (JSONata).
+            #[serde(default, deserialize_with = "present")]
+            pub condition: Option<Value>,
+            /// `Output` (JSONata).
+            #[serde(default, deserialize_with = "present")]
+            pub output: Option<Value>,
+            /// `Assign`.
+            #[serde(default, deserialize_with = "present")]
+            pub assign: Option<Value>,
+            /// `Next` (a nested rule has none).
+            #[serde(default)]
+            pub next: Option<String>,
+            $(
+                #[doc = concat!("`", stringify!($operator), "`.")]
+                #[serde(default, deserialize_with = "present")]
+                pub $field: Option<Value>,
+                $(
+                    #[doc = concat!("`", stringify!($operator), "Path`.")]
+                    #[serde(default, deserialize_with = "present")]
+                    pub $path: Option<Value>,
+                )?
+            )*
+        }
+
+        impl RuleFields {
+            /// Every comparison the rule has, in the order of
+            /// [`Comparison`], each with its operand as written.
+            pub fn comparisons(&self) -> Vec<(Comparison, Operand<'_>)> {
+                let mut out = Vec::new();
+                $(
+                    if let Some(value) = &self.$field {
+                        out.push((Comparison::$operator, Operand::Literal(value)));
+                    }
+                    $(
+                        if let Some(value) = &self.$path {
+                            out.push((Comparison::$operator, Operand::Path(value)));
+                        }
+                    )?
+                )*
+                out
+            }
+        }
+    };
+}
+
+comparisons! {
+    StringEquals: string_equals, string_equals_path;
+    StringLessThan: string_less_than, string_less_than_path;
+    StringGreaterThan: string_greater_than, string_greater_than_path;
+    StringLessThanEquals: string_less_than_equals, string_less_than_equals_path;
+    StringGreaterThanEquals: string_greater_than_equals, string_greater_than_equals_path;
+    StringMatches: string_matches;
+    NumericEquals: numeric_equals, numeric_equals_path;
+    NumericLessThan: numeric_less_than, numeric_less_than_path;
+    NumericGreaterThan: numeric_greater_than, numeric_greater_than_path;
+    NumericLessThanEquals: numeric_less_than_equals, numeric_less_than_equals_path;
+    NumericGreaterThanEquals: numeric_greater_than_equals, numeric_greater_than_equals_path;
+    BooleanEquals: boolean_equals, boolean_equals_path;
+    TimestampEquals: timestamp_equals, timestamp_equals_path;
+    TimestampLessThan: timestamp_less_than, timestamp_less_than_path;
+    TimestampGreaterThan: timestamp_greater_than, timestamp_greater_than_path;
+    TimestampLessThanEquals: timestamp_less_than_equals, timestamp_less_than_equals_path;
+    TimestampGreaterThanEquals: timestamp_greater_than_equals, timestamp_greater_than_equals_path;
+    IsNull: is_null;
+    IsPresent: is_present;
+    IsNumeric: is_numeric;
+    IsString: is_string;
+    IsBoolean: is_boolean;
+    IsTimestamp: is_timestamp;
+}
+
+/// The operand of a comparison, as written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Operand<'a> {
+    /// The operator's literal (`StringEquals: "x"`).
+    Literal(&'a Value),
+    /// A `…Path` operator's value (`StringEqualsPath: "$.x"`).
+    Path(&'a Value),
+}
+
 /// A state, tagged by its `Type`.
 #[allow(
     clippy::large_enum_variant,
     reason = "a definition holds tens of states, built once: boxing the variants would cost every constructor and match for nothing measurable"
 )]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "Type")]
 pub enum State {
     /// `Task`.
@@ -202,564 +376,167 @@ pub enum State {
     Map(Map),
 }
 
-/// A Task state.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct Task {
-    /// `Comment`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// `QueryLanguage`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_language: Option<QueryLanguage>,
-    /// `Resource`.
-    pub resource: String,
-    /// `InputPath`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub input_path: Option<Value>,
-    /// `Parameters` (JSONPath).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub parameters: Option<Value>,
-    /// `Arguments` (JSONata).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub arguments: Option<Value>,
-    /// `Credentials`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub credentials: Option<Value>,
-    /// `TimeoutSeconds`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout_seconds: Option<Count>,
-    /// `TimeoutSecondsPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout_seconds_path: Option<String>,
-    /// `HeartbeatSeconds`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub heartbeat_seconds: Option<Count>,
-    /// `HeartbeatSecondsPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub heartbeat_seconds_path: Option<String>,
-    /// `ResultSelector`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub result_selector: Option<Value>,
-    /// `ResultPath`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub result_path: Option<Value>,
-    /// `OutputPath`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub output_path: Option<Value>,
-    /// `Output` (JSONata).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub output: Option<Value>,
-    /// `Assign`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub assign: Option<Value>,
-    /// `Retry`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub retry: Vec<Retrier>,
-    /// `Catch`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub catch: Vec<Catcher>,
-    /// `Next`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// `End`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end: Option<bool>,
+asl_struct! {
+    /// A Task state.
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    Task {
+        state_header,
+        /// `Resource`.
+        resource: String,
+        input_path,
+        parameters,
+        arguments,
+        /// `Credentials`.
+        credentials: json,
+        /// `TimeoutSeconds`.
+        timeout_seconds: Option<Count>,
+        /// `TimeoutSecondsPath`.
+        timeout_seconds_path: Option<String>,
+        /// `HeartbeatSeconds`.
+        heartbeat_seconds: Option<Count>,
+        /// `HeartbeatSecondsPath`.
+        heartbeat_seconds_path: Option<String>,
+        result_handling,
+    }
 }
 
-/// A Pass state.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct Pass {
-    /// `Comment`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// `QueryLanguage`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_language: Option<QueryLanguage>,
-    /// `InputPath`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub input_path: Option<Value>,
-    /// `Parameters`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub parameters: Option<Value>,
-    /// `Result`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub result: Option<Value>,
-    /// `ResultPath`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub result_path: Option<Value>,
-    /// `OutputPath`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub output_path: Option<Value>,
-    /// `Output` (JSONata).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub output: Option<Value>,
-    /// `Assign`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub assign: Option<Value>,
-    /// `Next`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// `End`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end: Option<bool>,
+asl_struct! {
+    /// A Pass state.
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    Pass {
+        state_header,
+        input_path,
+        parameters,
+        /// `Result`.
+        result: json,
+        result_path,
+        output_path,
+        output,
+        assign,
+        next,
+        end,
+    }
 }
 
-/// A Choice state.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct Choice {
-    /// `Comment`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// `QueryLanguage`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_language: Option<QueryLanguage>,
-    /// `InputPath`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub input_path: Option<Value>,
-    /// `OutputPath`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub output_path: Option<Value>,
-    /// `Output` (JSONata).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub output: Option<Value>,
-    /// `Assign`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub assign: Option<Value>,
-    /// `Choices`.
-    pub choices: Vec<ChoiceRule>,
-    /// `Default`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<String>,
+asl_struct! {
+    /// A Choice state.
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    Choice {
+        state_header,
+        input_path,
+        output_path,
+        output,
+        assign,
+        /// `Choices`.
+        choices: Vec<ChoiceRule>,
+        /// `Default`.
+        default: Option<String>,
+    }
 }
 
-/// A Wait state.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct Wait {
-    /// `Comment`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// `QueryLanguage`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_language: Option<QueryLanguage>,
-    /// `InputPath`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub input_path: Option<Value>,
-    /// `OutputPath`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub output_path: Option<Value>,
-    /// `Output` (JSONata).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub output: Option<Value>,
-    /// `Assign`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub assign: Option<Value>,
-    /// `Seconds`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seconds: Option<Count>,
-    /// `Timestamp` (RFC 3339, or a JSONata template).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<String>,
-    /// `SecondsPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seconds_path: Option<String>,
-    /// `TimestampPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timestamp_path: Option<String>,
-    /// `Next`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// `End`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end: Option<bool>,
+asl_struct! {
+    /// A Wait state.
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    Wait {
+        state_header,
+        input_path,
+        output_path,
+        output,
+        assign,
+        /// `Seconds`.
+        seconds: Option<Count>,
+        /// `Timestamp` (RFC 3339, or a JSONata template).
+        timestamp: Option<String>,
+        /// `SecondsPath`.
+        seconds_path: Option<String>,
+        /// `TimestampPath`.
+        timestamp_path: Option<String>,
+        next,
+        end,
+    }
 }
 
-/// A Succeed state.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct Succeed {
-    /// `Comment`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// `QueryLanguage`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_language: Option<QueryLanguage>,
-    /// `InputPath`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub input_path: Option<Value>,
-    /// `OutputPath`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub output_path: Option<Value>,
-    /// `Output` (JSONata).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub output: Option<Value>,
+asl_struct! {
+    /// A Succeed state.
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    Succeed {
+        state_header,
+        input_path,
+        output_path,
+        output,
+    }
 }
 
-/// A Fail state.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct Fail {
-    /// `Comment`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// `QueryLanguage`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_language: Option<QueryLanguage>,
-    /// `Error`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// `ErrorPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_path: Option<String>,
-    /// `Cause`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cause: Option<String>,
-    /// `CausePath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cause_path: Option<String>,
+asl_struct! {
+    /// A Fail state.
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    Fail {
+        state_header,
+        /// `Error`.
+        error: Option<String>,
+        /// `ErrorPath`.
+        error_path: Option<String>,
+        /// `Cause`.
+        cause: Option<String>,
+        /// `CausePath`.
+        cause_path: Option<String>,
+    }
 }
 
-/// A Parallel state.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct Parallel {
-    /// `Comment`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// `QueryLanguage`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_language: Option<QueryLanguage>,
-    /// `InputPath`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub input_path: Option<Value>,
-    /// `Parameters` (JSONPath).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub parameters: Option<Value>,
-    /// `Arguments` (JSONata).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub arguments: Option<Value>,
-    /// `Branches`.
-    pub branches: Vec<Branch>,
-    /// `ResultSelector`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub result_selector: Option<Value>,
-    /// `ResultPath`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub result_path: Option<Value>,
-    /// `OutputPath`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub output_path: Option<Value>,
-    /// `Output` (JSONata).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub output: Option<Value>,
-    /// `Assign`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub assign: Option<Value>,
-    /// `Retry`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub retry: Vec<Retrier>,
-    /// `Catch`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub catch: Vec<Catcher>,
-    /// `Next`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// `End`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end: Option<bool>,
+asl_struct! {
+    /// A Parallel state.
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    Parallel {
+        state_header,
+        input_path,
+        parameters,
+        arguments,
+        /// `Branches`.
+        branches: Vec<Branch>,
+        result_handling,
+    }
 }
 
-/// A Map state.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct Map {
-    /// `Comment`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// `QueryLanguage`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query_language: Option<QueryLanguage>,
-    /// `InputPath`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub input_path: Option<Value>,
-    /// `ItemsPath` (JSONPath).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub items_path: Option<Value>,
-    /// `Items` (JSONata).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub items: Option<Value>,
-    /// `ItemSelector`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub item_selector: Option<Value>,
-    /// `Parameters` (the legacy `ItemSelector`).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub parameters: Option<Value>,
-    /// `ItemProcessor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item_processor: Option<Processor>,
-    /// `Iterator` (the legacy `ItemProcessor`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iterator: Option<Processor>,
-    /// `ItemReader` (distributed maps), kept as written.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub item_reader: Option<Value>,
-    /// `ItemBatcher`, kept as written.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub item_batcher: Option<Value>,
-    /// `ResultWriter`, kept as written.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub result_writer: Option<Value>,
-    /// `MaxConcurrency`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_concurrency: Option<Count>,
-    /// `MaxConcurrencyPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_concurrency_path: Option<String>,
-    /// `ToleratedFailurePercentage`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tolerated_failure_percentage: Option<Value>,
-    /// `ToleratedFailurePercentagePath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tolerated_failure_percentage_path: Option<String>,
-    /// `ToleratedFailureCount`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tolerated_failure_count: Option<Value>,
-    /// `ToleratedFailureCountPath`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tolerated_failure_count_path: Option<String>,
-    /// `Label`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// `ResultSelector`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub result_selector: Option<Value>,
-    /// `ResultPath`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub result_path: Option<Value>,
-    /// `OutputPath`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub output_path: Option<Value>,
-    /// `Output` (JSONata).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub output: Option<Value>,
-    /// `Assign`.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub assign: Option<Value>,
-    /// `Retry`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub retry: Vec<Retrier>,
-    /// `Catch`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub catch: Vec<Catcher>,
-    /// `Next`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// `End`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end: Option<bool>,
+asl_struct! {
+    /// A Map state.
+    #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+    Map {
+        state_header,
+        input_path,
+        /// `ItemsPath` (JSONPath).
+        items_path: json,
+        /// `Items` (JSONata).
+        items: json,
+        /// `ItemSelector`.
+        item_selector: json,
+        /// `Parameters` (the legacy `ItemSelector`).
+        parameters: json,
+        /// `ItemProcessor`.
+        item_processor: Option<Processor>,
+        /// `Iterator` (the legacy `ItemProcessor`).
+        iterator: Option<Processor>,
+        /// `ItemReader` (distributed maps), kept as written.
+        item_reader: json,
+        /// `ItemBatcher`, kept as written.
+        item_batcher: json,
+        /// `ResultWriter`, kept as written.
+        result_writer: json,
+        /// `MaxConcurrency`.
+        max_concurrency: Option<Count>,
+        /// `MaxConcurrencyPath`.
+        max_concurrency_path: Option<String>,
+        /// `ToleratedFailurePercentage`.
+        tolerated_failure_percentage: json,
+        /// `ToleratedFailurePercentagePath`.
+        tolerated_failure_percentage_path: Option<String>,
+        /// `ToleratedFailureCount`.
+        tolerated_failure_count: json,
+        /// `ToleratedFailureCountPath`.
+        tolerated_failure_count_path: Option<String>,
+        /// `Label`.
+        label: Option<String>,
+        result_handling,
+    }
 }
 
 /// A field that is present, `null` included: ASL gives `null` a meaning
@@ -777,6 +554,44 @@ impl Map {
     }
 }
 
+/// The accessors of the fields several state types share: the field, or
+/// `None` for a type that does not have it.
+macro_rules! shared_fields {
+    ($($(#[$doc:meta])* $field:ident: $($variant:ident)|+;)*) => {
+        impl State {
+            $(
+                $(#[$doc])*
+                pub fn $field(&self) -> Option<&Value> {
+                    match self {
+                        $(State::$variant(s) => s.$field.as_ref(),)+
+                        #[allow(unreachable_patterns, reason = "a field every type has")]
+                        _ => None,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+shared_fields! {
+    /// `InputPath`.
+    input_path: Task | Pass | Choice | Wait | Succeed | Parallel | Map;
+    /// `OutputPath`.
+    output_path: Task | Pass | Choice | Wait | Succeed | Parallel | Map;
+    /// `Parameters` (JSONPath; a Map's legacy `ItemSelector`).
+    parameters: Task | Pass | Parallel | Map;
+    /// `ResultSelector`.
+    result_selector: Task | Parallel | Map;
+    /// `ResultPath`.
+    result_path: Task | Pass | Parallel | Map;
+    /// `Arguments` (JSONata).
+    arguments: Task | Parallel;
+    /// `Output` (JSONata).
+    output: Task | Pass | Choice | Wait | Succeed | Parallel | Map;
+    /// `Assign`.
+    assign: Task | Pass | Choice | Wait | Parallel | Map;
+}
+
 /// Every `Type` a state may have.
 pub const TYPES: [&str; 8] = [
     "Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map",
@@ -784,10 +599,8 @@ pub const TYPES: [&str; 8] = [
 
 impl State {
     /// Reads a state's fields (every one but `Type`) as a state of type
-    /// `type_name`, as the derived `Deserialize` does. For a caller that
-    /// wants the path of an error inside the state: the derived, internally
-    /// tagged form buffers the fields first, so a path-tracking deserializer
-    /// sees the state as a whole.
+    /// `type_name`: what [`State`]'s `Deserialize` does once it has read
+    /// the `Type`.
     ///
     /// # Errors
     /// `unknown Type` for a type that is not one of [`TYPES`], else the
@@ -839,6 +652,20 @@ impl State {
             State::Fail(s) => s.comment.as_deref(),
             State::Parallel(s) => s.comment.as_deref(),
             State::Map(s) => s.comment.as_deref(),
+        }
+    }
+
+    /// `QueryLanguage`.
+    pub fn query_language(&self) -> Option<QueryLanguage> {
+        match self {
+            State::Task(s) => s.query_language,
+            State::Pass(s) => s.query_language,
+            State::Choice(s) => s.query_language,
+            State::Wait(s) => s.query_language,
+            State::Succeed(s) => s.query_language,
+            State::Fail(s) => s.query_language,
+            State::Parallel(s) => s.query_language,
+            State::Map(s) => s.query_language,
         }
     }
 
@@ -906,6 +733,87 @@ impl State {
             State::Parallel(p) => p.branches.iter().map(|b| b as &dyn Graph).collect(),
             State::Map(m) => m.processor().map(|p| p as &dyn Graph).into_iter().collect(),
             _ => Vec::new(),
+        }
+    }
+}
+
+/// A state is read by its `Type` first, then its other fields straight
+/// from the document as the type's struct, so a path-tracking deserializer
+/// (`serde_path_to_error`) names an error's field in full
+/// (`States.A.Retry[0].MaxAttempts`, inside branches and processors too).
+/// serde's derived, internally tagged form would buffer the whole state
+/// before reading it, and every error inside would stop at `States.A`.
+/// Fields written before `Type` are buffered (an error in one of them
+/// names that field, not the path inside it).
+impl<'de> Deserialize<'de> for State {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<State, D::Error> {
+        deserializer.deserialize_map(StateVisitor)
+    }
+}
+
+struct StateVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StateVisitor {
+    type Value = State;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a state (an object with a `Type`)")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<State, A::Error> {
+        let mut before = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "Type" {
+                let type_name: String = map.next_value()?;
+                let rest = serde::de::value::MapAccessDeserializer::new(Replay {
+                    before: before.into_iter(),
+                    value: None,
+                    rest: map,
+                });
+                return State::from_fields(&type_name, rest);
+            }
+            let value: Value = map.next_value()?;
+            before.push((key, value));
+        }
+        Err(serde::de::Error::missing_field("Type"))
+    }
+}
+
+/// A state's fields: those read before its `Type` (buffered), then the
+/// rest of the document's.
+struct Replay<A> {
+    before: std::vec::IntoIter<(String, Value)>,
+    value: Option<(String, Value)>,
+    rest: A,
+}
+
+impl<'de, A: serde::de::MapAccess<'de>> serde::de::MapAccess<'de> for Replay<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        use serde::de::IntoDeserializer as _;
+        match self.before.next() {
+            Some((key, value)) => {
+                let read = seed.deserialize(key.as_str().into_deserializer());
+                self.value = Some((key, value));
+                read.map(Some)
+            }
+            None => self.rest.next_key_seed(seed),
+        }
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, A::Error> {
+        match self.value.take() {
+            Some((key, value)) => seed
+                .deserialize(value)
+                .map_err(|e| serde::de::Error::custom(format!("`{key}`: {e}"))),
+            None => self.rest.next_value_seed(seed),
         }
     }
 }

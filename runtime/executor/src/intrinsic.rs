@@ -694,6 +694,27 @@ fn render_format_arg(value: &Value, out: &mut String) {
     }
 }
 
+impl std::fmt::Display for Expr {
+    /// The expression as ASL text (`States.Format('{}', $.a)`), escapes kept.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Expr::Call { function, args } => {
+                write!(f, "{}(", function.name())?;
+                for (i, arg) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{arg}")?;
+                }
+                f.write_str(")")
+            }
+            Expr::String { raw, .. } => write!(f, "'{raw}'"),
+            Expr::Literal(v) => write!(f, "{v}"),
+            Expr::Path(p) => f.write_str(p.as_str()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

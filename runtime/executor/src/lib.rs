@@ -52,7 +52,6 @@
 
 mod choice;
 pub mod clock;
-mod emit;
 mod exec;
 pub mod history;
 pub mod intrinsic;

@@ -1048,6 +1048,64 @@ fn invalid_definitions_name_the_state() {
             Some("A"),
             "`Choices[0]`: missing field `Next`",
         ),
+        (
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Wait", "Seconds": -1, "End": true}}}}}}),
+            Some("M/X"),
+            "`Seconds`: data did not match any variant",
+        ),
+        (
+            json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+            {"States": {"In": {"Type": "Succeed"}}}]}}}),
+            Some("P"),
+            "`Branches[0]`: missing field `StartAt`",
+        ),
+        // A field written before `Type` is named, not the path inside it.
+        (
+            json!({"StartAt": "A", "States": {"A": {"Retry": [{"ErrorEquals": ["X"], "MaxAttempts": -1}],
+            "Type": "Task", "Resource": "r", "End": true}}}),
+            Some("A"),
+            "`Retry`: invalid value: integer `-1`",
+        ),
+        // Choice rules are read typed too, each error by its path in the state.
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Choice", "Default": "A",
+            "Choices": [{"And": [{"Variable": 1, "IsPresent": true}], "Next": "A"}]}}}),
+            Some("A"),
+            "`Choices[0].And[0].Variable`: invalid type: integer `1`",
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Choice", "Default": "A",
+            "Choices": [{"Not": {"Variable": "$.x", "StringEqualz": "a"}, "Next": "A"}]}}}),
+            Some("A"),
+            "`Choices[0].Not.StringEqualz`: unknown field `StringEqualz`: neither a choice rule field nor a comparison operator",
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Choice", "Default": "A",
+            "Choices": [{"Variable": "$.x", "IsPresent": true, "Output": {}, "Next": "A"}]}}}),
+            Some("A"),
+            "Choices[0]: `Output` is a JSONata field",
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Choice", "Default": "A",
+            "Choices": [{"Not": {"Variable": "$.x", "IsPresent": true, "Next": "A"}, "Next": "A"}]}}}),
+            Some("A"),
+            "Choices[0].Not: a nested choice rule cannot have `Next`",
+        ),
+        (
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ToleratedFailureCountPath": "$.n",
+            "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}}}}),
+            Some("M"),
+            "`ToleratedFailureCountPath` is not supported by this executor",
+        ),
+        (
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"},
+            "StartAt": "X", "States": {"X": {"Type": "Succeed"}}}}}}),
+            Some("M (ItemProcessor)"),
+            "ProcessorConfig Mode `DISTRIBUTED` is not supported",
+        ),
     ];
     for (definition, state, message) in cases {
         let e = Definition::from_value(&definition).expect_err(&definition.to_string());

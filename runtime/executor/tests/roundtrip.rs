@@ -150,11 +150,10 @@ fn definitions_read_into_the_shared_document_model() {
     }
 }
 
-/// Read through the derived `Deserialize`, a type error names its path
-/// down to the state only: the internally tagged `State` enum buffers the
-/// state's fields. This is why the executor reads a faulty state again
-/// with `sagac_asl::State::from_fields` (see `invalid_definitions_name_the_state`
-/// in tests/execution.rs for the full paths).
+/// Read through the document model, a type error names its path in full:
+/// the model reads a state by its `Type`, then its fields straight from the
+/// document (see `invalid_definitions_name_the_state` in tests/execution.rs
+/// for what the executor makes of it).
 #[test]
 fn document_type_errors_name_the_state() {
     let value = serde_json::json!({
@@ -165,6 +164,49 @@ fn document_type_errors_name_the_state() {
         }}
     });
     let error = serde_path_to_error::deserialize::<_, sagac_asl::Definition>(&value).unwrap_err();
-    assert_eq!(error.path().to_string(), "States.ReserveFlight");
+    assert_eq!(
+        error.path().to_string(),
+        "States.ReserveFlight.Retry[0].MaxAttempts"
+    );
     assert!(error.inner().to_string().contains("-1"), "{error}");
+}
+
+/// A state is read by its `Type`, then its fields from the document
+/// itself, so a path-tracking deserializer names the faulty field in
+/// full, nested states' too; a field written before `Type` is named.
+#[test]
+fn errors_inside_states_have_their_whole_path() {
+    let path_of = |value: Value| {
+        let error =
+            serde_path_to_error::deserialize::<_, sagac_asl::Definition>(&value).unwrap_err();
+        (error.path().to_string(), error.inner().to_string())
+    };
+    let (path, _) = path_of(
+        serde_json::json!({"StartAt": "A", "States": {"A": {"Type": "Task",
+        "Resource": "r", "End": true, "Retry": [{"ErrorEquals": ["E"], "MaxAttempts": -1}]}}}),
+    );
+    assert_eq!(path, "States.A.Retry[0].MaxAttempts");
+    let (path, _) = path_of(
+        serde_json::json!({"StartAt": "P", "States": {"P": {"Type": "Parallel",
+        "End": true, "Branches": [{"StartAt": "In", "States": {"In": {"Type": "Task",
+        "Resource": "r", "End": true, "Catch": [{"ErrorEquals": ["E"], "Next": 7}]}}}]}}}),
+    );
+    assert_eq!(path, "States.P.Branches[0].States.In.Catch[0].Next");
+    let (path, _) = path_of(
+        serde_json::json!({"StartAt": "M", "States": {"M": {"Type": "Map",
+        "End": true, "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Wait",
+        "Seconds": -1, "End": true}}}}}}),
+    );
+    assert_eq!(path, "States.M.ItemProcessor.States.X.Seconds");
+    let (path, message) = path_of(serde_json::json!({"StartAt": "A", "States": {"A": {
+        "Retry": [{"ErrorEquals": ["E"], "MaxAttempts": -1}],
+        "Type": "Task", "Resource": "r", "End": true}}}));
+    assert_eq!(path, "States.A");
+    assert!(message.starts_with("`Retry`: "), "{message}");
+    let (path, message) =
+        path_of(serde_json::json!({"StartAt": "A", "States": {"A": {"End": true}}}));
+    assert_eq!(
+        (path.as_str(), message.as_str()),
+        ("States.A", "missing field `Type`")
+    );
 }
