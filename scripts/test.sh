@@ -177,21 +177,56 @@ if [ "$PYTHON_ONLY" = 0 ]; then
 fi
 
 # 8. Python tests (harness, oracles over generated/, infrastructure checks).
+# Two pytest sessions side by side, each with its own output (printed one
+# after the other) and status: tests/cfn, which spends its time in cfn-lint
+# and checkov (CPU), and the rest, which mostly waits on moto's Step
+# Functions interpreter (it sleeps for real on retries). Side by side they
+# take about the time of the longer one instead of the sum. Both talk to
+# the same moto_server, which serves one request at a time
+# (scripts/moto_server_serial.py), and name their resources apart.
+pytest_session() { # NAME ARGS...: one pytest session; rc 5 = no tests collected
+  local name="$1"; shift
+  "$SAGAC_TOOLS/venv/bin/python" -m pytest "$@" -q -ra --import-mode=importlib \
+    -o cache_dir="$SAGAC_TOOLS/pytest-cache/$name"
+}
+count_tests() {
+  find "$@" -path '*/.cache' -prune -o -type f \( -name 'test_*.py' -o -name '*_test.py' \) -print 2>/dev/null | wc -l
+}
 run_pytest() {
-  local rc=0 nfiles
-  nfiles="$(find tests -path '*/.cache' -prune -o -type f \( -name 'test_*.py' -o -name '*_test.py' \) -print 2>/dev/null | wc -l)"
-  "$SAGAC_TOOLS/venv/bin/python" -m pytest tests -q -ra \
-    --import-mode=importlib -o cache_dir="$SAGAC_TOOLS/pytest-cache" || rc=$?
-  if [ "$rc" = 5 ]; then
-    # pytest's "no tests collected": a failure while test files exist.
-    if [ "$nfiles" -gt 0 ]; then
-      echo "test.sh: pytest collected no tests although tests/ has $nfiles test files" >&2
-      return 1
-    fi
-    echo "test.sh: no python tests under tests/"
-    return 0
+  local names=() args=() pids=() logs=() i rc failed=0 nfiles
+  if [ -d tests/cfn ] && [ "$(count_tests tests/cfn)" -gt 0 ]; then
+    names+=(cfn); args+=("tests/cfn")
+    names+=(rest); args+=("tests --ignore=tests/cfn")
+  else
+    names+=(all); args+=("tests")
   fi
-  return "$rc"
+  for i in "${!names[@]}"; do
+    logs+=("$(mktemp)")
+    # shellcheck disable=SC2086  # args[i] is a word list by construction
+    pytest_session "${names[$i]}" ${args[$i]} >"${logs[$i]}" 2>&1 &
+    pids+=($!)
+  done
+  for i in "${!names[@]}"; do
+    rc=0
+    wait "${pids[$i]}" || rc=$?
+    printf -- '--- pytest %s (exit %s)\n' "${args[$i]}" "$rc"
+    cat "${logs[$i]}"
+    rm -f "${logs[$i]}"
+    if [ "$rc" = 5 ]; then
+      # pytest's "no tests collected": a failure while test files exist.
+      # shellcheck disable=SC2086
+      nfiles="$(count_tests ${args[$i]%% *})"
+      if [ "${names[$i]}" != all ] || [ "$nfiles" -gt 0 ]; then
+        echo "test.sh: pytest collected no tests from ${args[$i]} although it has test files" >&2
+        failed=1
+      else
+        echo "test.sh: no python tests under tests/"
+      fi
+    elif [ "$rc" != 0 ]; then
+      failed=1
+    fi
+  done
+  return "$failed"
 }
 if [ -d tests ]; then
   step "pytest tests/" run_pytest || true
