@@ -42,9 +42,10 @@
 //! executions and a rollback still need them.
 
 mod api;
+pub(crate) mod bucket;
 mod deploy;
 mod functions;
-pub(crate) mod metrics;
+mod metrics;
 pub mod model;
 mod orchestration;
 mod storage;

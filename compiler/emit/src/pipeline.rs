@@ -28,7 +28,9 @@
 use serde_json::{Value, json};
 
 use super::OutputFile;
-use super::cfn::metrics::{deny_insecure, public_access_block};
+use super::cfn::bucket::{
+    access_log_bucket, access_log_policy, deny_insecure, public_access_block,
+};
 use super::cfn::model::{
     Resource, Template, allow, assume_role, assume_role_from_account, att, r, role, sub,
 };
@@ -213,42 +215,15 @@ fn key_and_buckets(t: &mut Template, saga: &Saga) {
     );
     t.add(
         LOG_BUCKET,
-        Resource::new(
-            "AWS::S3::Bucket",
-            json!({
-                "BucketEncryption": { "ServerSideEncryptionConfiguration": [{ "ServerSideEncryptionByDefault": { "SSEAlgorithm": "AES256" } }] },
-                "VersioningConfiguration": { "Status": "Enabled" },
-                "PublicAccessBlockConfiguration": public_access_block(),
-                "OwnershipControls": { "Rules": [{ "ObjectOwnership": "BucketOwnerEnforced" }] },
-                "LifecycleConfiguration": { "Rules": [{ "Id": "expire", "Status": "Enabled", "ExpirationInDays": 365, "NoncurrentVersionExpiration": { "NoncurrentDays": 30 } }] },
-                "Tags": tags(saga),
-            }),
-        )
-        .retain()
-        .checkov_skip("CKV_AWS_18", "This bucket is the access-log target of the pipeline's buckets; logging it would log its own log deliveries."),
+        access_log_bucket(
+            "the pipeline's buckets",
+            json!({ "Id": "expire", "Status": "Enabled", "ExpirationInDays": 365, "NoncurrentVersionExpiration": { "NoncurrentDays": 30 } }),
+            tags(saga),
+        ),
     );
     t.add(
         format!("{LOG_BUCKET}Policy"),
-        Resource::new(
-            "AWS::S3::BucketPolicy",
-            json!({
-                "Bucket": r(LOG_BUCKET),
-                "PolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        deny_insecure(LOG_BUCKET),
-                        {
-                            "Sid": "S3ServerAccessLogDelivery",
-                            "Effect": "Allow",
-                            "Principal": { "Service": "logging.s3.amazonaws.com" },
-                            "Action": "s3:PutObject",
-                            "Resource": sub(format!("${{{LOG_BUCKET}.Arn}}/*")),
-                            "Condition": { "StringEquals": { "aws:SourceAccount": r("AWS::AccountId") } },
-                        },
-                    ],
-                },
-            }),
-        ),
+        access_log_policy(LOG_BUCKET, None),
     );
     for (id, about, days) in [
         (

@@ -550,17 +550,8 @@ mod tests {
 
     fn field(name: &str, ty: FieldType, pattern: Option<&str>) -> Field {
         Field {
-            name: name.into(),
-            ty,
-            optional: false,
             pattern: pattern.map(str::to_owned),
-            min: None,
-            max: None,
-            one_of: vec![],
-            max_length: None,
-            max_bytes: None,
-            example: None,
-            description: None,
+            ..Field::new(name, ty)
         }
     }
 

@@ -607,19 +607,7 @@ mod tests {
     use super::*;
 
     fn field(name: &str, ty: FieldType) -> Field {
-        Field {
-            name: name.into(),
-            ty,
-            optional: false,
-            pattern: None,
-            min: None,
-            max: None,
-            one_of: vec![],
-            max_length: None,
-            max_bytes: None,
-            example: None,
-            description: None,
-        }
+        Field::new(name, ty)
     }
 
     fn lit(text: &str) -> KeyPart {

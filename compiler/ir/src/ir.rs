@@ -269,6 +269,27 @@ pub struct Field {
     pub description: Option<String>,
 }
 
+impl Field {
+    /// A required field of type `ty` with no constraints, example or
+    /// description (e.g. what the validator checks a key template against
+    /// when there is no declared field).
+    pub fn new(name: impl Into<String>, ty: FieldType) -> Field {
+        Field {
+            name: name.into(),
+            ty,
+            optional: false,
+            pattern: None,
+            min: None,
+            max: None,
+            one_of: Vec::new(),
+            max_length: None,
+            max_bytes: None,
+            example: None,
+            description: None,
+        }
+    }
+}
+
 /// A field type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {

@@ -5,12 +5,8 @@
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
 /// The repository root.
 pub fn workspace() -> PathBuf {
@@ -96,73 +92,9 @@ pub fn package(out: &Path) -> Output {
     output
 }
 
-struct Server {
-    endpoint: String,
-    _wrapper: Option<Child>,
-}
-
-fn answers(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    matches!(s.read(&mut head), Ok(n) if n >= 12 && head.starts_with(b"HTTP/1."))
-}
-
 /// A moto server: `AWS_ENDPOINT_URL` when set (scripts/test.sh starts one),
-/// else one started from `.cache/venv` for this test process.
-pub fn endpoint() -> &'static str {
-    static SERVER: OnceLock<Server> = OnceLock::new();
-    &SERVER
-        .get_or_init(|| {
-            if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
-                return Server {
-                    endpoint,
-                    _wrapper: None,
-                };
-            }
-            let root = workspace();
-            let python = root.join(".cache/venv/bin/python");
-            assert!(
-                python.exists(),
-                "no moto: AWS_ENDPOINT_URL is unset and .cache/venv is missing; run scripts/setup-tools.sh \
-                 (or scripts/moto-server.sh start and eval \"$(scripts/moto-server.sh env)\")"
-            );
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .map(|a| a.port())
-                .unwrap();
-            // The wrapper stops moto when its stdin closes: when this test
-            // process exits, however it exits.
-            let script = format!(
-                "'{}' '{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & pid=$!; read _; kill $pid",
-                python.display(),
-                root.join("scripts/moto_server_serial.py").display()
-            );
-            let wrapper = Command::new("sh")
-                .args(["-c", &script])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .spawn()
-                .unwrap();
-            let deadline = Instant::now() + Duration::from_secs(60);
-            while !answers(port) {
-                assert!(Instant::now() < deadline, "moto did not start on port {port}");
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            Server {
-                endpoint: format!("http://127.0.0.1:{port}"),
-                _wrapper: Some(wrapper),
-            }
-        })
-        .endpoint
-}
+/// else one started from `.cache/venv` for this test process (`sagac-moto`).
+pub use sagac_moto::endpoint;
 
 /// A `sagac` command talking to moto through the standard AWS variables.
 pub fn sagac_on_moto(args: &[&str]) -> Command {

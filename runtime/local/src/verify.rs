@@ -519,6 +519,7 @@ pub fn junit(saga: &str, spec: &str, outcomes: &[Outcomes]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sagac_asl::State;
     use sagac_core::emit::asl;
 
     fn trip() -> Saga {
@@ -528,14 +529,6 @@ mod tests {
             text.to_owned(),
         ))
         .expect("the reference spec compiles")
-    }
-
-    fn definition(saga: &Saga) -> String {
-        sagac_core::emit::build(saga)
-            .into_iter()
-            .find(|f| f.path.ends_with(asl::DEFINITION_FILE))
-            .unwrap()
-            .contents
     }
 
     #[test]
@@ -554,7 +547,7 @@ mod tests {
     #[test]
     fn broken_definitions_are_caught() {
         let saga = trip();
-        let text = definition(&saga);
+        let text = asl::definition_text(&saga);
         let wrong_status = text.replacen("\"CANCELLED\"", "\"CONFIRMED\"", 1);
         assert_ne!(wrong_status, text);
         let local = LocalSaga::new(&saga)
@@ -589,18 +582,17 @@ mod tests {
             "{xml}"
         );
 
-        let mut asl: Value = serde_json::from_str(&text).unwrap();
-        let retry = asl["States"]["ReserveFlight"]["Retry"]
-            .as_array_mut()
-            .unwrap();
-        for retrier in retry.iter_mut() {
-            let errors = retrier["ErrorEquals"].as_array_mut().unwrap();
-            errors.retain(|e| e != "TransientError");
+        let mut machine = asl::machine(&saga);
+        let Some(State::Task(reserve)) = machine.states.get_mut("ReserveFlight") else {
+            panic!("ReserveFlight is a Task state of the machine");
+        };
+        for retrier in &mut reserve.retry {
+            retrier.error_equals.retain(|e| e != asl::TRANSIENT_ERROR);
         }
-        retry.retain(|r| !r["ErrorEquals"].as_array().unwrap().is_empty());
+        reserve.retry.retain(|r| !r.error_equals.is_empty());
         let local = LocalSaga::new(&saga)
             .unwrap()
-            .with_definition(&asl.to_string())
+            .with_definition(&serde_json::to_string(&machine).unwrap())
             .unwrap();
         let outcomes = sagac_executor::block_on(verify(&local));
         let once = outcomes

@@ -1,20 +1,11 @@
 //! Test support: a moto_server to talk to, SDK clients pointed at it, and
 //! tables with unique names.
 //!
-//! The endpoint is `AWS_ENDPOINT_URL` when set (e.g. by
-//! `scripts/moto-server.sh env`). Otherwise the first test to need it starts
-//! `.cache/venv/bin/moto_server` (installed by `scripts/setup-tools.sh`) or
-//! `moto_server` from `PATH` on a free loopback port, under a small shell
-//! wrapper that stops it when this test process exits (the wrapper waits
-//! for end-of-file on a pipe only this process holds).
+//! The endpoint is `sagac-moto`'s: `AWS_ENDPOINT_URL` when set (e.g. by
+//! `scripts/moto-server.sh env`), otherwise a moto_server the first test to
+//! need it starts for this test process.
 
-use std::io::Read;
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
@@ -25,91 +16,9 @@ use aws_sdk_dynamodb::types::{
 use sagac_runtime::store::{DynamoStore, StoreConfig};
 use serde_json::Value;
 
-struct Moto {
-    endpoint: String,
-    // Held so the wrapper's stdin stays open until the process exits.
-    _wrapper: Option<Child>,
-}
-
-/// The command that starts the project's test server: moto's server
-/// handling one request at a time (`scripts/moto_server_serial.py` says
-/// why), with the Python of `.cache/venv` (`scripts/setup-tools.sh`).
-fn moto_command() -> Option<String> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = root.join(".cache/venv/bin/python");
-    let script = root.join("scripts/moto_server_serial.py");
-    (python.exists() && script.exists())
-        .then(|| format!("'{}' '{}'", python.display(), script.display()))
-}
-
-fn start_moto() -> Moto {
-    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
-        return Moto {
-            endpoint,
-            _wrapper: None,
-        };
-    }
-    let Some(command) = moto_command() else {
-        panic!(
-            "no DynamoDB-compatible server: AWS_ENDPOINT_URL is unset and .cache/venv has no moto. \
-             Run scripts/setup-tools.sh (installs moto into .cache/venv), or \
-             start one with scripts/moto-server.sh start and eval \"$(scripts/moto-server.sh env)\"."
-        );
-    };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port");
-    let log = std::env::temp_dir().join(format!("sagac-runtime-moto-{port}.log"));
-    let script = format!(
-        "{command} -H 127.0.0.1 -p {port} >'{}' 2>&1 & pid=$!; read _; kill $pid",
-        log.display()
-    );
-    let wrapper = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start moto_server");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if http_get_ok(port) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "moto_server did not answer on port {port} within 60 s; see {}",
-            log.display()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Moto {
-        endpoint: format!("http://127.0.0.1:{port}"),
-        _wrapper: Some(wrapper),
-    }
-}
-
-fn http_get_ok(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    use std::io::Write;
-    if s.write_all(b"GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    matches!(s.read(&mut head), Ok(n) if n >= 12 && head.starts_with(b"HTTP/1."))
-}
-
-/// The moto endpoint (started on first use).
-pub fn endpoint() -> &'static str {
-    static MOTO: OnceLock<Moto> = OnceLock::new();
-    &MOTO.get_or_init(start_moto).endpoint
-}
+/// The moto endpoint: `AWS_ENDPOINT_URL`, else a server started on first
+/// use (`sagac-moto`).
+pub use sagac_moto::endpoint;
 
 /// SDK configuration for moto: fixed region and dummy credentials.
 pub async fn sdk_config() -> SdkConfig {

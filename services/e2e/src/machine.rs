@@ -23,6 +23,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::path::PathBuf;
 
+use sagac_asl::{Graph, State};
 use sagac_executor::target::{lambda_function_error, lambda_invoke_response};
 use sagac_executor::{
     Execution, ExecutionOptions, Executor, Resource, Status, TaskError, TaskFuture, TaskRequest,
@@ -159,24 +160,22 @@ impl Definition {
     }
 
     /// The Lambda task states and the service each invokes (its name in
-    /// the spec), in definition order.
+    /// the spec), in definition order, Parallel branches and Map
+    /// processors included.
     pub fn lambda_states(&self) -> Vec<(String, String)> {
-        let asl: Value = serde_json::from_str(&self.text).expect("a JSON definition");
-        let mut out = Vec::new();
-        collect_lambda_states(&asl["States"], &mut out);
-        out
-    }
-}
-
-fn collect_lambda_states(states: &Value, out: &mut Vec<(String, String)>) {
-    for (name, state) in states.as_object().into_iter().flatten() {
-        // Lambda tasks are JSONata states: the function is in `Arguments`.
-        if let Some(service) = lambda_service(state["Arguments"]["FunctionName"].as_str()) {
-            out.push((name.clone(), service));
-        }
-        for branch in state["Branches"].as_array().into_iter().flatten() {
-            collect_lambda_states(&branch["States"], out);
-        }
+        let asl: sagac_asl::Definition =
+            serde_json::from_str(&self.text).expect("an ASL definition");
+        asl.all_states()
+            .into_iter()
+            .filter_map(|(name, state)| {
+                let State::Task(task) = state else {
+                    return None;
+                };
+                // Lambda tasks are JSONata states: the function is in `Arguments`.
+                let function = task.arguments.as_ref()?.get("FunctionName")?.as_str();
+                Some((name.to_owned(), lambda_service(function)?))
+            })
+            .collect()
     }
 }
 

@@ -1,11 +1,9 @@
 //! Test support for the travel services, shared by their integration tests
 //! and the end-to-end saga test (`services/e2e`):
 //!
-//! - [`endpoint`]: a DynamoDB-wire server to talk to. `AWS_ENDPOINT_URL`
-//!   when set (`scripts/test.sh` sets it); otherwise the first caller starts
-//!   `.cache/venv/bin/moto_server` (installed by `scripts/setup-tools.sh`),
-//!   or `moto_server` from `PATH`, on a free loopback port, under a small
-//!   shell wrapper that stops it when the test process exits.
+//! - [`endpoint`]: a DynamoDB-wire server to talk to, `sagac-moto`'s:
+//!   `AWS_ENDPOINT_URL` when set (`scripts/test.sh` sets it); otherwise one
+//!   the first caller starts for the test process.
 //! - [`table`]: a fresh table shaped like the generated stack's
 //!   `TripSagaTable` (string `PK`/`SK`, `GSI1`, a stream with new and old
 //!   images), and a [`DynamoStore`] over it.
@@ -34,13 +32,8 @@ pub mod memory;
 pub mod service;
 pub mod stack;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
@@ -72,94 +65,9 @@ pub use aws_sdk_dynamodb::Client as DynamoClient;
 /// The saga's name: the state machine's and the ARN's.
 pub const SAGA: &str = "TripBooking";
 
-struct Server {
-    endpoint: String,
-    // Held so that the wrapper's stdin stays open until the process exits.
-    _wrapper: Option<Child>,
-}
-
-fn repository_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The command that starts the project's test server: moto's server
-/// handling one request at a time (`scripts/moto_server_serial.py` says
-/// why), with the Python of `.cache/venv` (`scripts/setup-tools.sh`).
-fn moto_command() -> Option<String> {
-    let root = repository_root();
-    let python = root.join(".cache/venv/bin/python");
-    let script = root.join("scripts/moto_server_serial.py");
-    (python.exists() && script.exists())
-        .then(|| format!("'{}' '{}'", python.display(), script.display()))
-}
-
-fn start() -> Server {
-    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
-        return Server {
-            endpoint,
-            _wrapper: None,
-        };
-    }
-    let Some(command) = moto_command() else {
-        panic!(
-            "no DynamoDB-compatible server: AWS_ENDPOINT_URL is unset and .cache/venv has no moto. \
-             Run scripts/setup-tools.sh (installs moto into .cache/venv), or \
-             start one with scripts/moto-server.sh start and eval \"$(scripts/moto-server.sh env)\"."
-        );
-    };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port");
-    let log = std::env::temp_dir().join(format!("trip-testkit-moto-{port}.log"));
-    // The wrapper kills moto when its stdin reaches end-of-file, which
-    // happens when this process exits, however it exits.
-    let script = format!(
-        "{command} -H 127.0.0.1 -p {port} >'{}' 2>&1 & pid=$!; read _; kill $pid",
-        log.display()
-    );
-    let wrapper = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start moto_server");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !answers(port) {
-        assert!(
-            Instant::now() < deadline,
-            "moto_server did not answer on port {port} within 60 s; see {}",
-            log.display()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Server {
-        endpoint: format!("http://127.0.0.1:{port}"),
-        _wrapper: Some(wrapper),
-    }
-}
-
-fn answers(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    matches!(s.read(&mut head), Ok(n) if n >= 12 && head.starts_with(b"HTTP/1."))
-}
-
 /// The server's endpoint, e.g. `http://127.0.0.1:5000` (started on first
-/// use unless `AWS_ENDPOINT_URL` names one).
-pub fn endpoint() -> &'static str {
-    static SERVER: OnceLock<Server> = OnceLock::new();
-    &SERVER.get_or_init(start).endpoint
-}
+/// use unless `AWS_ENDPOINT_URL` names one; `sagac-moto`).
+pub use sagac_moto::endpoint;
 
 /// SDK configuration for the server: a fixed region and dummy credentials.
 pub async fn sdk_config() -> SdkConfig {

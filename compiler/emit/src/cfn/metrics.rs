@@ -10,6 +10,7 @@
 
 use serde_json::{Value, json};
 
+use super::bucket::{access_log_bucket, access_log_policy, deny_insecure, public_access_block};
 use super::model::{Resource, allow, assume_role_from_account, att, r, role, sub};
 use super::{Stack, params};
 use crate::naming::Resource as Aws;
@@ -40,47 +41,15 @@ pub(super) fn build(stack: &mut Stack<'_>) {
     // Access logs of the backup bucket.
     stack.template.add(
         LOG_BUCKET,
-        Resource::new(
-            "AWS::S3::Bucket",
-            json!({
-                // Server access logging can deliver only to SSE-S3 buckets.
-                "BucketEncryption": { "ServerSideEncryptionConfiguration": [{ "ServerSideEncryptionByDefault": { "SSEAlgorithm": "AES256" } }] },
-                "VersioningConfiguration": { "Status": "Enabled" },
-                "PublicAccessBlockConfiguration": public_access_block(),
-                "OwnershipControls": { "Rules": [{ "ObjectOwnership": "BucketOwnerEnforced" }] },
-                "LifecycleConfiguration": { "Rules": [lifecycle(365)] },
-                "Tags": stack.tags("observability"),
-            }),
-        )
-        .retain()
-        .checkov_skip("CKV_AWS_18", "This bucket is the access-log target of the backup bucket; logging it would log its own log deliveries.")
-        ,
+        access_log_bucket(
+            "the backup bucket",
+            lifecycle(365),
+            stack.tags("observability"),
+        ),
     );
     stack.template.add(
         format!("{LOG_BUCKET}Policy"),
-        Resource::new(
-            "AWS::S3::BucketPolicy",
-            json!({
-                "Bucket": r(LOG_BUCKET),
-                "PolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        deny_insecure(LOG_BUCKET),
-                        {
-                            "Sid": "S3ServerAccessLogDelivery",
-                            "Effect": "Allow",
-                            "Principal": { "Service": "logging.s3.amazonaws.com" },
-                            "Action": "s3:PutObject",
-                            "Resource": sub(format!("${{{LOG_BUCKET}.Arn}}/*")),
-                            "Condition": {
-                                "ArnLike": { "aws:SourceArn": att(BUCKET, "Arn") },
-                                "StringEquals": { "aws:SourceAccount": r("AWS::AccountId") },
-                            },
-                        },
-                    ],
-                },
-            }),
-        ),
+        access_log_policy(LOG_BUCKET, Some(att(BUCKET, "Arn"))),
     );
 
     // The backup bucket of failed deliveries.
@@ -246,11 +215,6 @@ pub(super) fn build(stack: &mut Stack<'_>) {
     );
 }
 
-/// Blocks every form of public access to a bucket.
-pub(crate) fn public_access_block() -> Value {
-    json!({ "BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true })
-}
-
 fn lifecycle(days: u32) -> Value {
     json!({
         "Id": "expire",
@@ -258,17 +222,5 @@ fn lifecycle(days: u32) -> Value {
         "ExpirationInDays": days,
         "NoncurrentVersionExpiration": { "NoncurrentDays": 30 },
         "AbortIncompleteMultipartUpload": { "DaysAfterInitiation": 7 },
-    })
-}
-
-/// Denies any request to the bucket that does not use TLS.
-pub fn deny_insecure(bucket: &str) -> Value {
-    json!({
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [att(bucket, "Arn"), sub(format!("${{{bucket}.Arn}}/*"))],
-        "Condition": { "Bool": { "aws:SecureTransport": "false" } },
     })
 }

@@ -152,17 +152,8 @@ impl Checker<'_> {
                 _ => ir::FieldType::String,
             };
             let mut field = ir::Field {
-                name: name.clone(),
-                ty,
                 optional,
-                pattern: None,
-                min: None,
-                max: None,
-                one_of: Vec::new(),
-                max_length: None,
-                max_bytes: None,
-                example: None,
-                description: None,
+                ..ir::Field::new(name.clone(), ty)
             };
             if let Some(detail) = detail {
                 let numeric = matches!(ty, ir::FieldType::Int | ir::FieldType::Decimal);

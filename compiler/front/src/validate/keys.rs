@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::names::{is_table_name, is_upper_snake};
-use super::{Checker, join};
+use super::{Checker, Path, join};
 use crate::ast;
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, did_you_mean};
@@ -71,13 +71,30 @@ pub(super) fn may_overlap(a: &ir::KeyTemplate, b: &ir::KeyTemplate) -> bool {
     }
 }
 
+/// The key templates of one kind of item (an entity, a view, or an index
+/// of either), as checked: `None` where a template has an error, which is
+/// already reported.
+pub(super) struct ItemKeys {
+    /// The partition key.
+    pub pk: Option<ir::KeyTemplate>,
+    /// The sort key: `None` when none is given, `Some(None)` when it has an
+    /// error.
+    pub sk: Option<Option<ir::KeyTemplate>>,
+}
+
+impl ItemKeys {
+    /// Both keys, when neither has an error.
+    pub fn valid(self) -> Option<(ir::KeyTemplate, Option<ir::KeyTemplate>)> {
+        let pk = self.pk?;
+        match self.sk {
+            None => Some((pk, None)),
+            Some(sk) => Some((pk, Some(sk?))),
+        }
+    }
+}
+
 impl Checker<'_> {
     pub(super) fn table(&mut self, table: &ast::Table) -> ir::Table {
-        let valid_table = |n: &str| {
-            (3..=255).contains(&n.len())
-                && n.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        };
         // A table's upper length limit depends on the environment suffix
         // it is deployed with (S077).
         self.name(
@@ -89,13 +106,7 @@ impl Checker<'_> {
         );
         let mut indexes = Vec::new();
         for (name, keys) in &table.indexes {
-            self.name(
-                name,
-                &p!["table", "indexes", name],
-                Code::InvalidTableName,
-                valid_table(name),
-                "DynamoDB index name",
-            );
+            self.index_name(name, &p!["table", "indexes", name]);
             indexes.push(ir::Index {
                 name: name.clone(),
                 pk: keys.pk.clone(),
@@ -113,6 +124,35 @@ impl Checker<'_> {
                 ast::StreamView::NewImage => ir::StreamView::NewImage,
             },
         }
+    }
+
+    /// Checks an index's name, declared at `path`.
+    pub(super) fn index_name(&mut self, name: &str, path: &[Segment]) {
+        let ok = (3..=255).contains(&name.len()) && is_table_name(name);
+        self.name(
+            name,
+            path,
+            Code::InvalidTableName,
+            ok,
+            "DynamoDB index name",
+        );
+    }
+
+    /// The `pk` and, when given, `sk` templates of an item declared at
+    /// `base` (`<base>.pk`, `<base>.sk`), each checked against `fields`,
+    /// the fields of `owner`, with `code` for a field they lack.
+    pub(super) fn item_keys(
+        &mut self,
+        base: &Path,
+        pk: &str,
+        sk: Option<&str>,
+        fields: &[ir::Field],
+        owner: &str,
+        code: Code,
+    ) -> ItemKeys {
+        let pk = self.key_template(pk, &join(base, p!["pk"]), fields, owner, code);
+        let sk = sk.map(|sk| self.key_template(sk, &join(base, p!["sk"]), fields, owner, code));
+        ItemKeys { pk, sk }
     }
 
     pub(super) fn key_template(
@@ -174,22 +214,16 @@ impl Checker<'_> {
             self.identifier(name, &base, true);
             let fields = self.fields(&entity.fields, &join(&base, p!["fields"]));
             let owner = format!("entity `{name}`");
-            let pk = self.key_template(
+            let keys = self.item_keys(
+                &base,
                 &entity.pk,
-                &join(&base, p!["pk"]),
-                &fields,
-                &owner,
-                Code::UnknownKeyField,
-            );
-            let sk = self.key_template(
-                &entity.sk,
-                &join(&base, p!["sk"]),
+                Some(&entity.sk),
                 &fields,
                 &owner,
                 Code::UnknownKeyField,
             );
             let mut indexes = Vec::new();
-            for (index, keys) in &entity.indexes {
+            for (index, index_keys) in &entity.indexes {
                 let ipath = join(&base, p!["indexes", index]);
                 let Some(table_index) = table.indexes.iter().find(|i| &i.name == index) else {
                     let diagnostic = Diagnostic::new(
@@ -206,7 +240,7 @@ impl Checker<'_> {
                     self.error(diagnostic);
                     continue;
                 };
-                if table_index.sk.is_some() != keys.sk.is_some() {
+                if table_index.sk.is_some() != index_keys.sk.is_some() {
                     let diagnostic = Diagnostic::new(
                         Code::MissingKey,
                         self.key_span(&ipath),
@@ -221,33 +255,25 @@ impl Checker<'_> {
                     .label("index keys do not match the table's index");
                     self.error(diagnostic);
                 }
-                let ipk = self.key_template(
-                    &keys.pk,
-                    &join(&ipath, p!["pk"]),
-                    &fields,
-                    &owner,
-                    Code::UnknownKeyField,
-                );
-                let isk = keys.sk.as_ref().map(|sk| {
-                    self.key_template(
-                        sk,
-                        &join(&ipath, p!["sk"]),
+                if let Some((pk, sk)) = self
+                    .item_keys(
+                        &ipath,
+                        &index_keys.pk,
+                        index_keys.sk.as_deref(),
                         &fields,
                         &owner,
                         Code::UnknownKeyField,
                     )
-                });
-                if let (Some(pk), Some(sk)) =
-                    (ipk, isk.unwrap_or(Some(ir::KeyTemplate { parts: vec![] })))
+                    .valid()
                 {
                     indexes.push(ir::IndexKeys {
                         index: index.clone(),
                         pk,
-                        sk: keys.sk.as_ref().map(|_| sk),
+                        sk,
                     });
                 }
             }
-            if let (Some(pk), Some(sk)) = (pk, sk) {
+            if let Some((pk, Some(sk))) = keys.valid() {
                 for other in &out {
                     if may_overlap(&pk, &other.pk) && may_overlap(&sk, &other.sk) {
                         let first = self.span(&p!["entities", &other.name, "sk"]);
@@ -484,19 +510,7 @@ impl Checker<'_> {
 
     pub(super) fn outbox(&mut self, spec: &ast::Spec, entities: &[ir::Entity]) -> ir::Outbox {
         let outbox = &spec.outbox;
-        let event_id = [ir::Field {
-            name: "event_id".into(),
-            ty: ir::FieldType::String,
-            optional: false,
-            pattern: None,
-            min: None,
-            max: None,
-            one_of: vec![],
-            max_length: None,
-            max_bytes: None,
-            example: None,
-            description: None,
-        }];
+        let event_id = [ir::Field::new("event_id", ir::FieldType::String)];
         let sk = self
             .key_template(
                 &outbox.sk,

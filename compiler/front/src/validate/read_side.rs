@@ -105,73 +105,35 @@ impl Checker<'_> {
                 fields = view
                     .fields
                     .iter()
-                    .map(|name| ir::Field {
-                        name: name.clone(),
-                        ty: ir::FieldType::String,
-                        optional: false,
-                        pattern: None,
-                        min: None,
-                        max: None,
-                        one_of: vec![],
-                        max_length: None,
-                        max_bytes: None,
-                        example: None,
-                        description: None,
-                    })
+                    .map(|name| ir::Field::new(name, ir::FieldType::String))
                     .collect();
             }
             let owner = format!("view `{name}` (its `fields:`)");
-            let pk = self.key_template(
+            let keys = self.item_keys(
+                &base,
                 &view.pk,
-                &join(&base, p!["pk"]),
+                view.sk.as_deref(),
                 &fields,
                 &owner,
                 Code::ViewKeyField,
             );
-            let sk = view.sk.as_ref().and_then(|sk| {
-                self.key_template(
-                    sk,
-                    &join(&base, p!["sk"]),
-                    &fields,
-                    &owner,
-                    Code::ViewKeyField,
-                )
-            });
             let mut indexes = Vec::new();
-            for (index, keys) in &view.indexes {
+            for (index, index_keys) in &view.indexes {
                 let ipath = join(&base, p!["indexes", index]);
-                let ok = (3..=255).contains(&index.len())
-                    && index
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-                self.name(
-                    index,
+                self.index_name(index, &ipath);
+                let index_keys = self.item_keys(
                     &ipath,
-                    Code::InvalidTableName,
-                    ok,
-                    "DynamoDB index name",
-                );
-                let ipk = self.key_template(
-                    &keys.pk,
-                    &join(&ipath, p!["pk"]),
+                    &index_keys.pk,
+                    index_keys.sk.as_deref(),
                     &fields,
                     &owner,
                     Code::ViewKeyField,
                 );
-                let isk = keys.sk.as_ref().and_then(|sk| {
-                    self.key_template(
-                        sk,
-                        &join(&ipath, p!["sk"]),
-                        &fields,
-                        &owner,
-                        Code::ViewKeyField,
-                    )
-                });
-                if let Some(pk) = ipk {
+                if let Some(pk) = index_keys.pk {
                     indexes.push(ir::IndexKeys {
                         index: index.clone(),
                         pk,
-                        sk: isk,
+                        sk: index_keys.sk.flatten(),
                     });
                 }
             }
@@ -179,8 +141,8 @@ impl Checker<'_> {
                 name: name.clone(),
                 table: view.table.clone(),
                 source: view.source.clone(),
-                pk: pk.unwrap_or(ir::KeyTemplate { parts: vec![] }),
-                sk,
+                pk: keys.pk.unwrap_or(ir::KeyTemplate { parts: vec![] }),
+                sk: keys.sk.flatten(),
                 fields,
                 indexes,
             });
