@@ -204,20 +204,28 @@ impl Scope {
         }
     }
 
+    /// An optional field read by `parse`; its error names the field.
+    fn parsed<T>(
+        &self,
+        key: &str,
+        value: Option<&Value>,
+        parse: impl FnOnce(&Value) -> Result<T, String>,
+    ) -> Result<Option<T>, DefinitionError> {
+        value
+            .map(|v| parse(v).map_err(|e| self.error(&format!("`{key}`: {e}"))))
+            .transpose()
+    }
+
     fn jsonata(
         &self,
         key: &str,
         value: Option<&Value>,
     ) -> Result<Option<jsonata::Template>, DefinitionError> {
-        value
-            .map(|v| jsonata::Template::parse(v).map_err(|e| self.error(&format!("`{key}`: {e}"))))
-            .transpose()
+        self.parsed(key, value, jsonata::Template::parse)
     }
 
     fn assign(&self, value: Option<&Value>) -> Result<Option<jsonata::Template>, DefinitionError> {
-        value
-            .map(|v| assign_template(v).map_err(|e| self.error(&format!("`Assign`: {e}"))))
-            .transpose()
+        self.parsed("Assign", value, assign_template)
     }
 
     fn template(
@@ -225,9 +233,7 @@ impl Scope {
         key: &str,
         value: Option<&Value>,
     ) -> Result<Option<Template>, DefinitionError> {
-        value
-            .map(|v| parse_template(v).map_err(|e| self.error(&format!("`{key}`: {e}"))))
-            .transpose()
+        self.parsed(key, value, parse_template)
     }
 
     /// `InputPath`, `OutputPath`, `ItemsPath`: absent is `$`, `null` is `None`.
