@@ -11,6 +11,8 @@
 
 use std::path::{Path, PathBuf};
 
+mod check;
+
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
 use quote::quote;
@@ -48,6 +50,9 @@ use syn::{LitStr, Token};
 /// /// Seats on every flight, but never more than four at once.
 /// struct Flights;
 ///
+/// // The attribute checks the impl against the spec: when the spec changes,
+/// // the errors name the spec line (see `macro@service`).
+/// #[sagac_macros::service]
 /// impl FlightService for Flights {
 ///     async fn reserve_flight(
 ///         &self,
@@ -141,6 +146,52 @@ use syn::{LitStr, Token};
 pub fn saga(input: TokenStream) -> TokenStream {
     let args = syn::parse_macro_input!(input as Args);
     expand(&args).into()
+}
+
+/// Checks an implementation of a service trait against the spec.
+///
+/// ```ignore
+/// sagac_macros::saga!("../spec/trip.saga.yaml", service = "flight");
+/// use trip_booking::*;
+///
+/// #[sagac_macros::service]
+/// impl FlightService for Flights {
+///     async fn reserve_flight(&self, command: ReserveFlightCommand) -> Result<FlightReservation, ReserveFlightError> { .. }
+///     async fn cancel_flight(&self, command: CancelFlightCommand) -> Result<Option<FlightReservation>, CancelFlightError> { .. }
+/// }
+/// ```
+///
+/// The implementation compiles exactly as written. When it no longer
+/// matches the spec, each place where it departs gets a compile error that
+/// names the spec line, before rustc's own error about the generated code:
+///
+/// - a method the spec asks for and the impl lacks (a new action or
+///   compensation): its step, where its `action:` is written, and the
+///   signature to add;
+/// - a field the code reads or writes that the generated struct does not
+///   have (a field renamed or dropped in the spec), on the method's command
+///   and its input (`command.input.flight_no`, also through
+///   `let input = command.input;`), and in struct expressions and patterns
+///   of the generated types the impl's signatures name
+///   (`FlightReservation { .. }`): the struct's spec declaration, its
+///   fields with theirs, and the nearest name;
+/// - a field a struct expression leaves out (a field the spec added).
+///
+/// It reads syntax only, and checks only what the syntax makes certain, so
+/// it never refuses code that compiles. The trait must be one `saga!`
+/// generated in this crate (the check travels as a hidden macro beside the
+/// trait, imported with it).
+#[proc_macro_attribute]
+pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
+    check::service(attr.into(), item.into()).into()
+}
+
+/// The check behind [`macro@service`], reached through the hidden macro a
+/// `saga!` expansion defines beside each service trait. Not for direct use.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __check_service(input: TokenStream) -> TokenStream {
+    check::check(input.into()).into()
 }
 
 /// The macro's arguments: `"path"`, optionally `service = "name"` and

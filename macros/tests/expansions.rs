@@ -13,6 +13,8 @@
 mod edge_cases;
 #[path = "pass/examples.rs"]
 mod examples;
+#[path = "pass/service_check.rs"]
+mod service_check;
 #[path = "pass/trip.rs"]
 mod trip;
 
@@ -29,4 +31,9 @@ fn every_example_expands_builds_and_runs() {
 #[test]
 fn edge_cases_expand_build_and_run() {
     edge_cases::main();
+}
+
+#[test]
+fn the_service_check_accepts_code_that_compiles() {
+    service_check::main();
 }

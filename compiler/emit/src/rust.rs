@@ -49,6 +49,10 @@ use crate::ir::{Action, Entity, Event, Field, FieldType, KeyPart, KeyTemplate, S
 use crate::locate::{Location, Locations};
 use crate::naming::{index_snake, results_field, saga_module, service_snake};
 
+pub mod shape;
+
+pub use shape::ServiceShape;
+
 /// Why Rust code could not be generated for a valid saga: only a service
 /// selection the saga does not have. Every rule about the spec itself
 /// (including names that would collide in Rust, S033) is the validator's, so
@@ -113,6 +117,7 @@ pub fn emit_located(
         },
     };
     let names = Names::new(saga);
+    let module_name = module.map_or_else(|| saga_module(saga), str::to_owned);
 
     let mut items = TokenStream::new();
     items.extend(quote! {
@@ -140,8 +145,9 @@ pub fn emit_located(
             items.extend(error_enum(action));
         }
         items.extend(service_items(saga, service, at));
+        items.extend(service_check(saga, service, &module_name, at));
     }
-    let module = ident(module.unwrap_or(&saga_module(saga)));
+    let module = ident(&module_name);
     let description = match &saga.description {
         Some(d) => format!(" {}", d.trim()),
         None => String::new(),
@@ -175,7 +181,7 @@ fn service_example(saga: &Saga, service: &Service) -> TokenStream {
     let trait_name = format!("{}Service", service.pascal);
     let serve = format!("serve_{}", service_snake(&service.name));
     let mut text = format!(
-        "\n# Implementing the service\n\n```text\nuse {module}::*;\n\nstruct {pascal};\n\nimpl {trait_name} for {pascal} {{\n",
+        "\n# Implementing the service\n\n```text\nuse {module}::*;\n\nstruct {pascal};\n\n#[sagac_macros::service] // errors name the spec line when the spec changes\nimpl {trait_name} for {pascal} {{\n",
         module = saga_module(saga),
         pascal = service.pascal,
     );
@@ -1176,6 +1182,27 @@ fn service_items(saga: &Saga, service: &Service, at: &Locations) -> TokenStream 
         {
             ::sagac_runtime::serve(#config(), move |store| #handler::new(make(store)))
         }
+    }
+}
+
+/// The hidden macro behind `#[sagac_macros::service]`: named like the
+/// service trait (macros have their own namespace, so importing the trait
+/// imports it too), it hands the implementation and the service's
+/// [`ServiceShape`] to `sagac_macros::__check_service`.
+fn service_check(saga: &Saga, service: &Service, module: &str, at: &Locations) -> TokenStream {
+    let trait_name = format_ident!("{}Service", service.pascal);
+    let hidden = format_ident!("__sagac_check_{}", service_snake(&service.name));
+    let shape = lit(&ServiceShape::of(saga, service, module, at).to_json());
+    quote! {
+        #[doc(hidden)]
+        #[allow(unused_macros)]
+        macro_rules! #hidden {
+            ($($implementation:tt)*) => {
+                ::sagac_macros::__check_service! { #shape $($implementation)* }
+            };
+        }
+        #[doc(hidden)]
+        pub(crate) use #hidden as #trait_name;
     }
 }
 

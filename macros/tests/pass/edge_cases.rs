@@ -16,6 +16,7 @@ mod balance {
 
     pub struct Balances;
 
+    #[sagac_macros::service]
     impl CardBalanceService for Balances {
         async fn hold_balance(
             &self,
@@ -65,6 +66,7 @@ mod notify {
 
     pub struct Notices;
 
+    #[sagac_macros::service]
     impl NotifyService for Notices {
         async fn notify_buyer(&self, command: NotifyBuyerCommand) -> Result<(), NotifyBuyerError> {
             match command.input.note.as_deref() {

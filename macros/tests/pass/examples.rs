@@ -47,6 +47,7 @@ mod car_rental {
 
     struct Drivers;
 
+    #[sagac_macros::service]
     impl DriversService for Drivers {
         async fn verify_licence(
             &self,
@@ -91,6 +92,7 @@ mod employee_onboarding {
 
     struct Identity;
 
+    #[sagac_macros::service]
     impl IdentityService for Identity {
         async fn create_account(
             &self,
@@ -134,6 +136,7 @@ mod insurance_claim {
 
     struct Policy;
 
+    #[sagac_macros::service]
     impl PolicyService for Policy {
         async fn lock_policy(
             &self,
@@ -175,6 +178,7 @@ mod loyalty_redemption {
 
     struct Points;
 
+    #[sagac_macros::service]
     impl PointsService for Points {
         async fn hold_points(
             &self,
@@ -230,6 +234,7 @@ mod money_transfer {
 
     struct Accounts;
 
+    #[sagac_macros::service]
     impl AccountsService for Accounts {
         async fn debit_payer(&self, command: DebitPayerCommand) -> Result<Debit, DebitPayerError> {
             Err(DebitPayerError::InsufficientFunds(
@@ -270,6 +275,7 @@ mod order_fulfilment {
 
     struct Inventory;
 
+    #[sagac_macros::service]
     impl InventoryService for Inventory {
         async fn reserve_stock(
             &self,
@@ -308,6 +314,7 @@ mod ticket_sale {
 
     struct Seating;
 
+    #[sagac_macros::service]
     impl SeatingService for Seating {
         async fn hold_seats(&self, command: HoldSeatsCommand) -> Result<SeatHold, HoldSeatsError> {
             Err(HoldSeatsError::SoldOut(command.input.concert_id))

@@ -14,6 +14,7 @@ use trip_booking::*;
 
 struct Flights;
 
+#[sagac_macros::service]
 impl FlightService for Flights {
     async fn reserve_flight(
         &self,
@@ -66,6 +67,7 @@ impl From<FormatError> for ReserveHotelError {
 
 struct Hotels;
 
+#[sagac_macros::service]
 impl HotelService for Hotels {
     async fn reserve_hotel(
         &self,
@@ -94,6 +96,7 @@ impl HotelService for Hotels {
 
 struct Payments;
 
+#[sagac_macros::service]
 impl PaymentService for Payments {
     async fn process_payment(
         &self,

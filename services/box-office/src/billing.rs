@@ -83,6 +83,7 @@ fn decode(value: sagac_runtime::serde_json::Value) -> Result<CardCharge, SagaErr
         .map_err(|e| SagaError::internal(format!("a recorded charge is damaged: {e}")))
 }
 
+#[sagac_macros::service]
 impl BillingService for Billing {
     async fn charge_card(&self, command: ChargeCardCommand) -> Result<CardCharge, ChargeCardError> {
         let input = &command.input;

@@ -90,6 +90,7 @@ impl Seating {
     }
 }
 
+#[sagac_macros::service]
 impl SeatingService for Seating {
     async fn hold_seats(&self, command: HoldSeatsCommand) -> Result<SeatHold, HoldSeatsError> {
         let request = &command.input;

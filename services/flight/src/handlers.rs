@@ -58,6 +58,7 @@ impl<R: FlightRepository> Flight<R> {
     }
 }
 
+#[sagac_macros::service]
 impl<R: FlightRepository> FlightService for Flight<R> {
     async fn reserve_flight(
         &self,

@@ -57,6 +57,7 @@ impl<R: HotelRepository> Hotel<R> {
     }
 }
 
+#[sagac_macros::service]
 impl<R: HotelRepository> HotelService for Hotel<R> {
     async fn reserve_hotel(
         &self,

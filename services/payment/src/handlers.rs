@@ -60,6 +60,7 @@ impl<R: PaymentRepository> Payment<R> {
     }
 }
 
+#[sagac_macros::service]
 impl<R: PaymentRepository> PaymentService for Payment<R> {
     async fn process_payment(
         &self,
