@@ -334,7 +334,8 @@ fn check_body(
         }
     }
     scope.visit_block(&method.block);
-    let trackable = |name: &str| scope.bound.get(name) == Some(&1) && !scope.untracked.contains(name);
+    let trackable =
+        |name: &str| scope.bound.get(name) == Some(&1) && !scope.untracked.contains(name);
     let mut certain = certain.clone();
     if scope.declared.contains("*") {
         certain.clear();
@@ -383,7 +384,8 @@ impl Checker<'_> {
                 let Member::Named(name) = &f.member else {
                     return None;
                 };
-                self.shape.type_(base.field(&name.to_string())?.of.as_ref()?)
+                self.shape
+                    .type_(base.field(&name.to_string())?.of.as_ref()?)
             }
             Expr::Paren(p) => self.type_of(&p.expr),
             Expr::Group(g) => self.type_of(&g.expr),
@@ -498,7 +500,9 @@ impl<'ast> Visit<'ast> for Checker<'_> {
                 let name = plain(pat).unwrap_or_default();
                 self.known.insert(name, ty);
             }
-            (Pat::Struct(pat), Some(ty)) if shape_name(self.shape, &pat.path).is_some_and(|t| t.name == ty) => {
+            (Pat::Struct(pat), Some(ty))
+                if shape_name(self.shape, &pat.path).is_some_and(|t| t.name == ty) =>
+            {
                 if let Some(t) = self.shape.type_(&ty).cloned() {
                     let members = pat.fields.iter().map(|f| &f.member);
                     self.struct_fields(&t, &pat.path, members, pat.rest.is_none());

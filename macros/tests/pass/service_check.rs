@@ -5,7 +5,11 @@
 //! one, a body-local `use` of it, names bound by closures and `match` arms
 //! with other types, struct patterns, macros over fields.
 
-sagac_macros::saga!("../spec/trip.saga.yaml", service = "flight", module = "checked");
+sagac_macros::saga!(
+    "../spec/trip.saga.yaml",
+    service = "flight",
+    module = "checked"
+);
 
 use checked::*;
 
@@ -54,7 +58,9 @@ impl FlightService for Flights {
             depart_on: request.depart_on,
             return_on: request.return_on,
             seats: request.seats,
-            price: "350.50".parse().map_err(|_| ReserveFlightError::transient("price"))?,
+            price: "350.50"
+                .parse()
+                .map_err(|_| ReserveFlightError::transient("price"))?,
             status: status.into(),
         })
     }
@@ -70,10 +76,13 @@ impl FlightService for Flights {
             seats: 0,
         };
         let FlightReservation { code, .. } = undone;
-        Ok(command.input.reserve_flight.map(|reservation| checked::FlightReservation {
-            status: format!("CANCELLED {code}"),
-            ..reservation
-        }))
+        Ok(command
+            .input
+            .reserve_flight
+            .map(|reservation| checked::FlightReservation {
+                status: format!("CANCELLED {code}"),
+                ..reservation
+            }))
     }
 }
 

@@ -188,11 +188,7 @@ impl ServiceShape {
             name: format!("{}Request", saga.name),
             what: format!("the start request of the `{}` saga", saga.name),
             declared: None,
-            fields: saga
-                .request
-                .iter()
-                .map(|f| request_field(f, at))
-                .collect(),
+            fields: saga.request.iter().map(|f| request_field(f, at)).collect(),
         });
         ServiceShape {
             saga: saga.name.clone(),
@@ -247,7 +243,12 @@ fn request_field(field: &Field, at: &Locations) -> FieldShape {
 }
 
 /// The fields of `<State>Input`, as `input_struct` declares them.
-fn input_fields(saga: &Saga, service: &Service, action: &Action, at: &Locations) -> Vec<FieldShape> {
+fn input_fields(
+    saga: &Saga,
+    service: &Service,
+    action: &Action,
+    at: &Locations,
+) -> Vec<FieldShape> {
     let mut fields: Vec<FieldShape> = action
         .input
         .fields
