@@ -17,6 +17,12 @@
 //! goes straight to the exporter, on the invocation's own Tokio runtime.
 //! A batch processor would hold spans on a thread of its own until a flush
 //! that Lambda's freeze may never let happen.
+//!
+//! The endpoint, protocol, timeout and retry policy are set here, so the
+//! exporter's `OTEL_EXPORTER_OTLP_*` variables for them have no effect;
+//! `OTEL_EXPORTER_OTLP_HEADERS` (or `..._TRACES_HEADERS`) still adds
+//! request headers, and a compression variable is ignored (no compression
+//! feature is compiled in).
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, UNIX_EPOCH};
