@@ -9,7 +9,8 @@
 //!   Datadog extension). UDP is fire-and-forget on a non-blocking socket, so
 //!   nothing listening costs nothing.
 //! - [`trace`]: OTLP HTTP/JSON spans to `localhost:4318/v1/traces`, only
-//!   when enabled, sent on a background task with a short timeout.
+//!   when enabled, sent on a background task with a short timeout by
+//!   `opentelemetry-otlp`'s HTTP exporter (over hyper).
 
 pub mod log;
 pub mod metrics;

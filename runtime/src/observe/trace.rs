@@ -1,23 +1,47 @@
-//! Spans over OTLP HTTP/JSON.
+//! Spans over OTLP HTTP/JSON, through OpenTelemetry's own exporter.
 //!
 //! Enabled by `SAGAC_OTLP` (`1`/`true`, or an `http://host:port/path` URL)
 //! or `DD_TRACE_ENABLED=true`; the default endpoint is the Datadog
 //! extension's OTLP receiver, `http://localhost:4318/v1/traces`. Export
 //! runs on a spawned task with a short timeout, after the handler has
 //! produced its result, so a missing or slow collector can never fail or
-//! delay the invocation. The HTTP client is a minimal HTTP/1.1 POST over a
-//! plain loopback TCP connection: no TLS, no pooling, nothing to configure.
+//! delay the invocation.
+//!
+//! The wire side is `opentelemetry-otlp`'s HTTP exporter: the SDK's
+//! [`SpanData`] becomes an `ExportTraceServiceRequest` (opentelemetry-proto's
+//! message types and their OTLP JSON mapping), posted by opentelemetry-http's
+//! hyper client (hyper-util's client over a plain `HttpConnector`, the hyper
+//! lambda_runtime already links). There is no tracer provider and no span
+//! processor: the invocation's one span is finished when the handler
+//! returns, and its ids come from the Step Functions trace context, so it
+//! goes straight to the exporter, on the invocation's own Tokio runtime.
+//! A batch processor would hold spans on a thread of its own until a flush
+//! that Lambda's freeze may never let happen.
+//!
+//! The endpoint, protocol, timeout and retry policy are set here, so the
+//! exporter's `OTEL_EXPORTER_OTLP_*` variables for them have no effect;
+//! `OTEL_EXPORTER_OTLP_HEADERS` (or `..._TRACES_HEADERS`) still adds
+//! request headers, and a compression variable is ignored (no compression
+//! feature is compiled in).
 
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, UNIX_EPOCH};
 
-use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use opentelemetry::trace::{
+    SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
+};
+use opentelemetry::{InstrumentationScope, KeyValue};
+use opentelemetry_otlp::{Protocol, RetryPolicy, WithExportConfig, WithHttpConfig};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanExporter as _, SpanLinks};
 
 use super::identity;
 
 /// The default OTLP traces endpoint (Datadog extension).
 pub const DEFAULT_ENDPOINT: &str = "http://localhost:4318/v1/traces";
+
+/// The instrumentation scope every span is reported under.
+const SCOPE: &str = "sagac-runtime";
 
 /// One finished span.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,48 +64,109 @@ pub struct Span {
     pub error: Option<String>,
 }
 
+impl From<Span> for SpanData {
+    /// The SDK's form of a step's span: a server span (the Lambda serving
+    /// Step Functions' task) whose parent is the remote state machine's.
+    fn from(span: Span) -> Self {
+        let time = |nanos: u128| {
+            UNIX_EPOCH + Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+        };
+        SpanData {
+            span_context: SpanContext::new(
+                TraceId::from(span.trace_id),
+                SpanId::from(span.span_id),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::NONE,
+            ),
+            parent_span_id: span.parent_id.map_or(SpanId::INVALID, SpanId::from),
+            parent_span_is_remote: span.parent_id.is_some(),
+            span_kind: SpanKind::Server,
+            name: span.name.into(),
+            start_time: time(span.start_unix_nanos),
+            end_time: time(span.end_unix_nanos),
+            attributes: span
+                .attributes
+                .into_iter()
+                .map(|(key, value)| KeyValue::new(key, value))
+                .collect(),
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: match span.error {
+                None => Status::Ok,
+                Some(message) => Status::error(message),
+            },
+            instrumentation_scope: InstrumentationScope::builder(SCOPE).build(),
+        }
+    }
+}
+
 /// Where spans go.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct TraceExporter {
-    endpoint: Option<Endpoint>,
+    otlp: Option<Arc<opentelemetry_otlp::SpanExporter>>,
     timeout: Duration,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Endpoint {
-    host: String,
-    port: u16,
-    path: String,
+/// The process's resource: `service.name`, `deployment.environment` and
+/// `service.version` from the Datadog identity.
+fn resource() -> Resource {
+    let id = identity();
+    let mut attributes = vec![KeyValue::new(
+        "service.name",
+        id.service.clone().unwrap_or_else(|| "sagac".into()),
+    )];
+    if let Some(env) = &id.env {
+        attributes.push(KeyValue::new("deployment.environment", env.clone()));
+    }
+    if let Some(version) = &id.version {
+        attributes.push(KeyValue::new("service.version", version.clone()));
+    }
+    Resource::builder_empty()
+        .with_attributes(attributes)
+        .build()
 }
 
-fn parse_endpoint(url: &str) -> Option<Endpoint> {
-    let rest = url.strip_prefix("http://")?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/v1/traces"),
-    };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse().ok()?),
-        None => (authority, 80),
-    };
-    if host.is_empty() {
-        return None;
-    }
-    Some(Endpoint {
-        host: host.to_owned(),
-        port,
-        path: path.to_owned(),
+/// `url` as the traces endpoint: plain `http://` only (the collector is
+/// the extension on loopback, and the exporter has no TLS), `/v1/traces`
+/// when it names no path.
+fn traces_url(url: &str) -> Option<String> {
+    let authority_and_path = url.strip_prefix("http://")?;
+    Some(if authority_and_path.contains('/') {
+        url.to_owned()
+    } else {
+        format!("{url}/v1/traces")
     })
 }
 
 impl TraceExporter {
     /// An exporter posting to `url` (plain `http://` only), or a disabled
-    /// one if the URL is not usable.
+    /// one if the URL is not usable. Builds no connection: the first
+    /// export connects.
     pub fn new(url: Option<&str>, timeout: Duration) -> Self {
-        Self {
-            endpoint: url.and_then(parse_endpoint),
-            timeout,
-        }
+        let otlp = url.and_then(traces_url).and_then(|url| {
+            // One attempt: a retry would outlive the invocation's export
+            // budget, and the next invocation brings the next span.
+            let built = opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_protocol(Protocol::HttpJson)
+                .with_endpoint(url)
+                .with_timeout(timeout)
+                .with_retry_policy(RetryPolicy::disabled())
+                .build();
+            match built {
+                Ok(mut exporter) => {
+                    exporter.set_resource(&resource());
+                    Some(Arc::new(exporter))
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "OTLP exporter not built; spans are not sent");
+                    None
+                }
+            }
+        });
+        Self { otlp, timeout }
     }
 
     /// Reads `SAGAC_OTLP` and `DD_TRACE_ENABLED`.
@@ -100,22 +185,22 @@ impl TraceExporter {
 
     /// Whether spans are sent at all.
     pub fn enabled(&self) -> bool {
-        self.endpoint.is_some()
+        self.otlp.is_some()
     }
 
     /// Sends spans in the background; returns immediately. Without a Tokio
     /// runtime, or when disabled, the spans are dropped.
     pub fn export(&self, spans: Vec<Span>) {
-        let Some(endpoint) = self.endpoint.clone() else {
+        let Some(otlp) = self.otlp.clone() else {
             return;
         };
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let body = otlp_json(&spans).to_string();
+        let batch = spans.into_iter().map(SpanData::from).collect::<Vec<_>>();
         let timeout = self.timeout;
         handle.spawn(async move {
-            let _ = tokio::time::timeout(timeout, post(&endpoint, &body)).await;
+            let _ = tokio::time::timeout(timeout, otlp.export(batch)).await;
         });
     }
 
@@ -123,80 +208,15 @@ impl TraceExporter {
     /// answer; returns whether it answered with a 2xx status. For tests and
     /// for flushing at shutdown.
     pub async fn export_now(&self, spans: Vec<Span>) -> bool {
-        let Some(endpoint) = &self.endpoint else {
+        let Some(otlp) = &self.otlp else {
             return false;
         };
-        let body = otlp_json(&spans).to_string();
+        let batch = spans.into_iter().map(SpanData::from).collect();
         matches!(
-            tokio::time::timeout(self.timeout, post(endpoint, &body)).await,
-            Ok(Ok(true))
+            tokio::time::timeout(self.timeout, otlp.export(batch)).await,
+            Ok(Ok(()))
         )
     }
-}
-
-async fn post(endpoint: &Endpoint, body: &str) -> std::io::Result<bool> {
-    let mut stream =
-        tokio::net::TcpStream::connect((endpoint.host.as_str(), endpoint.port)).await?;
-    let request = format!(
-        "POST {} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-        endpoint.path,
-        endpoint.host,
-        endpoint.port,
-        body.len(),
-        body
-    );
-    stream.write_all(request.as_bytes()).await?;
-    let mut head = [0u8; 12];
-    let n = stream.read(&mut head).await?;
-    Ok(n >= 10 && head.starts_with(b"HTTP/1.") && head[9] == b'2')
-}
-
-/// The OTLP/JSON `ExportTraceServiceRequest` body for spans (ids as hex,
-/// times as decimal strings, per the OTLP JSON mapping).
-pub fn otlp_json(spans: &[Span]) -> Value {
-    let id = identity();
-    let mut resource = vec![
-        json!({"key": "service.name", "value": {"stringValue": id.service.clone().unwrap_or_else(|| "sagac".into())}}),
-    ];
-    if let Some(env) = &id.env {
-        resource.push(json!({"key": "deployment.environment", "value": {"stringValue": env}}));
-    }
-    if let Some(version) = &id.version {
-        resource.push(json!({"key": "service.version", "value": {"stringValue": version}}));
-    }
-    let spans: Vec<Value> = spans
-        .iter()
-        .map(|s| {
-            let attributes: Vec<Value> = s
-                .attributes
-                .iter()
-                .map(|(k, v)| json!({"key": k, "value": {"stringValue": v}}))
-                .collect();
-            let mut span = json!({
-                "traceId": format!("{:032x}", s.trace_id),
-                "spanId": format!("{:016x}", s.span_id),
-                "name": s.name,
-                "kind": 2,
-                "startTimeUnixNano": s.start_unix_nanos.to_string(),
-                "endTimeUnixNano": s.end_unix_nanos.to_string(),
-                "attributes": attributes,
-                "status": match &s.error {
-                    None => json!({"code": 1}),
-                    Some(message) => json!({"code": 2, "message": message}),
-                },
-            });
-            if let Some(parent) = s.parent_id {
-                span["parentSpanId"] = Value::from(format!("{parent:016x}"));
-            }
-            span
-        })
-        .collect();
-    json!({
-        "resourceSpans": [{
-            "resource": {"attributes": resource},
-            "scopeSpans": [{"scope": {"name": "sagac-runtime"}, "spans": spans}]
-        }]
-    })
 }
 
 /// The process-wide exporter.
@@ -208,7 +228,13 @@ pub fn exporter() -> &'static TraceExporter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Instant;
+    use serde_json::Value;
+    use std::time::{Instant, SystemTime};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn unix_nanos(time: SystemTime) -> u128 {
+        time.duration_since(UNIX_EPOCH).unwrap().as_nanos()
+    }
 
     fn span() -> Span {
         Span {
@@ -216,36 +242,82 @@ mod tests {
             span_id: 0xb7ad_6b71_6920_3331,
             parent_id: Some(1),
             name: "saga.step".into(),
-            start_unix_nanos: 1,
-            end_unix_nanos: 2,
+            start_unix_nanos: 1_700_000_000_000_000_001,
+            end_unix_nanos: 1_700_000_000_250_000_002,
             attributes: vec![("saga.step".into(), "ReserveFlight".into())],
             error: Some("NoSeatsAvailable".into()),
         }
     }
 
     #[test]
-    fn otlp_json_shape() {
-        let body = otlp_json(&[span()]);
-        let s = &body["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
-        assert_eq!(s["traceId"], "0af7651916cd43dd8448eb211c80319c");
-        assert_eq!(s["spanId"], "b7ad6b7169203331");
-        assert_eq!(s["parentSpanId"], "0000000000000001");
-        assert_eq!(s["status"]["code"], 2);
-        assert_eq!(s["startTimeUnixNano"], "1");
+    fn spans_become_sdk_span_data() {
+        let data = SpanData::from(span());
+        assert_eq!(
+            data.span_context.trace_id().to_string(),
+            "0af7651916cd43dd8448eb211c80319c"
+        );
+        assert_eq!(data.span_context.span_id().to_string(), "b7ad6b7169203331");
+        assert_eq!(data.parent_span_id.to_string(), "0000000000000001");
+        assert!(data.parent_span_is_remote);
+        assert_eq!(data.span_kind, SpanKind::Server);
+        assert_eq!(unix_nanos(data.start_time), 1_700_000_000_000_000_001);
+        assert_eq!(unix_nanos(data.end_time), 1_700_000_000_250_000_002);
+        assert_eq!(data.status, Status::error("NoSeatsAvailable"));
+        let root = SpanData::from(Span {
+            parent_id: None,
+            error: None,
+            ..span()
+        });
+        assert_eq!(root.parent_span_id, SpanId::INVALID);
+        assert_eq!(root.status, Status::Ok);
     }
 
     #[test]
-    fn endpoints_parse() {
+    fn endpoints() {
         assert_eq!(
-            parse_endpoint("http://localhost:4318/v1/traces"),
-            Some(Endpoint {
-                host: "localhost".into(),
-                port: 4318,
-                path: "/v1/traces".into()
-            })
+            traces_url("http://localhost:4318").as_deref(),
+            Some("http://localhost:4318/v1/traces")
         );
-        assert_eq!(parse_endpoint("https://x"), None);
-        assert!(!TraceExporter::new(None, Duration::from_millis(1)).enabled());
+        assert_eq!(
+            traces_url("http://127.0.0.1:9/custom").as_deref(),
+            Some("http://127.0.0.1:9/custom")
+        );
+        assert_eq!(traces_url("https://x"), None);
+        let timeout = Duration::from_millis(1);
+        assert!(!TraceExporter::new(None, timeout).enabled());
+        assert!(!TraceExporter::new(Some("https://x/v1/traces"), timeout).enabled());
+        assert!(!TraceExporter::new(Some("http://bad host/v1/traces"), timeout).enabled());
+        assert!(TraceExporter::new(Some(DEFAULT_ENDPOINT), timeout).enabled());
+    }
+
+    /// One HTTP/1.1 request read off `socket`: the head (request line and
+    /// headers, as text) and the body (`Content-Length` bytes).
+    async fn read_request(socket: &mut tokio::net::TcpStream) -> (String, Vec<u8>) {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 8192];
+        let head_end = loop {
+            if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            let n = socket.read(&mut buf).await.unwrap();
+            assert!(n > 0, "connection closed inside the request head");
+            got.extend_from_slice(&buf[..n]);
+        };
+        let head = String::from_utf8(got[..head_end].to_vec()).unwrap();
+        let length: usize = head
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse().unwrap())
+            })
+            .expect("a Content-Length header");
+        while got.len() < head_end + length {
+            let n = socket.read(&mut buf).await.unwrap();
+            assert!(n > 0, "connection closed inside the request body");
+            got.extend_from_slice(&buf[..n]);
+        }
+        (head, got[head_end..head_end + length].to_vec())
     }
 
     #[tokio::test]
@@ -254,29 +326,69 @@ mod tests {
         let url = format!("http://{}/v1/traces", listener.local_addr().unwrap());
         let server = tokio::spawn(async move {
             let (mut socket, _) = listener.accept().await.unwrap();
-            let mut buf = vec![0u8; 65536];
-            let mut got = Vec::new();
-            loop {
-                let n = socket.read(&mut buf).await.unwrap();
-                got.extend_from_slice(&buf[..n]);
-                if n == 0
-                    || String::from_utf8_lossy(&got).contains("resourceSpans")
-                        && got.ends_with(b"}")
-                {
-                    break;
-                }
-            }
+            let request = read_request(&mut socket).await;
             socket
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                .write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+                )
                 .await
                 .unwrap();
-            String::from_utf8_lossy(&got).into_owned()
+            request
         });
         let exporter = TraceExporter::new(Some(&url), Duration::from_secs(5));
         assert!(exporter.export_now(vec![span()]).await);
-        let request = server.await.unwrap();
-        assert!(request.starts_with("POST /v1/traces HTTP/1.1\r\n"));
-        assert!(request.contains("\"traceId\":\"0af7651916cd43dd8448eb211c80319c\""));
+        let (head, body) = server.await.unwrap();
+        assert!(head.starts_with("POST /v1/traces HTTP/1.1\r\n"), "{head}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("content-type: application/json\r\n"),
+            "{head}"
+        );
+
+        // The OTLP/HTTP JSON encoding of an ExportTraceServiceRequest: ids
+        // as lowercase hex, 64-bit times as decimal strings, enums as
+        // integers, attribute values as AnyValue objects.
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        let resource_spans = &body["resourceSpans"][0];
+        let resource = resource_spans["resource"]["attributes"].as_array().unwrap();
+        assert!(
+            resource
+                .iter()
+                .any(|a| a["key"] == "service.name" && a["value"]["stringValue"].is_string()),
+            "{resource:?}"
+        );
+        let scope_spans = &resource_spans["scopeSpans"][0];
+        assert_eq!(scope_spans["scope"]["name"], SCOPE);
+        let s = &scope_spans["spans"][0];
+        assert_eq!(s["traceId"], "0af7651916cd43dd8448eb211c80319c");
+        assert_eq!(s["spanId"], "b7ad6b7169203331");
+        assert_eq!(s["parentSpanId"], "0000000000000001");
+        assert_eq!(s["name"], "saga.step");
+        assert_eq!(s["kind"], 2);
+        assert_eq!(s["startTimeUnixNano"], "1700000000000000001");
+        assert_eq!(s["endTimeUnixNano"], "1700000000250000002");
+        assert_eq!(
+            s["attributes"],
+            serde_json::json!([{"key": "saga.step", "value": {"stringValue": "ReserveFlight"}}])
+        );
+        assert_eq!(s["status"]["code"], 2);
+        assert_eq!(s["status"]["message"], "NoSeatsAvailable");
+    }
+
+    #[tokio::test]
+    async fn a_collector_error_status_is_not_success() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1/traces", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            read_request(&mut socket).await;
+            socket
+                .write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
+                .await
+                .unwrap();
+        });
+        let exporter = TraceExporter::new(Some(&url), Duration::from_secs(5));
+        assert!(!exporter.export_now(vec![span()]).await);
     }
 
     #[tokio::test]
@@ -297,5 +409,29 @@ mod tests {
         // Background export returns at once whatever happens to the posts.
         assert!(start.elapsed() < Duration::from_secs(1));
         assert!(!exporter.export_now(vec![span()]).await);
+    }
+
+    #[tokio::test]
+    async fn a_collector_that_never_answers_costs_only_the_timeout() {
+        // Accepts connections, keeps them open, and never answers.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1/traces", listener.local_addr().unwrap());
+        let _server = tokio::spawn(async move {
+            let mut open = Vec::new();
+            loop {
+                let (socket, _) = listener.accept().await.unwrap();
+                open.push(socket);
+            }
+        });
+        let exporter = TraceExporter::new(Some(&url), Duration::from_millis(200));
+        let start = Instant::now();
+        exporter.export(vec![span()]);
+        assert!(start.elapsed() < Duration::from_millis(100));
+        assert!(!exporter.export_now(vec![span()]).await);
+        let waited = start.elapsed();
+        assert!(
+            waited >= Duration::from_millis(200) && waited < Duration::from_secs(2),
+            "{waited:?}"
+        );
     }
 }
