@@ -157,15 +157,7 @@ impl ServiceShape {
                 name: entity.name.clone(),
                 what: format!("the entity `{}`", entity.name),
                 declared: shown(at.type_(&entity.name)),
-                fields: entity
-                    .fields
-                    .iter()
-                    .map(|f| FieldShape {
-                        name: f.name.clone(),
-                        of: None,
-                        declared: shown(at.field(&entity.name, &f.name)),
-                    })
-                    .collect(),
+                fields: entity_fields(&entity.name, entity.fields.iter().map(|f| &f.name), at),
             });
         }
         for event in &saga.events {
@@ -173,15 +165,7 @@ impl ServiceShape {
                 name: event.name.clone(),
                 what: format!("the event `{}`", event.name),
                 declared: shown(at.type_(&event.name)),
-                fields: event
-                    .fields
-                    .iter()
-                    .map(|f| FieldShape {
-                        name: f.clone(),
-                        of: None,
-                        declared: shown(at.field(&event.entity, f)),
-                    })
-                    .collect(),
+                fields: entity_fields(&event.entity, &event.fields, at),
             });
         }
         types.push(TypeShape {
@@ -232,6 +216,23 @@ fn what(action: &Action) -> String {
     } else {
         format!("the step `{}`", action.state)
     }
+}
+
+/// The fields `names` of the entity `entity` (an entity's own, or the ones
+/// an event of it carries), each declared where the entity declares it.
+fn entity_fields<'a>(
+    entity: &str,
+    names: impl IntoIterator<Item = &'a String>,
+    at: &Locations,
+) -> Vec<FieldShape> {
+    names
+        .into_iter()
+        .map(|name| FieldShape {
+            name: name.clone(),
+            of: None,
+            declared: at.field(entity, name).map(ToString::to_string),
+        })
+        .collect()
 }
 
 fn request_field(field: &Field, at: &Locations) -> FieldShape {
